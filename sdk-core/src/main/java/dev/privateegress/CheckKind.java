@@ -1,0 +1,26 @@
+package dev.privateegress;
+
+/** The kind of a diagnostic check; {@link #toString()} is the id used in doctor's JSON. */
+public enum CheckKind {
+  DNS("dns"),
+  TCP("tcp"),
+  TLS("tls"),
+  TOKEN("token"),
+  HTTP("http"),
+  REDIS("redis");
+
+  private final String id;
+
+  CheckKind(String id) {
+    this.id = id;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public String toString() {
+    return id;
+  }
+}

@@ -1,0 +1,47 @@
+package dev.privateegress;
+
+import java.util.Optional;
+
+/**
+ * A configuration variable, system property, builder value or CLI argument was invalid. The message
+ * names the input, shows the value (masked when it is a secret) and lists what is allowed.
+ */
+public final class ConfigurationException extends PrivateEgressException {
+  private static final long serialVersionUID = 1L;
+
+  private final String input;
+  private final String shownValue;
+
+  /**
+   * @param input the variable or argument name, e.g. {@code REDISPORT}
+   * @param shownValue the value as it may be shown (already masked if secret), or null if unset
+   * @param problem what is wrong and what is allowed, e.g. "expected a port number 1-65535"
+   */
+  public ConfigurationException(String input, String shownValue, String problem) {
+    super(format(input, shownValue, problem));
+    this.input = input;
+    this.shownValue = shownValue;
+  }
+
+  public ConfigurationException(String input, String shownValue, String problem, Throwable cause) {
+    super(format(input, shownValue, problem), cause);
+    this.input = input;
+    this.shownValue = shownValue;
+  }
+
+  private static String format(String input, String shownValue, String problem) {
+    return shownValue == null
+        ? input + " is not set: " + problem
+        : input + "=" + shownValue + " is invalid: " + problem;
+  }
+
+  /** The variable, property or argument that was wrong, e.g. {@code PRIVATE_EGRESS_MODE}. */
+  public String input() {
+    return input;
+  }
+
+  /** The offending value as shown in the message; secrets are masked. */
+  public Optional<String> shownValue() {
+    return Optional.ofNullable(shownValue);
+  }
+}

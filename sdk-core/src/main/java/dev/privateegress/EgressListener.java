@@ -1,0 +1,42 @@
+package dev.privateegress;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+
+/**
+ * Receives SDK events for metrics and tracing. Every method has an empty default; the SDK's default
+ * listener is {@link #NONE}. Methods run on the thread that caused the event and must be quick and
+ * must not throw. No event carries token text.
+ */
+public interface EgressListener {
+
+  /** A listener that ignores everything. */
+  EgressListener NONE = new EgressListener() {};
+
+  /**
+   * A token was fetched from its source (not served from cache).
+   *
+   * @param kind {@code id} or {@code access}
+   * @param audience the audience for ID tokens, empty for access tokens
+   * @param failure null on success
+   */
+  default void tokenFetched(String kind, String audience, Duration took, Throwable failure) {}
+
+  /**
+   * A call is about to be retried.
+   *
+   * @param target e.g. {@code GET http://my.api.private/} or {@code redis 10.0.0.3:6379}
+   * @param attempt the attempt number that failed (1 = first)
+   * @param cause why, e.g. {@code HTTP 503} or {@code connect refused}
+   */
+  default void retry(String target, int attempt, Duration delay, String cause) {}
+
+  /** A retry was skipped because the process-wide retry budget was empty. */
+  default void retryBudgetExhausted(String target) {}
+
+  /** A TCP connection to {@code address} for {@code host} could not be established. */
+  default void connectFailed(String host, InetSocketAddress address, Throwable cause) {}
+
+  /** A Redis server refused AUTH; {@code reason} explains without showing the secret. */
+  default void redisAuthFailed(String target, String reason) {}
+}

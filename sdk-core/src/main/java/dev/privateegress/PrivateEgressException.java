@@ -1,0 +1,17 @@
+package dev.privateegress;
+
+/**
+ * Base of every exception the SDK throws on purpose. Unchecked; the message says what failed, with
+ * which input, and what to do about it. Secrets never appear in it.
+ */
+public class PrivateEgressException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  public PrivateEgressException(String message) {
+    super(message);
+  }
+
+  public PrivateEgressException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}

@@ -431,8 +431,9 @@ public final class EgressConfig {
     try {
       uri = new URI(raw.value().trim());
     } catch (URISyntaxException e) {
-      throw new ConfigurationException(raw.input(), shown,
-          "not a URI; expected redis://[user:password@]host:port[/db] or rediss://...");
+      String afterScheme = raw.value().trim().replaceFirst("^[A-Za-z][A-Za-z0-9+.-]*://", "");
+      throw new ConfigurationException(raw.input(), shown, (afterScheme.isEmpty() ? "no host" : "not a URI ("
+          + e.getReason() + ")") + "; expected redis://[user:password@]host:port[/db] or rediss://...");
     }
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     if (!scheme.equals("redis") && !scheme.equals("rediss")) {

@@ -43,7 +43,13 @@ import org.slf4j.LoggerFactory;
  * are detected lazily on first use and cached. No background threads are started.
  */
 public final class PrivateEgress {
-  private static final Logger log = LoggerFactory.getLogger(PrivateEgress.class);
+  /**
+   * Loaded on first log call only: initialising slf4j costs tens of milliseconds in a cold JVM, and
+   * {@code fromEnvironment()} plus {@code platform()} off Google Cloud must stay far below that.
+   */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(PrivateEgress.class);
+  }
 
   private final EgressConfig config;
   private final Map<String, String> env;
@@ -270,9 +276,7 @@ public final class PrivateEgress {
   }
 
   private Platform detectPlatform() {
-    Platform p = PlatformDetector.detect(env, this::metadataAnswers);
-    log.debug("platform detected: {}", p);
-    return p;
+    return PlatformDetector.detect(env, this::metadataAnswers);
   }
 
   /**
@@ -303,7 +307,7 @@ public final class PrivateEgress {
         metadata.get("project/project-id", Duration.ofMillis(500), Duration.ofMillis(1000));
         return true;
       } catch (MetadataException e) {
-        log.debug("no metadata server at {}: {}", metadata.host(), e.getMessage());
+        Log.LOG.debug("no metadata server at {}: {}", metadata.host(), e.getMessage());
         return false;
       }
     }
@@ -339,7 +343,7 @@ public final class PrivateEgress {
       }
       return v;
     } catch (MetadataException e) {
-      log.debug("metadata {} unavailable: {}", path, e.getMessage());
+      Log.LOG.debug("metadata {} unavailable: {}", path, e.getMessage());
       return Optional.empty(); // not cached: the server may be back next time
     }
   }

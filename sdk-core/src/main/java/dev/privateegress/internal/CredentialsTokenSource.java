@@ -55,8 +55,7 @@ final class CredentialsTokenSource implements TokenSource {
     try {
       id = provider.idTokenWithAudience(audience, options);
     } catch (IOException e) {
-      throw new IOException(description() + " could not mint an ID token for audience " + audience + ": "
-          + e.getMessage() + hint(e), e);
+      throw new IOException(e.getMessage() + hint(e), e);
     }
     if (id == null || id.getTokenValue() == null) {
       throw new IOException(description() + " returned no ID token for audience " + audience);
@@ -70,7 +69,7 @@ final class CredentialsTokenSource implements TokenSource {
     try {
       a = scoped.refreshAccessToken();
     } catch (IOException e) {
-      throw new IOException(description() + " could not mint an access token: " + e.getMessage() + hint(e), e);
+      throw new IOException(e.getMessage() + hint(e), e);
     }
     if (a == null || a.getTokenValue() == null) {
       throw new IOException(description() + " returned no access token");

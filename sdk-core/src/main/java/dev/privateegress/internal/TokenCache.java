@@ -176,8 +176,8 @@ final class TokenCache {
       }
       flight.completeExceptionally(e);
       if (fallback != null && state(fallback, now) != State.EXPIRED && fallback.equals(s.token)) {
-        log.warn("refresh of cached token {} failed; serving the cached token ({} left, next attempt in {}): {}",
-            s.key, fallback.remaining(now).withNanos(0), options.staleRetryInterval(), e.getMessage());
+        log.warn("refresh of the {} failed; serving the cached one ({} s left, next attempt in {} s): {}",
+            s.key, fallback.remaining(now).getSeconds(), options.staleRetryInterval().getSeconds(), e.getMessage());
         return fallback;
       }
       throw e;

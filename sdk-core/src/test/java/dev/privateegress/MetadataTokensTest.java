@@ -319,6 +319,15 @@ class MetadataTokensTest {
   }
 
   @Test
+  void rejectedAccessTokenIsReplacedOnce() throws Exception {
+    TokenProvider tokens = tokens();
+    Token rejected = tokens.accessToken();
+    List<Token> got = race(32, () -> tokens.refreshAccessToken(rejected));
+    assertThat(md.accessTokenRequests()).isEqualTo(2);
+    assertThat(got).allSatisfy(t -> assertThat(t).isNotEqualTo(rejected).isEqualTo(got.get(0)));
+  }
+
+  @Test
   void refreshAheadRefreshesStaleTokensOffTheCallerAndAheadOfTime() throws Exception {
     ScheduledExecutorService ahead = Executors.newSingleThreadScheduledExecutor();
     try {

@@ -78,6 +78,14 @@ public final class GoogleTokenProvider implements TokenProvider {
     return cache.invalidate(idKey(a), rejected, attempts -> fetchIdToken(a, attempts));
   }
 
+  @Override
+  public Token refreshAccessToken(Token rejected) {
+    if (rejected == null) {
+      return accessToken();
+    }
+    return cache.invalidate(ACCESS_KEY, rejected, this::fetchAccessToken);
+  }
+
   /** Where tokens come from, resolving the source if needed (no token is fetched). */
   public String sourceDescription() {
     return source().description();

@@ -41,20 +41,29 @@ final class FakeGoogleOAuth implements AutoCloseable {
 
   private final HttpServer server;
   private final Clock clock;
-  private final KeyPair keys;
+  /** One key for every test: generating RSA keys is slow on a busy machine. */
+  private static final KeyPair KEYS = generate();
+  private final KeyPair keys = KEYS;
   private final AtomicInteger serial = new AtomicInteger();
   final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
   volatile boolean denyImpersonation;
   volatile Duration lifetime = Duration.ofHours(1);
 
-  FakeGoogleOAuth(Clock clock) throws Exception {
+  FakeGoogleOAuth(Clock clock) throws IOException {
     this.clock = clock;
-    KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
-    g.initialize(2048);
-    this.keys = g.generateKeyPair();
     this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
     server.createContext("/", this::handle);
     server.start();
+  }
+
+  private static KeyPair generate() {
+    try {
+      KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
+      g.initialize(2048);
+      return g.generateKeyPair();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   String base() {

@@ -96,7 +96,7 @@ class MetadataTokensTest {
     TokenProvider tokens = tokens();
     Token old = tokens.idToken(A);
     clock.advance(Duration.ofMinutes(60).minus(Duration.ofSeconds(224))); // 3m44s left: stale
-    md.latency(Duration.ofMillis(300)); // the refresh is still in flight while the others arrive
+    md.latency(Duration.ofMillis(500)); // the refresh is still in flight while the others arrive
     List<Token> got = race(256, () -> tokens.idToken(A));
     assertThat(md.identityRequests(A)).isEqualTo(2);
     assertThat(got).hasSize(256).allSatisfy(t -> {
@@ -175,6 +175,24 @@ class MetadataTokensTest {
         .hasMessageContaining("503");
     assertThat(md.identityRequests(A)).isEqualTo(4);
     assertThat(listener.fetches).singleElement().satisfies(f -> assertThat(f.failure()).isInstanceOf(TokenException.class));
+  }
+
+  @Test
+  void callersWaitingOnAFailingFetchShareItsFailureInsteadOfStormingTheServer() throws Exception {
+    TokenProvider tokens = tokens(TokenOptions.defaults().withRetries(4, Duration.ofMillis(20), Duration.ofMillis(50),
+        Duration.ofSeconds(10)));
+    md.failNext(1_000, 503).latency(Duration.ofMillis(150)); // the failing fetch lasts >= 600 ms
+    List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+    race(64, () -> {
+      try {
+        return tokens.idToken(A);
+      } catch (TokenException e) {
+        errors.add(e);
+        return null;
+      }
+    });
+    assertThat(errors).hasSize(64).allSatisfy(e -> assertThat(e).hasMessageContaining("503"));
+    assertThat(md.identityRequests(A)).isEqualTo(4); // one caller's four attempts; everyone else waited on them
   }
 
   @Test

@@ -40,7 +40,8 @@ public final class GoogleTokenProvider implements TokenProvider {
   private final GoogleCredentials credentials;
   private final TokenOptions options;
   private final RetryPolicy backoff;
-  private final TokenCache cache;
+  private final TokenCache ids;
+  private final TokenCache access;
   private volatile TokenSource source;
 
   public GoogleTokenProvider(PrivateEgress egress, MetadataClient metadata, GoogleCredentials credentials) {
@@ -55,18 +56,18 @@ public final class GoogleTokenProvider implements TokenProvider {
     this.options = Objects.requireNonNull(options, "options");
     this.backoff = new RetryPolicy(options.maxAttempts(), options.initialBackoff(), options.maxBackoff(),
         options.deadline(), options.maxAttempts());
-    this.cache = new TokenCache(egress.clock(), options);
+    this.ids = new TokenCache(egress.clock(), options, "ID token for ", this::fetchIdToken);
+    this.access = new TokenCache(egress.clock(), options, "", (key, attempts) -> fetchAccessToken(attempts));
   }
 
   @Override
   public Token idToken(String audience) {
-    String a = requireAudience(audience);
-    return cache.get(idKey(a), attempts -> fetchIdToken(a, attempts));
+    return ids.get(requireAudience(audience));
   }
 
   @Override
   public Token accessToken() {
-    return cache.get(ACCESS_KEY, this::fetchAccessToken);
+    return access.get(ACCESS_KEY);
   }
 
   @Override
@@ -75,7 +76,7 @@ public final class GoogleTokenProvider implements TokenProvider {
     if (rejected == null) {
       return idToken(a);
     }
-    return cache.invalidate(idKey(a), rejected, attempts -> fetchIdToken(a, attempts));
+    return ids.invalidate(a, rejected);
   }
 
   @Override
@@ -83,7 +84,7 @@ public final class GoogleTokenProvider implements TokenProvider {
     if (rejected == null) {
       return accessToken();
     }
-    return cache.invalidate(ACCESS_KEY, rejected, this::fetchAccessToken);
+    return access.invalidate(ACCESS_KEY, rejected);
   }
 
   /** Where tokens come from, resolving the source if needed (no token is fetched). */
@@ -95,11 +96,8 @@ public final class GoogleTokenProvider implements TokenProvider {
     if (audience == null || audience.isBlank()) {
       throw new IllegalArgumentException("audience must be a non-blank string, e.g. https://my-service-abc-uc.a.run.app");
     }
+    // strip() returns the same instance when there is nothing to strip: no allocation on the hot path.
     return audience.strip();
-  }
-
-  private static String idKey(String audience) {
-    return "ID token for " + audience;
   }
 
   private Token fetchIdToken(String audience, int attempts) {

@@ -38,23 +38,31 @@ final class TokenCache {
 
   enum State { FRESH, STALE, EXPIRED }
 
-  /** Fetches a new token with at most {@code maxAttempts} attempts. Must not return null. */
+  /** Fetches a new token for {@code key} with at most {@code maxAttempts} attempts. Must not return null. */
   interface Fetcher {
-    Token fetch(int maxAttempts);
+    Token fetch(String key, int maxAttempts);
   }
 
   private final Clock clock;
   private final TokenOptions options;
+  private final String label;
+  private final Fetcher fetcher;
   private final Map<String, Slot> slots = new ConcurrentHashMap<>();
 
-  TokenCache(Clock clock, TokenOptions options) {
+  /**
+   * @param label names a key in log lines and messages, e.g. {@code "ID token for "} + key
+   */
+  TokenCache(Clock clock, TokenOptions options, String label, Fetcher fetcher) {
     this.clock = clock;
     this.options = options;
+    this.label = label;
+    this.fetcher = fetcher;
   }
 
   private static final class Slot {
     final String key;
-    final Fetcher fetcher;
+    /** For log lines and messages: what this slot holds. */
+    final String name;
     volatile Token token;
     /** Set on every read; cleared by each refresh-ahead fetch, so unused keys stop being refreshed. */
     volatile boolean used;
@@ -62,9 +70,9 @@ final class TokenCache {
     CompletableFuture<Token> inFlight;
     Instant quietUntil;
 
-    Slot(String key, Fetcher fetcher) {
+    Slot(String key, String name) {
       this.key = key;
-      this.fetcher = fetcher;
+      this.name = name;
     }
   }
 
@@ -80,9 +88,11 @@ final class TokenCache {
   }
 
   /** The cached token for {@code key}, refreshed as its state requires. */
-  Token get(String key, Fetcher fetcher) {
-    Slot s = slots.computeIfAbsent(key, k -> new Slot(k, fetcher));
-    s.used = true;
+  Token get(String key) {
+    Slot s = slot(key);
+    if (!s.used) {
+      s.used = true; // written only when it changes: the fresh path stays free of shared writes
+    }
     Token t = s.token;
     if (state(t, clock.instant()) == State.FRESH) {
       return t;
@@ -95,15 +105,20 @@ final class TokenCache {
    * replaced it, which is then returned), and returns a valid token, fetching at most once for any
    * number of concurrent callers reporting the same token.
    */
-  Token invalidate(String key, Token rejected, Fetcher fetcher) {
-    Slot s = slots.computeIfAbsent(key, k -> new Slot(k, fetcher));
+  Token invalidate(String key, Token rejected) {
+    Slot s = slot(key);
     synchronized (s) {
       if (s.token != null && s.token.equals(rejected)) {
         s.token = null;
         s.quietUntil = null;
       }
     }
-    return get(key, fetcher);
+    return get(key);
+  }
+
+  private Slot slot(String key) {
+    Slot s = slots.get(key);
+    return s != null ? s : slots.computeIfAbsent(key, k -> new Slot(k, label + k));
   }
 
   private Token slow(Slot s) {
@@ -147,7 +162,7 @@ final class TokenCache {
       ahead.execute(() -> refreshQuietly(s, flight));
       return true;
     } catch (RejectedExecutionException e) {
-      log.debug("refresh-ahead executor rejected the refresh of {}; refreshing on the caller", s.key);
+      log.debug("refresh-ahead executor rejected the refresh of the {}; refreshing on the caller", s.name);
       return false;
     }
   }
@@ -167,7 +182,7 @@ final class TokenCache {
   private Token refresh(Slot s, CompletableFuture<Token> flight, int attempts, Token fallback) {
     Token fresh;
     try {
-      fresh = s.fetcher.fetch(attempts);
+      fresh = fetcher.fetch(s.key, attempts);
     } catch (RuntimeException | Error e) {
       Instant now = clock.instant();
       synchronized (s) {
@@ -177,7 +192,7 @@ final class TokenCache {
       flight.completeExceptionally(e);
       if (fallback != null && state(fallback, now) != State.EXPIRED && fallback.equals(s.token)) {
         log.warn("refresh of the {} failed; serving the cached one ({} s left, next attempt in {} s): {}",
-            s.key, fallback.remaining(now).getSeconds(), options.staleRetryInterval().getSeconds(), e.getMessage());
+            s.name, fallback.remaining(now).getSeconds(), options.staleRetryInterval().getSeconds(), e.getMessage());
         return fallback;
       }
       throw e;
@@ -193,7 +208,7 @@ final class TokenCache {
     }
     flight.complete(fresh);
     if (st == State.EXPIRED) {
-      throw new TokenException("token source returned a token for " + s.key + " that expires at "
+      throw new TokenException("the token source returned an " + s.name + " that expires at "
           + fresh.expiresAt() + ", already within " + options.expirySkew() + " of now (" + now
           + "); check the clock of this machine");
     }
@@ -224,7 +239,7 @@ final class TokenCache {
         refreshQuietly(s, flight);
       }, Math.max(0, untilStale.toMillis()), TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
-      log.debug("refresh-ahead executor rejected scheduling for {}", s.key);
+      log.debug("refresh-ahead executor rejected scheduling for the {}", s.name);
     }
   }
 
@@ -234,16 +249,16 @@ final class TokenCache {
       return flight.get(wait.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new TokenException("interrupted while waiting for the token of " + s.key, e);
+      throw new TokenException("interrupted while waiting for the " + s.name, e);
     } catch (TimeoutException e) {
-      throw new TokenException("waited " + wait + " for another thread's fetch of the token of " + s.key
+      throw new TokenException("waited " + wait + " for another thread's fetch of the " + s.name
           + " without result", e);
     } catch (ExecutionException e) {
       Throwable c = e.getCause();
       if (c instanceof TokenException te) {
         throw new TokenException(te.getMessage(), te);
       }
-      throw new TokenException("fetching the token of " + s.key + " failed: " + c, c);
+      throw new TokenException("fetching the " + s.name + " failed: " + c, c);
     }
   }
 }

@@ -171,7 +171,8 @@ final class TokenCache {
     try {
       refresh(s, flight, options.maxAttempts(), s.token);
     } catch (RuntimeException e) {
-      // Already logged and handed to any waiter; a background task has no caller to tell.
+      // Handed to any waiter already; a background task has no caller of its own to tell.
+      log.debug("background refresh of the {} failed: {}", s.name, e.getMessage());
     }
   }
 
@@ -181,6 +182,9 @@ final class TokenCache {
    */
   private Token refresh(Slot s, CompletableFuture<Token> flight, int attempts, Token fallback) {
     Token fresh;
+    if (options.refreshAhead() != null) {
+      s.used = false; // reads from now on count as use of the token being fetched
+    }
     try {
       fresh = fetcher.fetch(s.key, attempts);
     } catch (RuntimeException | Error e) {
@@ -221,7 +225,6 @@ final class TokenCache {
     if (ahead == null) {
       return;
     }
-    s.used = false;
     Duration untilStale = fresh.remaining(now).minus(options.refreshMargin());
     try {
       ahead.schedule(() -> {

@@ -81,7 +81,10 @@ public final class PrivateEgress {
     this.platform = new Lazy<>(this::detectPlatform);
     TokenProvider custom = b.tokenProvider;
     com.google.auth.oauth2.GoogleCredentials credentials = b.credentials;
-    this.tokens = new Lazy<>(() -> custom != null ? custom : new GoogleTokenProvider(this, metadata, credentials));
+    TokenOptions tokenOptions = b.tokenOptions;
+    this.tokens = new Lazy<>(() -> custom != null
+        ? custom
+        : new GoogleTokenProvider(this, metadata, credentials, tokenOptions));
     this.egressDetector = new EgressDetector(this, metadata, adminApiBaseUrl);
   }
 
@@ -405,6 +408,7 @@ public final class PrivateEgress {
     private RetryBudget retryBudget;
     private TokenProvider tokenProvider;
     private com.google.auth.oauth2.GoogleCredentials credentials;
+    private TokenOptions tokenOptions = TokenOptions.defaults();
     private Duration metadataConnectTimeout = Duration.ofMillis(500);
     private Duration metadataReadTimeout = Duration.ofSeconds(3);
     private Path dmiProductName;
@@ -579,6 +583,15 @@ public final class PrivateEgress {
      */
     public Builder credentials(com.google.auth.oauth2.GoogleCredentials credentials) {
       this.credentials = Objects.requireNonNull(credentials, "credentials");
+      return this;
+    }
+
+    /**
+     * How tokens are cached, refreshed and fetched (refresh margin, retries, ID token format, opt-in
+     * refresh-ahead executor); {@link TokenOptions#defaults()} otherwise.
+     */
+    public Builder tokenOptions(TokenOptions options) {
+      this.tokenOptions = Objects.requireNonNull(options, "options");
       return this;
     }
 

@@ -25,4 +25,13 @@ public interface TokenProvider {
    * many callers report the same rejected token at once.
    */
   Token refreshIdToken(String audience, Token rejected);
+
+  /**
+   * Like {@link #refreshIdToken} for access tokens (e.g. after Redis rejected an IAM token): drops {@code
+   * rejected} unless a newer token already replaced it, and returns a valid one, fetching at most once
+   * for concurrent reports. The default simply returns {@link #accessToken()}.
+   */
+  default Token refreshAccessToken(Token rejected) {
+    return accessToken();
+  }
 }

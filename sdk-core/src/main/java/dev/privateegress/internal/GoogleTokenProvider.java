@@ -1,80 +1,285 @@
 package dev.privateegress.internal;
 
+import com.google.auth.Retryable;
 import com.google.auth.oauth2.GoogleCredentials;
+import dev.privateegress.EgressListener;
 import dev.privateegress.PrivateEgress;
+import dev.privateegress.RetryPolicy;
 import dev.privateegress.Token;
 import dev.privateegress.TokenException;
+import dev.privateegress.TokenOptions;
 import dev.privateegress.TokenProvider;
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.util.Base64;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Default token provider: the metadata server, cached per audience. */
+/**
+ * The SDK's token provider: picks a source once (explicit credentials, {@code GOOGLE_APPLICATION_CREDENTIALS},
+ * the metadata server, gcloud's application-default file), caches tokens per audience in a {@link
+ * TokenCache} on the instance's clock, and fetches with bounded retries inside a deadline. Constructing
+ * it does no I/O; the source is chosen on the first token request.
+ */
 public final class GoogleTokenProvider implements TokenProvider {
-  private static final Pattern EXP = Pattern.compile("\"exp\"\\s*:\\s*(\\d+)");
-  private static final Pattern ACCESS = Pattern.compile("\"access_token\"\\s*:\\s*\"([^\"]+)\"");
-  private static final Pattern EXPIRES_IN = Pattern.compile("\"expires_in\"\\s*:\\s*(\\d+)");
+  private static final Logger log = LoggerFactory.getLogger(GoogleTokenProvider.class);
+  private static final String ACCESS_KEY = "access token";
+  static final String ADC_FILE = "application_default_credentials.json";
 
   private final PrivateEgress egress;
   private final MetadataClient metadata;
-  private final Map<String, Token> ids = new ConcurrentHashMap<>();
-  private volatile Token access;
+  private final GoogleCredentials credentials;
+  private final TokenOptions options;
+  private final RetryPolicy backoff;
+  private final TokenCache ids;
+  private final TokenCache access;
+  private volatile TokenSource source;
 
   public GoogleTokenProvider(PrivateEgress egress, MetadataClient metadata, GoogleCredentials credentials) {
-    this.egress = egress;
-    this.metadata = metadata;
+    this(egress, metadata, credentials, TokenOptions.defaults());
+  }
+
+  public GoogleTokenProvider(PrivateEgress egress, MetadataClient metadata, GoogleCredentials credentials,
+      TokenOptions options) {
+    this.egress = Objects.requireNonNull(egress, "egress");
+    this.metadata = Objects.requireNonNull(metadata, "metadata");
+    this.credentials = credentials;
+    this.options = Objects.requireNonNull(options, "options");
+    this.backoff = new RetryPolicy(options.maxAttempts(), options.initialBackoff(), options.maxBackoff(),
+        options.deadline(), options.maxAttempts());
+    this.ids = new TokenCache(egress.clock(), options, "ID token for ", this::fetchIdToken);
+    this.access = new TokenCache(egress.clock(), options, "", (key, attempts) -> fetchAccessToken(attempts));
   }
 
   @Override
-  public synchronized Token idToken(String audience) {
-    Token t = ids.get(audience);
-    if (t != null && t.remaining(egress.clock().instant()).getSeconds() > 225) {
-      return t;
-    }
-    try {
-      String jwt = metadata.get("instance/service-accounts/default/identity?audience="
-          + java.net.URLEncoder.encode(audience, StandardCharsets.UTF_8) + "&format=full")
-          .orElseThrow(() -> new TokenException("no identity endpoint"));
-      String payload = new String(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8);
-      Matcher m = EXP.matcher(payload);
-      Instant exp = m.find() ? Instant.ofEpochSecond(Long.parseLong(m.group(1))) : egress.clock().instant();
-      t = new Token(jwt.trim(), exp);
-      ids.put(audience, t);
-      return t;
-    } catch (MetadataException e) {
-      throw new TokenException("ID token for audience " + audience + ": " + e.getMessage(), e);
-    }
+  public Token idToken(String audience) {
+    return ids.get(requireAudience(audience));
   }
 
   @Override
-  public synchronized Token accessToken() {
-    Token t = access;
-    if (t != null && t.remaining(egress.clock().instant()).getSeconds() > 225) {
-      return t;
+  public Token accessToken() {
+    return access.get(ACCESS_KEY);
+  }
+
+  @Override
+  public Token refreshIdToken(String audience, Token rejected) {
+    String a = requireAudience(audience);
+    if (rejected == null) {
+      return idToken(a);
     }
+    return ids.invalidate(a, rejected);
+  }
+
+  @Override
+  public Token refreshAccessToken(Token rejected) {
+    if (rejected == null) {
+      return accessToken();
+    }
+    return access.invalidate(ACCESS_KEY, rejected);
+  }
+
+  /** Where tokens come from, resolving the source if needed (no token is fetched). */
+  public String sourceDescription() {
+    return source().description();
+  }
+
+  private static String requireAudience(String audience) {
+    if (audience == null || audience.isBlank()) {
+      throw new IllegalArgumentException("audience must be a non-blank string, e.g. https://my-service-abc-uc.a.run.app");
+    }
+    // strip() returns the same instance when there is nothing to strip: no allocation on the hot path.
+    return audience.strip();
+  }
+
+  private Token fetchIdToken(String audience, int attempts) {
+    boolean full = options.fullFormat(audience);
+    return fetch("id", audience, attempts, (src, budget) -> src.idToken(audience, full, budget));
+  }
+
+  private Token fetchAccessToken(int attempts) {
+    return fetch("access", "", attempts, (src, budget) -> src.accessToken(budget));
+  }
+
+  private interface Call {
+    Token run(TokenSource source, Duration budget) throws IOException;
+  }
+
+  private Token fetch(String kind, String audience, int attempts, Call call) {
+    long start = System.nanoTime();
+    long deadline = start + options.deadline().toNanos();
+    String what = kind.equals("id") ? "an ID token for audience " + audience : "an access token";
+    TokenSource src;
     try {
-      String json = metadata.get("instance/service-accounts/default/token")
-          .orElseThrow(() -> new TokenException("no token endpoint"));
-      Matcher a = ACCESS.matcher(json);
-      Matcher e = EXPIRES_IN.matcher(json);
-      if (!a.find() || !e.find()) {
-        throw new TokenException("malformed access token response");
+      src = source();
+    } catch (RuntimeException e) {
+      notify(kind, audience, start, e);
+      throw e;
+    }
+    IOException last = null;
+    int attempt = 0;
+    while (attempt < attempts) {
+      attempt++;
+      Duration budget = Duration.ofNanos(deadline - System.nanoTime());
+      try {
+        Token t = call.run(src, budget);
+        log.debug("fetched {} from {} in {} ms (attempt {}), expires at {}", what, src.description(),
+            millisSince(start), attempt, t.expiresAt());
+        notify(kind, audience, start, null);
+        return t;
+      } catch (TokenException e) {
+        notify(kind, audience, start, e);
+        throw e;
+      } catch (IOException e) {
+        last = e;
+        if (attempt >= attempts || !retryable(e)) {
+          break;
+        }
+        Duration delay = backoff.backoff(attempt, ThreadLocalRandom.current());
+        if (deadline - System.nanoTime() - delay.toNanos() <= 0) {
+          break;
+        }
+        log.debug("attempt {} to fetch {} failed, retrying in {} ms: {}", attempt, what, delay.toMillis(),
+            e.getMessage());
+        if (!sleep(delay)) {
+          break;
+        }
       }
-      t = new Token(a.group(1), egress.clock().instant().plusSeconds(Long.parseLong(e.group(1))));
-      access = t;
-      return t;
-    } catch (MetadataException e) {
-      throw new TokenException("access token: " + e.getMessage(), e);
+    }
+    TokenException failure = new TokenException("cannot get " + what + " from " + src.description()
+        + ": failed after " + attempt + (attempt == 1 ? " attempt" : " attempts") + " in " + millisSince(start)
+        + " ms" + (attempts > 1 && !retryable(last) ? " (not retryable)" : "") + ": " + last.getMessage(), last);
+    notify(kind, audience, start, failure);
+    throw failure;
+  }
+
+  private static boolean sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis(), (int) (d.toNanos() % 1_000_000));
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 
+  private static long millisSince(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  private void notify(String kind, String audience, long startNanos, Throwable failure) {
+    try {
+      egress.listener().tokenFetched(kind, audience, Duration.ofNanos(System.nanoTime() - startNanos), failure);
+    } catch (RuntimeException e) {
+      log.warn("EgressListener.tokenFetched threw {}; ignored", e.toString());
+    }
+  }
+
+  /** 5xx, 429, timeouts and refused connections are worth another attempt; 4xx and bad answers are not. */
+  static boolean retryable(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof MetadataException me) {
+        return me.retryable();
+      }
+      if (c instanceof Retryable r) {
+        return r.isRetryable();
+      }
+      if (c instanceof SocketTimeoutException || c instanceof ConnectException
+          || c instanceof NoRouteToHostException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private TokenSource source() {
+    TokenSource s = source;
+    if (s == null) {
+      synchronized (this) {
+        s = source;
+        if (s == null) {
+          s = resolve();
+          log.debug("tokens come from {}", s.description());
+          source = s;
+        }
+      }
+    }
+    return s;
+  }
+
+  /**
+   * Application-default order: explicit credentials, {@code GOOGLE_APPLICATION_CREDENTIALS}, the metadata
+   * server (on Google Cloud, or wherever {@code GCE_METADATA_HOST} points), gcloud's application-default
+   * credentials file. Reads only the injected environment.
+   */
+  private TokenSource resolve() {
+    if (credentials != null) {
+      return new CredentialsTokenSource(credentials, "PrivateEgress.Builder.credentials(...)", egress.clock());
+    }
+    Map<String, String> env = egress.environment();
+    String gac = env.get("GOOGLE_APPLICATION_CREDENTIALS");
+    if (gac != null && !gac.isBlank()) {
+      return fromFile(Path.of(gac.strip()), "GOOGLE_APPLICATION_CREDENTIALS=" + gac.strip());
+    }
+    if (egress.config().metadataHost().isPresent() || egress.platform().onGoogleCloud()) {
+      return new MetadataTokenSource(metadata, egress.clock());
+    }
+    Path adc = gcloudAdcFile(env);
+    if (adc != null && Files.isRegularFile(adc)) {
+      return fromFile(adc, "gcloud application-default credentials " + adc);
+    }
+    throw new TokenException("no Google credentials found: not running on Google Cloud (platform "
+        + egress.platform().id() + "), GCE_METADATA_HOST and GOOGLE_APPLICATION_CREDENTIALS are not set, and "
+        + "there is no gcloud application-default credentials file" + (adc == null ? "" : " at " + adc)
+        + ". For local development run 'gcloud auth application-default login "
+        + "--impersonate-service-account=SA_EMAIL', or set GOOGLE_APPLICATION_CREDENTIALS to a service-account "
+        + "key file, or pass credentials to PrivateEgress.builder().credentials(...); in tests point "
+        + "GCE_METADATA_HOST at a FakeMetadataServer.");
+  }
+
+  /** gcloud's application-default credentials file, from the injected environment only. */
+  static Path gcloudAdcFile(Map<String, String> env) {
+    String config = env.get("CLOUDSDK_CONFIG");
+    if (config != null && !config.isBlank()) {
+      return Path.of(config.strip(), ADC_FILE);
+    }
+    String appData = env.get("APPDATA");
+    if (appData != null && !appData.isBlank()) {
+      return Path.of(appData.strip(), "gcloud", ADC_FILE);
+    }
+    String home = env.get("HOME");
+    if (home != null && !home.isBlank()) {
+      return Path.of(home.strip(), ".config", "gcloud", ADC_FILE);
+    }
+    return null;
+  }
+
+  private TokenSource fromFile(Path file, String origin) {
+    GoogleCredentials c;
+    try (InputStream in = Files.newInputStream(file)) {
+      c = GoogleCredentials.fromStream(in);
+    } catch (NoSuchFileException e) {
+      throw new TokenException(origin + ": file not found. Point it at an existing service-account key or "
+          + "impersonated_service_account JSON file, or unset it and run 'gcloud auth application-default "
+          + "login --impersonate-service-account=SA_EMAIL'.", e);
+    } catch (IOException | RuntimeException e) {
+      throw new TokenException(origin + ": not a usable credentials file (" + e.getMessage() + "). Expected "
+          + "JSON of type service_account, impersonated_service_account or authorized_user.", e);
+    }
+    return new CredentialsTokenSource(c, origin, egress.clock());
+  }
+
   @Override
-  public synchronized Token refreshIdToken(String audience, Token rejected) {
-    ids.remove(audience, rejected);
-    return idToken(audience);
+  public String toString() {
+    TokenSource s = source;
+    return "GoogleTokenProvider{" + (s == null ? "source not resolved yet" : s.description()) + "}";
   }
 }

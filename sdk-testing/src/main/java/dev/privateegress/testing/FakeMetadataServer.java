@@ -31,9 +31,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * }
  * }</pre>
  *
- * <p>Point any client at it with {@code GCE_METADATA_HOST=}{@link #hostPort()} (google-auth reads the same
- * variable). Requests without {@code Metadata-Flavor: Google} get 403, as on GCP; responses carry the
- * header unless {@link #omitFlavorHeader(boolean)} says otherwise. Identity tokens are unsigned JWTs
+ * <p>Point the SDK at it with {@code GCE_METADATA_HOST=}{@link #hostPort()} in the builder's environment
+ * map ({@link #environment()} gives exactly that). google-auth's {@code ComputeEngineCredentials} reads
+ * {@code GCE_METADATA_HOST} from the real process environment only: set it in the test runner (e.g.
+ * surefire's {@code <environmentVariables>}) to a fixed {@code 127.0.0.1:PORT} and start the server on
+ * that port with {@link #start(Clock, int)}.
+ *
+ * <p>Requests without {@code Metadata-Flavor: Google}, or with {@code X-Forwarded-For}, get 403, as on
+ * GCP; responses carry the header unless {@link #omitFlavorHeader(boolean)} says otherwise. Identity tokens are unsigned JWTs
  * ({@code alg: none}) with {@code aud}, {@code iat}, {@code exp}, {@code iss} and, with {@code format=full},
  * {@code email}; every token is distinct so tests can tell fetches apart. Serves:
  *
@@ -56,6 +61,7 @@ public final class FakeMetadataServer implements AutoCloseable {
   private final Map<String, AtomicInteger> pathCounts = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> audienceCounts = new ConcurrentHashMap<>();
   private final AtomicInteger requests = new AtomicInteger();
+  private final AtomicInteger fullFormatRequests = new AtomicInteger();
   private final AtomicInteger failuresLeft = new AtomicInteger();
   private final AtomicLong tokenSerial = new AtomicLong();
   private volatile int failureStatus = 503;
@@ -64,9 +70,9 @@ public final class FakeMetadataServer implements AutoCloseable {
   private volatile Duration tokenLifetime = Duration.ofHours(1);
   private volatile boolean omitFlavor;
 
-  private FakeMetadataServer(Clock clock) throws IOException {
+  private FakeMetadataServer(Clock clock, int port) throws IOException {
     this.clock = clock;
-    this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+    this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
     this.executor = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "fake-metadata-server");
       t.setDaemon(true);
@@ -90,11 +96,28 @@ public final class FakeMetadataServer implements AutoCloseable {
 
   /** Starts a server on a free loopback port whose tokens are dated by {@code clock}. */
   public static FakeMetadataServer start(Clock clock) {
-    try {
-      return new FakeMetadataServer(clock);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot start fake metadata server on loopback", e);
+    return start(clock, 0);
+  }
+
+  /**
+   * Starts a server on loopback port {@code port} (0 = any free port), for clients that read a fixed
+   * {@code GCE_METADATA_HOST} from the process environment.
+   */
+  public static FakeMetadataServer start(Clock clock, int port) {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be 0..65535, was " + port);
     }
+    try {
+      return new FakeMetadataServer(clock, port);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start fake metadata server on loopback port " + port
+          + (port == 0 ? "" : " (in use? pick another one)"), e);
+    }
+  }
+
+  /** {@code {GCE_METADATA_HOST=127.0.0.1:PORT}}, to merge into a test environment map. */
+  public Map<String, String> environment() {
+    return Map.of("GCE_METADATA_HOST", hostPort());
   }
 
   /** {@code 127.0.0.1:PORT}, the value for {@code GCE_METADATA_HOST}. */
@@ -122,6 +145,17 @@ public final class FakeMetadataServer implements AutoCloseable {
     return set("project/project-id", id);
   }
 
+  /** Sets the numeric project id (project number). */
+  public FakeMetadataServer projectNumber(String number) {
+    return set("project/numeric-project-id", number);
+  }
+
+  /** Sets the zone, served as {@code projects/NUMBER/zones/ZONE}. */
+  public FakeMetadataServer zone(String zone) {
+    return set("instance/zone", "projects/" + values.getOrDefault("project/numeric-project-id", "0")
+        + "/zones/" + zone);
+  }
+
   /** Sets the region, served as {@code projects/NUMBER/regions/REGION}. */
   public FakeMetadataServer region(String region) {
     return set("instance/region", "projects/" + values.getOrDefault("project/numeric-project-id", "0")
@@ -133,8 +167,11 @@ public final class FakeMetadataServer implements AutoCloseable {
     return set("instance/service-accounts/default/email", email);
   }
 
-  /** Lifetime of the tokens handed out from now on (default one hour). */
+  /** Lifetime of the access and identity tokens handed out from now on (default one hour). */
   public FakeMetadataServer tokenLifetime(Duration lifetime) {
+    if (lifetime.isNegative()) {
+      throw new IllegalArgumentException("lifetime must not be negative, was " + lifetime);
+    }
     this.tokenLifetime = lifetime;
     return this;
   }
@@ -146,14 +183,20 @@ public final class FakeMetadataServer implements AutoCloseable {
 
   /** Answers the next {@code count} requests whose path starts with {@code pathPrefix} with {@code status}. */
   public FakeMetadataServer failNext(int count, int status, String pathPrefix) {
+    if (count < 0 || status < 100 || status > 599) {
+      throw new IllegalArgumentException("need count >= 0 and an HTTP status, was " + count + ", " + status);
+    }
     this.failureStatus = status;
     this.failurePathPrefix = pathPrefix;
     this.failuresLeft.set(count);
     return this;
   }
 
-  /** Delays every response by {@code latency}. */
+  /** Delays every response by {@code latency} (longer than a client's read timeout = a timeout). */
   public FakeMetadataServer latency(Duration latency) {
+    if (latency.isNegative()) {
+      throw new IllegalArgumentException("latency must not be negative, was " + latency);
+    }
     this.latency = latency;
     return this;
   }
@@ -191,9 +234,15 @@ public final class FakeMetadataServer implements AutoCloseable {
     return requestCount("instance/service-accounts/default/identity");
   }
 
+  /** Identity-token requests (served or not) that asked for {@code format=full}, all audiences. */
+  public int fullFormatRequests() {
+    return fullFormatRequests.get();
+  }
+
   /** Forgets all counts. */
   public void resetCounts() {
     requests.set(0);
+    fullFormatRequests.set(0);
     pathCounts.clear();
     audienceCounts.clear();
   }
@@ -208,6 +257,9 @@ public final class FakeMetadataServer implements AutoCloseable {
       if (path.equals("instance/service-accounts/default/identity")) {
         audienceCounts.computeIfAbsent(query.getOrDefault("audience", ""), k -> new AtomicInteger())
             .incrementAndGet();
+        if ("full".equals(query.get("format"))) {
+          fullFormatRequests.incrementAndGet();
+        }
       }
       Duration delay = latency;
       if (!delay.isZero()) {
@@ -222,6 +274,11 @@ public final class FakeMetadataServer implements AutoCloseable {
       }
       if (!"Google".equals(ex.getRequestHeaders().getFirst("Metadata-Flavor"))) {
         send(ex, 403, "text/plain", "Missing required header \"Metadata-Flavor\": \"Google\"");
+        return;
+      }
+      if (ex.getRequestHeaders().containsKey("X-Forwarded-For")) {
+        // The real server refuses proxied requests (a defence against SSRF).
+        send(ex, 403, "text/plain", "Request had X-Forwarded-For header and was rejected.");
         return;
       }
       if (!rawPath.startsWith(PREFIX)) {

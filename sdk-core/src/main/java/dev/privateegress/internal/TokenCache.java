@@ -1,0 +1,267 @@
+package dev.privateegress.internal;
+
+import dev.privateegress.Token;
+import dev.privateegress.TokenException;
+import dev.privateegress.TokenOptions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Tokens cached per key (an audience, or the access-token key) with three states and single-flight
+ * refresh.
+ *
+ * <ul>
+ *   <li>{@link State#FRESH}: served without locking.
+ *   <li>{@link State#STALE} (less than {@code refreshMargin} left): the first caller to notice runs one
+ *       fetch attempt on its own thread (or hands it to the refresh-ahead executor); every other caller
+ *       keeps getting the still-valid token at once. A failed attempt is logged and the cached token is
+ *       served for {@code staleRetryInterval} before the next attempt.
+ *   <li>{@link State#EXPIRED} (less than {@code expirySkew} left, or nothing cached): one caller fetches
+ *       with the full retry policy; the others wait for that same fetch, at most the deadline.
+ * </ul>
+ *
+ * Staleness is judged on the injected {@link Clock} against the token's own expiry.
+ */
+final class TokenCache {
+  private static final Logger log = LoggerFactory.getLogger(TokenCache.class);
+
+  enum State { FRESH, STALE, EXPIRED }
+
+  /** Fetches a new token for {@code key} with at most {@code maxAttempts} attempts. Must not return null. */
+  interface Fetcher {
+    Token fetch(String key, int maxAttempts);
+  }
+
+  private final Clock clock;
+  private final TokenOptions options;
+  private final String label;
+  private final Fetcher fetcher;
+  private final Map<String, Slot> slots = new ConcurrentHashMap<>();
+
+  /**
+   * @param label names a key in log lines and messages, e.g. {@code "ID token for "} + key
+   */
+  TokenCache(Clock clock, TokenOptions options, String label, Fetcher fetcher) {
+    this.clock = clock;
+    this.options = options;
+    this.label = label;
+    this.fetcher = fetcher;
+  }
+
+  private static final class Slot {
+    final String key;
+    /** For log lines and messages: what this slot holds. */
+    final String name;
+    volatile Token token;
+    /** Set on every read; cleared by each refresh-ahead fetch, so unused keys stop being refreshed. */
+    volatile boolean used;
+    // Guarded by this.
+    CompletableFuture<Token> inFlight;
+    Instant quietUntil;
+
+    Slot(String key, String name) {
+      this.key = key;
+      this.name = name;
+    }
+  }
+
+  State state(Token t, Instant now) {
+    if (t == null) {
+      return State.EXPIRED;
+    }
+    Duration left = t.remaining(now);
+    if (left.compareTo(options.expirySkew()) <= 0) {
+      return State.EXPIRED;
+    }
+    return left.compareTo(options.refreshMargin()) < 0 ? State.STALE : State.FRESH;
+  }
+
+  /** The cached token for {@code key}, refreshed as its state requires. */
+  Token get(String key) {
+    Slot s = slot(key);
+    if (!s.used) {
+      s.used = true; // written only when it changes: the fresh path stays free of shared writes
+    }
+    Token t = s.token;
+    if (state(t, clock.instant()) == State.FRESH) {
+      return t;
+    }
+    return slow(s);
+  }
+
+  /**
+   * Drops {@code rejected} if it is still the cached token for {@code key} (a newer one may already have
+   * replaced it, which is then returned), and returns a valid token, fetching at most once for any
+   * number of concurrent callers reporting the same token.
+   */
+  Token invalidate(String key, Token rejected) {
+    Slot s = slot(key);
+    synchronized (s) {
+      if (s.token != null && s.token.equals(rejected)) {
+        s.token = null;
+        s.quietUntil = null;
+      }
+    }
+    return get(key);
+  }
+
+  private Slot slot(String key) {
+    Slot s = slots.get(key);
+    return s != null ? s : slots.computeIfAbsent(key, k -> new Slot(k, label + k));
+  }
+
+  private Token slow(Slot s) {
+    CompletableFuture<Token> flight;
+    Token t;
+    State st;
+    boolean lead = false;
+    synchronized (s) {
+      // Re-read under the lock: another thread may have just stored a fresh token.
+      t = s.token;
+      Instant now = clock.instant();
+      st = state(t, now);
+      if (st == State.FRESH) {
+        return t;
+      }
+      flight = s.inFlight;
+      if (flight == null) {
+        if (st == State.STALE && s.quietUntil != null && now.isBefore(s.quietUntil)) {
+          return t;
+        }
+        flight = new CompletableFuture<>();
+        s.inFlight = flight;
+        lead = true;
+      }
+    }
+    if (!lead) {
+      return st == State.STALE ? t : await(s, flight);
+    }
+    if (st == State.STALE) {
+      ScheduledExecutorService ahead = options.refreshAhead();
+      if (ahead != null && submit(ahead, s, flight)) {
+        return t;
+      }
+      return refresh(s, flight, 1, t);
+    }
+    return refresh(s, flight, options.maxAttempts(), null);
+  }
+
+  private boolean submit(ScheduledExecutorService ahead, Slot s, CompletableFuture<Token> flight) {
+    try {
+      ahead.execute(() -> refreshQuietly(s, flight));
+      return true;
+    } catch (RejectedExecutionException e) {
+      log.debug("refresh-ahead executor rejected the refresh of the {}; refreshing on the caller", s.name);
+      return false;
+    }
+  }
+
+  private void refreshQuietly(Slot s, CompletableFuture<Token> flight) {
+    try {
+      refresh(s, flight, options.maxAttempts(), s.token);
+    } catch (RuntimeException e) {
+      // Handed to any waiter already; a background task has no caller of its own to tell.
+      log.debug("background refresh of the {} failed: {}", s.name, e.getMessage());
+    }
+  }
+
+  /**
+   * Runs the fetch this thread leads. On failure with a still-usable {@code fallback}, logs and returns
+   * the fallback; otherwise the failure goes to this caller and every waiter.
+   */
+  private Token refresh(Slot s, CompletableFuture<Token> flight, int attempts, Token fallback) {
+    Token fresh;
+    if (options.refreshAhead() != null) {
+      s.used = false; // reads from now on count as use of the token being fetched
+    }
+    try {
+      fresh = fetcher.fetch(s.key, attempts);
+    } catch (RuntimeException | Error e) {
+      Instant now = clock.instant();
+      synchronized (s) {
+        s.inFlight = null;
+        s.quietUntil = now.plus(options.staleRetryInterval());
+      }
+      flight.completeExceptionally(e);
+      if (fallback != null && state(fallback, now) != State.EXPIRED && fallback.equals(s.token)) {
+        log.warn("refresh of the {} failed; serving the cached one ({} s left, next attempt in {} s): {}",
+            s.name, fallback.remaining(now).getSeconds(), options.staleRetryInterval().getSeconds(), e.getMessage());
+        return fallback;
+      }
+      throw e;
+    }
+    Instant now = clock.instant();
+    State st = state(fresh, now);
+    synchronized (s) {
+      s.token = fresh;
+      s.inFlight = null;
+      // A source that hands out a token already inside the refresh margin (serverless metadata servers
+      // do, near the end of a token's life) must not be asked again on every call.
+      s.quietUntil = st == State.FRESH ? null : now.plus(options.staleRetryInterval());
+    }
+    flight.complete(fresh);
+    if (st == State.EXPIRED) {
+      throw new TokenException("the token source returned an " + s.name + " that expires at "
+          + fresh.expiresAt() + ", already within " + options.expirySkew() + " of now (" + now
+          + "); check the clock of this machine");
+    }
+    scheduleAhead(s, fresh, now);
+    return fresh;
+  }
+
+  private void scheduleAhead(Slot s, Token fresh, Instant now) {
+    ScheduledExecutorService ahead = options.refreshAhead();
+    if (ahead == null) {
+      return;
+    }
+    Duration untilStale = fresh.remaining(now).minus(options.refreshMargin());
+    try {
+      ahead.schedule(() -> {
+        if (!s.used || s.token != fresh) {
+          return; // unused since the last fetch, or already replaced: let callers drive it again
+        }
+        CompletableFuture<Token> flight;
+        synchronized (s) {
+          if (s.inFlight != null || s.token != fresh) {
+            return;
+          }
+          flight = new CompletableFuture<>();
+          s.inFlight = flight;
+        }
+        refreshQuietly(s, flight);
+      }, Math.max(0, untilStale.toMillis()), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      log.debug("refresh-ahead executor rejected scheduling for the {}", s.name);
+    }
+  }
+
+  private Token await(Slot s, CompletableFuture<Token> flight) {
+    Duration wait = options.deadline().plusSeconds(1);
+    try {
+      return flight.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TokenException("interrupted while waiting for the " + s.name, e);
+    } catch (TimeoutException e) {
+      throw new TokenException("waited " + wait + " for another thread's fetch of the " + s.name
+          + " without result", e);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof TokenException te) {
+        throw new TokenException(te.getMessage(), te);
+      }
+      throw new TokenException("fetching the " + s.name + " failed: " + c, c);
+    }
+  }
+}

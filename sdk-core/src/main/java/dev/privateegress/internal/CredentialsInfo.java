@@ -46,7 +46,7 @@ public final class CredentialsInfo {
         + "server; run gcloud auth application-default login --impersonate-service-account=SA_EMAIL";
   }
 
-  static String describeFile(Path path, String origin) {
+  public static String describeFile(Path path, String origin) {
     JsonObject json;
     try {
       JsonElement e = JsonParser.parseString(Files.readString(path, StandardCharsets.UTF_8));

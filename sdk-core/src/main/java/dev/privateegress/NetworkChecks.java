@@ -86,6 +86,12 @@ public final class NetworkChecks {
       detail.add(a.getHostAddress() + " (" + c + ")");
     }
     EgressInfo known = egress.knownEgress();
+    if (anyPublic && known.scope() == EgressScope.PRIVATE_RANGES_ONLY && publicByDesign(host)) {
+      // Google's public front ends are meant to be reached this way; only note the route.
+      return new Resolution(CheckResult.pass(target, CheckKind.DNS, millisSince(start), detail
+          + "; takes the public path, not the VPC (private-ranges-only, from " + known.source()
+          + "); a Cloud Run service with internal ingress needs all-traffic egress"), addresses);
+    }
     if (anyPublic && known.scope() == EgressScope.PRIVATE_RANGES_ONLY) {
       return new Resolution(CheckResult.fail(target, CheckKind.DNS, millisSince(start), detail.toString(),
           "route bypasses the VPC: the address is public but egress scope is private-ranges-only ("
@@ -531,6 +537,17 @@ public final class NetworkChecks {
     } catch (IllegalArgumentException | JsonParseException e) {
       return Optional.empty();
     }
+  }
+
+  /** Hosts that are public by design: their traffic bypassing the VPC is normal, not a fault. */
+  static boolean publicByDesign(String host) {
+    String h = host.toLowerCase(Locale.ROOT);
+    for (String suffix : List.of(".run.app", ".googleapis.com", ".cloudfunctions.net", ".appspot.com")) {
+      if (h.endsWith(suffix)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean isLiteral(String host) {

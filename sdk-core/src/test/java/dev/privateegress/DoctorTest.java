@@ -185,6 +185,21 @@ class DoctorTest {
     assertThat(advice).contains("no VPC egress").contains("PRIVATE_EGRESS_HOSTS=my.api.private=127.0.0.1");
   }
 
+  @Test
+  void aPublicAddressUnderPrivateRangesOnlyIsARouteProblemUnlessTheHostIsPublicByDesign() {
+    // DNS checks only: TEST-NET-3 addresses come from the overrides and are never connected to.
+    PrivateEgress egress = PrivateEgress.builder().environment(Map.of("PRIVATE_EGRESS_SCOPE", "private-ranges-only"))
+        .host("my.api.private", "203.0.113.10").host("hello-abc-uc.a.run.app", "203.0.113.11").build();
+    CheckResult privateName = NetworkChecks.dns(egress, Target.parse("http://my.api.private/")).result();
+    assertThat(privateName.ok()).isFalse();
+    assertThat(privateName.detail()).contains("203.0.113.10 (public)");
+    assertThat(privateName.advice()).startsWith("route bypasses the VPC");
+
+    CheckResult runApp = NetworkChecks.dns(egress, Target.parse("https://hello-abc-uc.a.run.app/")).result();
+    assertThat(runApp.ok()).isTrue();
+    assertThat(runApp.detail()).contains("takes the public path, not the VPC").contains("all-traffic");
+  }
+
   static String jwt(String claims) {
     Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
     return b64.encodeToString("{\"alg\":\"RS256\"}".getBytes(StandardCharsets.UTF_8)) + "."

@@ -16,11 +16,18 @@ import org.slf4j.LoggerFactory;
  * Runs {@link PrivateEgress#awaitReady}: polls every target with the same checks as the doctor (DNS, TCP,
  * TLS, and Redis PING / HTTP HEAD when sdk-redis / sdk-http are present) until all pass or time runs out.
  * Between rounds it sleeps with jittered exponential backoff (50 ms doubling to 1 s), never past the
- * deadline; a round's checks are capped by the time left. Runs on the caller's thread only.
+ * deadline; a round's checks are capped by the time left (but get at least 250 ms each). Runs on the
+ * caller's thread only.
  */
 public final class Readiness {
   private static final Logger log = LoggerFactory.getLogger(Readiness.class);
 
+  /**
+   * The least time a check gets, even when the deadline is closer: a round squeezed into the last
+   * millisecond would report a healthy target as "no answer in 1 ms". The wait may overrun the timeout by
+   * at most this much per target.
+   */
+  static final long MIN_CHECK_NANOS = 250_000_000L;
   static final long FIRST_BACKOFF_NANOS = 50_000_000L;
   static final long MAX_BACKOFF_NANOS = 1_000_000_000L;
 
@@ -40,7 +47,7 @@ public final class Readiness {
       List<CheckResult> all = new ArrayList<>();
       boolean ready = true;
       for (int i = 0; i < targets.size(); i++) {
-        long left = Math.max(1_000_000L, deadline - System.nanoTime());
+        long left = Math.max(MIN_CHECK_NANOS, deadline - System.nanoTime());
         Duration perCheck = Duration.ofNanos(Math.min(left, Doctor.CHECK_TIMEOUT.toNanos()));
         List<CheckResult> r = checkers.get(i).check(egress, targets.get(i), TargetChecker.Purpose.READINESS, perCheck);
         all.addAll(r);

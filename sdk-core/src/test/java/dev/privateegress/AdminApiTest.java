@@ -207,6 +207,18 @@ class AdminApiTest {
     assertThat(api.requests()).hasSize(2);
   }
 
+  @Test
+  void aGen2FunctionWithoutSettingsFollowsItsBackingRunService() {
+    // The function's Cloud Run service has another name than K_SERVICE says: read the one it names.
+    String function = "/v2/projects/test-project/locations/us-central1/functions/hook-fn";
+    api.answer(function, 200, "function-gen2-no-vpc.json"); // serviceConfig.service = .../services/hook
+    api.answer(GEN2_SERVICE, 200, "run-service-direct-vpc.json");
+    EgressInfo info = egress(Map.of("FUNCTION_TARGET", "com.example.Hook", "K_SERVICE", "hook-fn")).egress();
+    assertThat(info.mode()).isEqualTo(EgressMode.DIRECT_VPC);
+    assertThat(api.requests()).extracting(RecordingApiServer.Request::path).containsExactly(
+        "/v2/projects/test-project/locations/us-central1/services/hook-fn", function, GEN2_SERVICE);
+  }
+
   PrivateEgress cloudRunFunction() {
     return egress(Map.of("FUNCTION_TARGET", "com.example.Hook", "K_SERVICE", "hook", "K_REVISION", "hook-00002-kez"));
   }

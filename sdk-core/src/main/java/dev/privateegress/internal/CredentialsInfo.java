@@ -25,7 +25,12 @@ public final class CredentialsInfo {
 
   /** One line, e.g. {@code metadata server (runtime@p.iam.gserviceaccount.com)}. */
   public static String describe(PrivateEgress egress) {
-    TokenProvider provider = egress.tokens();
+    TokenProvider provider;
+    try {
+      provider = egress.tokens();
+    } catch (RuntimeException e) {
+      return "cannot set up credentials: " + e.getMessage();
+    }
     if (!(provider instanceof GoogleTokenProvider)) {
       return "custom TokenProvider (" + provider.getClass().getName() + ")";
     }

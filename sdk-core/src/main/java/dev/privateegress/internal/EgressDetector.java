@@ -70,6 +70,7 @@ public final class EgressDetector {
         if (c == null || expired(c)) {
           c = detectNow();
           detected = c;
+          log.debug("{} ({})", c.info(), c.expires() == null ? "kept" : "kept until " + c.expires());
         }
       }
     }
@@ -151,7 +152,6 @@ public final class EgressDetector {
       EgressScope scope = declaredScope.orElse(f.scope());
       info = new EgressInfo(f.mode(), scope, EvidenceSource.ADMIN_API, evidence);
     }
-    log.debug("{} ({})", info, expires == null ? "cached" : "cached until " + expires);
     return new Cached(info, expires);
   }
 

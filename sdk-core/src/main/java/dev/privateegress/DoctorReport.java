@@ -6,15 +6,25 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What {@link PrivateEgress#doctor} found: where we run, how traffic leaves, and every check with its
- * advice. {@link #toJson()} is the doctor CLI's {@code --json} format.
+ * What {@link PrivateEgress#doctor} found: where we run, which credentials tokens come from, how traffic
+ * leaves, and every check with its advice. {@link #toJson()} is the doctor CLI's {@code --json} format;
+ * {@link #toText()} its human output. Neither ever contains token text or passwords.
+ *
+ * @param platform the detected platform
+ * @param project the project id, when known
+ * @param region the region, when known
+ * @param egress the egress verdict, refined by what the checks proved
+ * @param checks every check in the order it ran
+ * @param credentials which credentials tokens would come from, e.g. {@code metadata server
+ *     (runtime@p.iam.gserviceaccount.com)}; empty when not determined
  */
 public record DoctorReport(
     Platform platform,
     Optional<String> project,
     Optional<String> region,
     EgressInfo egress,
-    List<CheckResult> checks) {
+    List<CheckResult> checks,
+    String credentials) {
 
   public DoctorReport {
     Objects.requireNonNull(platform, "platform");
@@ -22,6 +32,13 @@ public record DoctorReport(
     Objects.requireNonNull(region, "region");
     Objects.requireNonNull(egress, "egress");
     checks = List.copyOf(checks);
+    credentials = credentials == null ? "" : credentials;
+  }
+
+  /** A report without a credentials line. */
+  public DoctorReport(Platform platform, Optional<String> project, Optional<String> region, EgressInfo egress,
+      List<CheckResult> checks) {
+    this(platform, project, region, egress, checks, "");
   }
 
   /** True when every check passed. */
@@ -35,15 +52,16 @@ public record DoctorReport(
   }
 
   /**
-   * One JSON object: {@code {"platform","project","region","egress":{"mode","scope","source","evidence"},
-   * "checks":[{"target","check","ok","millis","detail","advice"}]}}; project and region are null when
-   * unknown, evidence is a list of {@code {"source","detail"}}.
+   * One JSON object: {@code {"platform","project","region","credentials","egress":{"mode","scope","source",
+   * "evidence"},"checks":[{"target","check","ok","millis","detail","advice"}]}}; project and region are
+   * null when unknown, evidence is a list of {@code {"source","detail"}}.
    */
   public String toJson() {
     StringBuilder sb = new StringBuilder(256 + checks.size() * 160);
     sb.append("{\"platform\":").append(Json.quote(platform.id()))
         .append(",\"project\":").append(project.map(Json::quote).orElse("null"))
         .append(",\"region\":").append(region.map(Json::quote).orElse("null"))
+        .append(",\"credentials\":").append(Json.quote(credentials))
         .append(",\"egress\":{\"mode\":").append(Json.quote(egress.mode().id()))
         .append(",\"scope\":").append(Json.quote(egress.scope().id()))
         .append(",\"source\":").append(Json.quote(egress.source().id()))
@@ -70,18 +88,21 @@ public record DoctorReport(
   }
 
   /**
-   * A readable table: a header with platform and egress, one row per check, and under each failed
-   * check one line of advice.
+   * A readable table: a header with platform, credentials and egress (with its evidence), one row per
+   * check, under each failed check one line of advice, and a summary line.
    */
   public String toText() {
     StringBuilder sb = new StringBuilder();
-    sb.append("platform  ").append(platform)
+    sb.append("platform     ").append(platform)
         .append("   project ").append(project.orElse("-"))
         .append("   region ").append(region.orElse("-")).append('\n');
-    sb.append("egress    ").append(egress.mode()).append(" / ").append(egress.scope())
+    if (!credentials.isEmpty()) {
+      sb.append("credentials  ").append(credentials).append('\n');
+    }
+    sb.append("egress       ").append(egress.mode()).append(" / ").append(egress.scope())
         .append("   (source: ").append(egress.source()).append(")\n");
     for (Evidence e : egress.evidence()) {
-      sb.append("          - ").append(e).append('\n');
+      sb.append("             - ").append(e).append('\n');
     }
     if (checks.isEmpty()) {
       sb.append("\nno targets given: pass http(s)://, redis(s):// or tcp://host:port targets to check them\n");
@@ -90,11 +111,11 @@ public record DoctorReport(
     int targetWidth = Math.min(48, checks.stream().mapToInt(c -> c.target().length()).max().orElse(6));
     targetWidth = Math.max(6, targetWidth);
     sb.append('\n');
-    sb.append(String.format("%-4s  %-" + targetWidth + "s  %-5s  %7s  %s%n", "", "TARGET", "CHECK", "MS", "DETAIL"));
+    sb.append(String.format("%-4s  %-" + targetWidth + "s  %-5s  %6s  %s%n", "", "TARGET", "CHECK", "MS", "DETAIL"));
     for (CheckResult c : checks) {
       String target = c.target().length() > targetWidth
           ? c.target().substring(0, targetWidth - 3) + "..." : c.target();
-      sb.append(String.format("%-4s  %-" + targetWidth + "s  %-5s  %7d  %s%n",
+      sb.append(String.format("%-4s  %-" + targetWidth + "s  %-5s  %6d  %s%n",
           c.ok() ? "ok" : "FAIL", target, c.check().id(), c.millis(), c.detail()));
       if (!c.ok() && !c.advice().isEmpty()) {
         sb.append("      -> ").append(c.advice()).append('\n');

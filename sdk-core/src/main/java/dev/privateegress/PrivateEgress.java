@@ -219,6 +219,14 @@ public final class PrivateEgress {
   }
 
   /**
+   * Evidence for egress detection step 3: a TCP connection to a private address succeeded (called by
+   * {@link NetworkChecks#tcp}). No I/O.
+   */
+  void recordProbe(String host, java.net.InetSocketAddress address) {
+    egressDetector.recordProbe(host, address);
+  }
+
+  /**
    * True while connect failures deserve extra attempts: within {@code PRIVATE_EGRESS_STARTUP_GRACE} of
    * start, when egress is (or may be) Direct VPC on Cloud Run, which can take a minute or more to
    * carry traffic after an instance starts. Never does I/O.

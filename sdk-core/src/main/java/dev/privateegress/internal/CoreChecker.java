@@ -1,18 +1,25 @@
 package dev.privateegress.internal;
 
+import dev.privateegress.CheckKind;
 import dev.privateegress.CheckResult;
 import dev.privateegress.NetworkChecks;
 import dev.privateegress.PrivateEgress;
+import dev.privateegress.RedisSettings;
 import dev.privateegress.Target;
 import dev.privateegress.TargetChecker;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
- * Core's own checks: DNS and TCP for every scheme. It handles {@code tcp://} and is the fallback for
- * http(s) and redis(s) targets when sdk-http or sdk-redis is not on the class path.
+ * Core's own checks: DNS, TCP and, for {@code https://} and {@code rediss://}, a TLS handshake. It
+ * handles {@code tcp://} and is the fallback for http(s) and redis(s) targets when sdk-http or sdk-redis
+ * is not on the class path (then no HTTP request or Redis command is sent).
  */
 public final class CoreChecker implements TargetChecker {
   @Override
@@ -22,13 +29,42 @@ public final class CoreChecker implements TargetChecker {
 
   @Override
   public List<CheckResult> check(PrivateEgress egress, Target target, Purpose purpose, Duration timeout) {
-    List<CheckResult> results = new ArrayList<>(2);
+    List<CheckResult> results = new ArrayList<>(3);
     NetworkChecks.Resolution dns = NetworkChecks.dns(egress, target);
     results.add(dns.result());
     if (dns.addresses().isEmpty()) {
       return results;
     }
-    results.add(NetworkChecks.tcp(egress, target, dns.addresses(), timeout));
+    CheckResult tcp = NetworkChecks.tcp(egress, target, dns.addresses(), timeout);
+    results.add(tcp);
+    if (!tcp.ok() || !target.tls()) {
+      return results;
+    }
+    Optional<Path> ca = redisCa(egress, target);
+    if (ca.isEmpty()) {
+      results.add(NetworkChecks.tls(egress, target, dns.addresses(), timeout,
+          (SSLSocketFactory) SSLSocketFactory.getDefault()));
+      return results;
+    }
+    try {
+      // Memorystore names its server by IP: verify the chain against REDIS_TLS_CA, not the host name.
+      results.add(NetworkChecks.tls(egress, target, dns.addresses(), timeout, Pem.trusting(ca.get()), false));
+    } catch (IOException e) {
+      results.add(CheckResult.fail(target, CheckKind.TLS, 0, "cannot load REDIS_TLS_CA: " + e.getMessage(),
+          "point REDIS_TLS_CA at the PEM file with the instance's server CA certificate(s)"));
+    }
     return results;
+  }
+
+  /** REDIS_TLS_CA, when the target is the configured Redis server. */
+  private static Optional<Path> redisCa(PrivateEgress egress, Target target) {
+    if (!target.scheme().equals("rediss")) {
+      return Optional.empty();
+    }
+    Optional<RedisSettings> redis = egress.config().redis();
+    if (redis.isEmpty() || !redis.get().host().equalsIgnoreCase(target.host())) {
+      return Optional.empty();
+    }
+    return redis.get().caFile();
   }
 }

@@ -8,41 +8,64 @@ import dev.privateegress.TargetChecker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Runs {@link PrivateEgress#awaitReady}: polls every target with backoff until all pass or time runs out. */
+/**
+ * Runs {@link PrivateEgress#awaitReady}: polls every target with the same checks as the doctor (DNS, TCP,
+ * TLS, and Redis PING / HTTP HEAD when sdk-redis / sdk-http are present) until all pass or time runs out.
+ * Between rounds it sleeps with jittered exponential backoff (50 ms doubling to 1 s), never past the
+ * deadline; a round's checks are capped by the time left (but get at least 250 ms each). Runs on the
+ * caller's thread only.
+ */
 public final class Readiness {
+  private static final Logger log = LoggerFactory.getLogger(Readiness.class);
+
+  /**
+   * The least time a check gets, even when the deadline is closer: a round squeezed into the last
+   * millisecond would report a healthy target as "no answer in 1 ms". The wait may overrun the timeout by
+   * at most this much per target.
+   */
+  static final long MIN_CHECK_NANOS = 250_000_000L;
+  static final long FIRST_BACKOFF_NANOS = 50_000_000L;
+  static final long MAX_BACKOFF_NANOS = 1_000_000_000L;
+
   private Readiness() {}
 
   public static List<CheckResult> await(PrivateEgress egress, List<Target> targets, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    Random random = new Random();
-    List<CheckResult> last = List.of();
+    long start = System.nanoTime();
+    long deadline = start + Math.max(0, timeout.toNanos());
+    List<TargetChecker> checkers = new ArrayList<>(targets.size());
+    for (Target t : targets) {
+      checkers.add(Doctor.checkerFor(t));
+    }
+    List<CheckResult> last;
     int round = 0;
     while (true) {
       round++;
       List<CheckResult> all = new ArrayList<>();
       boolean ready = true;
-      for (Target t : targets) {
-        long left = Math.max(1, deadline - System.nanoTime());
+      for (int i = 0; i < targets.size(); i++) {
+        long left = Math.max(MIN_CHECK_NANOS, deadline - System.nanoTime());
         Duration perCheck = Duration.ofNanos(Math.min(left, Doctor.CHECK_TIMEOUT.toNanos()));
-        List<CheckResult> r = Doctor.checkerFor(t).check(egress, t, TargetChecker.Purpose.READINESS, perCheck);
+        List<CheckResult> r = checkers.get(i).check(egress, targets.get(i), TargetChecker.Purpose.READINESS, perCheck);
         all.addAll(r);
-        ready &= r.stream().allMatch(CheckResult::ok);
+        ready &= !r.isEmpty() && r.stream().allMatch(CheckResult::ok);
       }
       last = all;
       if (ready) {
+        log.debug("ready after {} round(s), {} ms: {}", round, (System.nanoTime() - start) / 1_000_000, targets);
         return all;
       }
       long left = deadline - System.nanoTime();
       if (left <= 0) {
-        throw notReady(targets, timeout, round, last);
+        throw notReady(timeout, round, last);
       }
-      // Backoff from 50 ms doubling to 1 s, jittered, never past the deadline.
-      long cap = Math.min(1_000_000_000L, 50_000_000L << Math.min(round - 1, 5));
-      long sleep = Math.min(left, cap / 2 + (long) (random.nextDouble() * cap / 2));
+      long sleep = Math.min(left, backoffNanos(round));
+      log.debug("round {} not ready, next try in {} ms", round, sleep / 1_000_000);
       try {
-        Thread.sleep(Duration.ofNanos(sleep).toMillis(), (int) (sleep % 1_000_000));
+        Thread.sleep(sleep / 1_000_000, (int) (sleep % 1_000_000));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new NotReadyException("interrupted while waiting for " + targets, last);
@@ -50,8 +73,13 @@ public final class Readiness {
     }
   }
 
-  private static NotReadyException notReady(List<Target> targets, Duration timeout, int rounds,
-      List<CheckResult> last) {
+  /** Full jitter over half the cap: between cap/2 and cap, where cap doubles from 50 ms to 1 s. */
+  static long backoffNanos(int round) {
+    long cap = Math.min(MAX_BACKOFF_NANOS, FIRST_BACKOFF_NANOS << Math.min(round - 1, 5));
+    return cap / 2 + (long) (ThreadLocalRandom.current().nextDouble() * (cap / 2));
+  }
+
+  private static NotReadyException notReady(Duration timeout, int rounds, List<CheckResult> last) {
     StringBuilder sb = new StringBuilder("not ready after ").append(timeout.toMillis()).append(" ms (")
         .append(rounds).append(rounds == 1 ? " round" : " rounds").append("):");
     for (CheckResult c : last) {

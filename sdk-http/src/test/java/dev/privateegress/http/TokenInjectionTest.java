@@ -34,10 +34,8 @@ class TokenInjectionTest {
   @BeforeEach
   void start() throws IOException {
     md = FakeMetadataServer.start();
-    api = new MockWebServer();
-    api.start();
-    other = new MockWebServer();
-    other.start();
+    api = Fixtures.server();
+    other = Fixtures.server();
   }
 
   @AfterEach

@@ -263,8 +263,7 @@ public final class EgressInterceptor implements Interceptor {
       }
       if (!tracker.connectionAcquired()) {
         connectFailure = true;
-        cause = "connect failed: " + (failure instanceof java.net.SocketTimeoutException
-            ? "timed out" : NetworkChecks.describe(failure, Duration.ZERO));
+        cause = "connect failed: " + describeConnectFailure(failure);
       } else if (tracker.reusedConnection() && !(failure instanceof InterruptedIOException)
           && (replayable || !sent)) {
         cause = "reset on a reused connection: " + failure;
@@ -316,6 +315,18 @@ public final class EgressInterceptor implements Interceptor {
     String c = cause;
     safely(() -> listener.retry(target, attempt, delay, c));
     return a;
+  }
+
+  /** "refused", "timed out", ...: OkHttp wraps the socket's exception, so look at the innermost one. */
+  static String describeConnectFailure(IOException failure) {
+    Throwable root = failure;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    if (root instanceof java.net.SocketTimeoutException || failure instanceof java.net.SocketTimeoutException) {
+      return "timed out";
+    }
+    return root instanceof IOException io ? NetworkChecks.describe(io, Duration.ZERO) : root.toString();
   }
 
   private static void safely(Runnable r) {

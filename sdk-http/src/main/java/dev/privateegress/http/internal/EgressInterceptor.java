@@ -53,7 +53,7 @@ public final class EgressInterceptor implements Interceptor {
   /** Same limit as OkHttp's (and curl's, and Firefox's). */
   static final int MAX_FOLLOW_UPS = 20;
 
-  private static final Set<String> IDEMPOTENT_METHODS = Set.of("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE");
+  private static final Set<String> IDEMPOTENT_METHODS = Set.of("GET", "HEAD", "OPTIONS", "PUT", "DELETE");
   private static final Set<Integer> RETRYABLE_CODES = Set.of(429, 502, 503, 504);
   private static final List<String> TOKEN_HEADERS =
       List.of("Authorization", "X-Serverless-Authorization", "Proxy-Authorization");
@@ -192,7 +192,7 @@ public final class EgressInterceptor implements Interceptor {
         failure = e;
       }
 
-      if (response != null && response.code() == 401 && token != null && !refreshed && bodyReplayable) {
+      if (response != null && response.code() == 401 && token != null && !refreshed && bodyReplayable && retries) {
         // The token may have been revoked or rotated early: one refresh, one more try, not counted as a retry.
         refreshed = true;
         response.close();
@@ -361,7 +361,10 @@ public final class EgressInterceptor implements Interceptor {
       return rejected == null
           ? egress.tokens().idToken(audience)
           : egress.tokens().refreshIdToken(audience, rejected);
-    } catch (TokenException | IllegalStateException e) {
+    } catch (TokenException e) {
+      throw new TokenUnavailableException(host, audience, e);
+    } catch (RuntimeException e) {
+      // A custom TokenProvider broke its contract; still fail this call as I/O, never the caller's thread.
       throw new TokenUnavailableException(host, audience, e);
     }
   }

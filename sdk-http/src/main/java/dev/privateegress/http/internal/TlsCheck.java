@@ -52,6 +52,10 @@ final class TlsCheck {
   }
 
   private static String advice(Target target, IOException e) {
+    if (e instanceof java.net.SocketTimeoutException) {
+      return "no answer to the TLS handshake: port " + target.port() + " probably does not speak TLS (a plain "
+          + "HTTP server waits silently for a request line); use http://, or the port where TLS terminates";
+    }
     String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
     if (m.contains("unrecognized ssl message") || m.contains("plaintext") || m.contains("remote host terminated")) {
       return "port " + target.port() + " does not speak TLS: use http:// for this target, or the port where "

@@ -12,6 +12,8 @@ import io.github.resilience4j.retry.Retry;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Proxy;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +23,10 @@ import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import mockwebserver3.SocketEffect;
+import okhttp3.Call;
+import okhttp3.EventListener;
 import okhttp3.MediaType;
+import okhttp3.Protocol;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
@@ -288,6 +293,58 @@ class RetryTest {
     assertThat(code(client, new Request.Builder().url(url()).build())).isEqualTo(200);
     assertThat(code(client, post(new Request.Builder().header("Idempotency-Key", "k-7")))).isEqualTo(201);
     assertThat(server.getRequestCount()).isEqualTo(3);
+  }
+
+  @Test
+  void blackHoledAttemptEndsAtTheDeadlineAndIsNotRepeated() {
+    try (FaultProxy proxy = FaultProxy.start(server.getPort())) {
+      proxy.defaultBehavior(FaultProxy.Behavior.blackHole());
+      OkHttpClient client = PrivateHttp.newClient(
+          egress(Fixtures.FAST.withDeadline(Duration.ofMillis(500)), RetryBudget.unlimited()));
+      assertThatThrownBy(() -> code(client, new Request.Builder().url(url(proxy.port())).build()))
+          .isInstanceOf(InterruptedIOException.class);
+      // the request was written and the answer never came: a timeout is not retried
+      assertThat(proxy.acceptedConnections()).isEqualTo(1);
+      assertThat(events.retries).isEmpty();
+    }
+  }
+
+  @Test
+  void theUsersEventListenerFactoryStillSeesEveryAttempt() throws Exception {
+    AtomicInteger callStarts = new AtomicInteger();
+    AtomicInteger connectFailures = new AtomicInteger();
+    AtomicInteger requestHeaders = new AtomicInteger();
+    EventListener mine = new EventListener() {
+      @Override
+      public void callStart(Call call) {
+        callStarts.incrementAndGet();
+      }
+
+      @Override
+      public void connectFailed(Call call, InetSocketAddress address, Proxy proxy, Protocol protocol,
+          IOException e) {
+        connectFailures.incrementAndGet();
+      }
+
+      @Override
+      public void requestHeadersStart(Call call) {
+        requestHeaders.incrementAndGet();
+      }
+    };
+    try (FaultProxy proxy = FaultProxy.start(server.getPort())) {
+      proxy.refuseConnections();
+      events.onRetry = count -> proxy.acceptConnections();
+      server.enqueue(status(201));
+      OkHttpClient client = PrivateHttp.configure(egress(Fixtures.FAST, RetryBudget.unlimited()),
+          new OkHttpClient.Builder().eventListener(mine)).build();
+      Request request = new Request.Builder().url(url(proxy.port()))
+          .post(RequestBody.create("order-42", TEXT)).build();
+      assertThat(code(client, request)).isEqualTo(201);
+      assertThat(callStarts).hasValue(1);
+      assertThat(connectFailures.get()).isGreaterThanOrEqualTo(1);
+      assertThat(requestHeaders).hasValue(1);
+      assertThat(events.retries).hasSize(1);
+    }
   }
 
   @Test

@@ -165,15 +165,17 @@ public final class EgressInterceptor implements Interceptor {
     }
 
     Retry.Context<Attempt> context = retry.context();
+    List<IOException> earlier = new java.util.ArrayList<>(0);
     boolean refreshed = false;
     int attempt = 0;
     while (true) {
       attempt++;
       long remaining = deadline - System.nanoTime();
       if (remaining <= 0 || call.isCanceled()) {
-        throw new InterruptedIOException(call.isCanceled() ? "Canceled"
-            : "deadline of " + policy.deadline().toMillis() + " ms exceeded before attempt " + attempt
-                + " of " + target);
+        InterruptedIOException e = new InterruptedIOException(call.isCanceled() ? "Canceled"
+            : "call deadline passed before attempt " + attempt + " of " + target);
+        earlier.forEach(e::addSuppressed);
+        throw e;
       }
       Request request = token == null ? sendable : sendable.newBuilder()
           .header(tokenHeader, "Bearer " + token.value())
@@ -206,6 +208,7 @@ public final class EgressInterceptor implements Interceptor {
       try {
         if (failure != null) {
           context.onError(new AttemptFailed(a)); // sleeps when retrying, rethrows otherwise
+          earlier.add(failure);
           continue;
         }
         if (a.retry) {
@@ -224,6 +227,7 @@ public final class EgressInterceptor implements Interceptor {
         return response;
       } catch (AttemptFailed stopped) {
         if (failure != null) {
+          earlier.forEach(failure::addSuppressed); // the failures of the earlier attempts, for the record
           throw failure;
         }
         return response;

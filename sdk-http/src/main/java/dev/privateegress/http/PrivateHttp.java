@@ -1,0 +1,84 @@
+package dev.privateegress.http;
+
+import dev.privateegress.PrivateEgress;
+import dev.privateegress.http.internal.EgressInterceptor;
+import dev.privateegress.http.internal.HttpClients;
+import io.github.resilience4j.retry.Retry;
+import okhttp3.Interceptor;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+
+/**
+ * OkHttp clients for private endpoints.
+ *
+ * <pre>{@code
+ * PrivateEgress egress = PrivateEgress.fromEnvironment();
+ * OkHttpClient http = PrivateHttp.newClient(egress);   // create once, share
+ * try (Response r = http.newCall(new Request.Builder().url("http://my.api.private/items").build()).execute()) {
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>A client made here:
+ * <ul>
+ *   <li>resolves names through {@code PRIVATE_EGRESS_HOSTS} first, then the system resolver; a name that does
+ *       not resolve fails with an {@link java.net.UnknownHostException} that explains the likely cause, and a
+ *       public address under egress {@code private-ranges-only} is warned about once per host;
+ *   <li>adds a Google ID token ({@code Bearer}, in {@code PRIVATE_EGRESS_TOKEN_HEADER}) only to hosts in the
+ *       audience map ({@code PRIVATE_EGRESS_AUDIENCES}, {@code *.suffix} entries, {@code *.run.app});
+ *       follows redirects itself so no token header reaches another host; a 401 from a token-bearing host
+ *       forces one token refresh and one retry; a token that cannot be obtained fails the call with a
+ *       {@link TokenUnavailableException};
+ *   <li>retries connect failures, resets on reused connections and HTTP 429/502/503/504 with exponential
+ *       backoff and full jitter, under one deadline per call ({@code RetryPolicy.deadline()}, or OkHttp's call
+ *       timeout when shorter) that also caps {@code Retry-After}, and under the process-wide
+ *       {@link dev.privateegress.RetryBudget}. Only GET, HEAD, OPTIONS, PUT, DELETE, requests with an
+ *       {@code Idempotency-Key} header and requests tagged {@link Idempotent} are re-sent after they may have
+ *       reached the server; any other request only when it provably was never written. OkHttp's own silent
+ *       replays are switched off for such requests;
+ *   <li>pools at most 5 idle connections for 4 minutes (under the 10-minute idle limit of VPC connection
+ *       tracking) and connects with a 5 s timeout unless another one was set.
+ * </ul>
+ */
+public final class PrivateHttp {
+  private PrivateHttp() {}
+
+  /** A new client with the SDK's settings. Clients are heavy: create one and share it. No network I/O. */
+  public static OkHttpClient newClient(PrivateEgress egress) {
+    return HttpClients.configureFresh(egress, new OkHttpClient.Builder(), true).build();
+  }
+
+  /**
+   * Adds the SDK's DNS, token injection, redirect handling, retries and connection pool to {@code builder}
+   * and returns it. Settings made on the builder before are honoured (redirect following, DNS as the
+   * fallback resolver, timeouts, event listeners, interceptors); the connection pool is replaced by a
+   * serverless-sized one, so set your own pool after this call if you must share one. Calling it again on a
+   * builder derived from an SDK client re-applies the settings without stacking them.
+   */
+  public static OkHttpClient.Builder configure(PrivateEgress egress, OkHttpClient.Builder builder) {
+    return HttpClients.configure(egress, builder, true);
+  }
+
+  /** Tags the request as safe to re-send even though its method is not idempotent; returns {@code builder}. */
+  public static Request.Builder idempotent(Request.Builder builder) {
+    return builder.tag(Idempotent.class, Idempotent.INSTANCE);
+  }
+
+  /**
+   * The resilience4j {@link Retry} of a client made by this class, e.g. for
+   * {@code TaggedRetryMetrics.ofRetryRegistry(...)} from resilience4j-micrometer. It counts each call once:
+   * succeeded with or without retry, failed after its retries, or failed without retry (also when the SDK
+   * stopped retrying because of the deadline, the budget or an unsafe method).
+   *
+   * @throws IllegalArgumentException when the client was not made by {@link #newClient} or {@link #configure}
+   */
+  public static Retry retry(OkHttpClient client) {
+    for (Interceptor i : client.interceptors()) {
+      if (i instanceof EgressInterceptor e) {
+        return e.retry();
+      }
+    }
+    throw new IllegalArgumentException("this OkHttpClient was not made by PrivateHttp.newClient or "
+        + "PrivateHttp.configure, so it has no SDK retry");
+  }
+}

@@ -1,0 +1,87 @@
+package dev.privateegress.http.internal;
+
+import dev.privateegress.AddressClass;
+import dev.privateegress.EgressInfo;
+import dev.privateegress.EgressScope;
+import dev.privateegress.NetworkChecks;
+import dev.privateegress.PrivateEgress;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import okhttp3.Dns;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code PRIVATE_EGRESS_HOSTS} first, then the fallback resolver (the system's unless the user set one).
+ * A name that does not resolve fails with advice built from the egress evidence known at that moment
+ * (never triggering detection I/O); a public address under {@code private-ranges-only} is warned about
+ * once per host.
+ */
+public final class EgressDns implements Dns {
+  private static final Logger log = LoggerFactory.getLogger(EgressDns.class);
+
+  private final PrivateEgress egress;
+  private final Map<String, List<InetAddress>> overrides;
+  private final Dns fallback;
+  private final Set<String> warned = ConcurrentHashMap.newKeySet();
+
+  public EgressDns(PrivateEgress egress, Dns fallback) {
+    this.egress = Objects.requireNonNull(egress, "egress");
+    this.overrides = egress.config().hostOverrides();
+    this.fallback = fallback == null ? Dns.SYSTEM : fallback;
+  }
+
+  /** The resolver this one falls back to for names without an override. */
+  public Dns fallback() {
+    return fallback;
+  }
+
+  @Override
+  public List<InetAddress> lookup(String hostname) throws UnknownHostException {
+    String key = hostname.toLowerCase(Locale.ROOT);
+    if (key.endsWith(".")) {
+      key = key.substring(0, key.length() - 1);
+    }
+    List<InetAddress> addresses = overrides.get(key);
+    if (addresses != null) {
+      log.debug("{} -> {} via PRIVATE_EGRESS_HOSTS", hostname, addresses);
+    } else {
+      try {
+        addresses = fallback.lookup(hostname);
+      } catch (UnknownHostException e) {
+        UnknownHostException explained = new UnknownHostException(hostname + " does not resolve ("
+            + e.getMessage() + "): " + NetworkChecks.unresolvedAdvice(egress, hostname));
+        explained.initCause(e);
+        throw explained;
+      }
+    }
+    warnIfBypassingVpc(hostname, addresses);
+    return addresses;
+  }
+
+  private void warnIfBypassingVpc(String hostname, List<InetAddress> addresses) {
+    for (InetAddress a : addresses) {
+      if (AddressClass.of(a) != AddressClass.PUBLIC) {
+        continue;
+      }
+      EgressInfo known = egress.knownEgress();
+      if (known.scope() == EgressScope.PRIVATE_RANGES_ONLY && warned.add(hostname.toLowerCase(Locale.ROOT))) {
+        log.warn("{} resolves to public address {} while egress scope is private-ranges-only ({}): this "
+            + "traffic bypasses the VPC and its Cloud NAT static IP. Use egress all-traffic, or point the "
+            + "name at a private address", hostname, a.getHostAddress(), known.source());
+      }
+      return;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "EgressDns{overrides=" + overrides.keySet() + ", fallback=" + fallback + "}";
+  }
+}

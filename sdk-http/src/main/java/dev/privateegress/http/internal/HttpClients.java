@@ -1,0 +1,89 @@
+package dev.privateegress.http.internal;
+
+import dev.privateegress.PrivateEgress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import okhttp3.ConnectionPool;
+import okhttp3.Dns;
+import okhttp3.OkHttpClient;
+
+/** Applies the SDK's settings to an OkHttp builder. */
+public final class HttpClients {
+  /** Idle connections kept per client. */
+  public static final int POOL_MAX_IDLE = 5;
+  /** Idle eviction, well under the 10-minute idle timeout of VPC connection tracking. */
+  public static final Duration POOL_KEEP_ALIVE = Duration.ofMinutes(4);
+  /** Connect timeout used instead of OkHttp's 10 s default. */
+  public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
+  private static final int OKHTTP_DEFAULT_CONNECT_MILLIS = 10_000;
+
+  private HttpClients() {}
+
+  /**
+   * Configures {@code builder}. Reads the builder's current redirect, DNS and connect-timeout settings from
+   * a throwaway {@code build()} (the only public way to read them) so that they are honoured.
+   */
+  public static OkHttpClient.Builder configure(PrivateEgress egress, OkHttpClient.Builder builder, boolean retries) {
+    Objects.requireNonNull(egress, "egress");
+    Objects.requireNonNull(builder, "builder");
+    EgressInterceptor previous = null;
+    for (var i : builder.interceptors()) {
+      if (i instanceof EgressInterceptor e) {
+        previous = e;
+      }
+    }
+    boolean followRedirects;
+    boolean followSslRedirects;
+    Dns dns;
+    int connectMillis;
+    if (previous != null) {
+      // Configured before (e.g. newBuilder() of an SDK client): keep the user's original redirect intent.
+      followRedirects = previous.followRedirects();
+      followSslRedirects = previous.followSslRedirects();
+      builder.interceptors().removeIf(i -> i instanceof EgressInterceptor);
+      builder.networkInterceptors().removeIf(i -> i instanceof TokenGuard);
+      OkHttpClient probe = builder.build();
+      dns = probe.dns() instanceof EgressDns d ? d.fallback() : probe.dns();
+      connectMillis = probe.connectTimeoutMillis();
+    } else {
+      OkHttpClient probe = builder.build();
+      followRedirects = probe.followRedirects();
+      followSslRedirects = probe.followSslRedirects();
+      dns = probe.dns();
+      connectMillis = probe.connectTimeoutMillis();
+    }
+    apply(egress, builder, followRedirects, followSslRedirects, dns,
+        connectMillis == OKHTTP_DEFAULT_CONNECT_MILLIS, retries);
+    return builder;
+  }
+
+  /** For a fresh builder whose settings are OkHttp's defaults: no throwaway build needed. */
+  public static OkHttpClient.Builder configureFresh(PrivateEgress egress, OkHttpClient.Builder fresh, boolean retries) {
+    apply(egress, fresh, true, true, Dns.SYSTEM, true, retries);
+    return fresh;
+  }
+
+  /** A single-shot client for doctor and readiness checks: no retries, no redirects, every timeout {@code timeout}. */
+  public static OkHttpClient forChecks(PrivateEgress egress, Duration timeout) {
+    OkHttpClient.Builder b = new OkHttpClient.Builder()
+        .connectTimeout(timeout).readTimeout(timeout).writeTimeout(timeout).callTimeout(timeout);
+    apply(egress, b, false, false, Dns.SYSTEM, false, false);
+    return b.build();
+  }
+
+  private static void apply(PrivateEgress egress, OkHttpClient.Builder builder, boolean followRedirects,
+      boolean followSslRedirects, Dns dns, boolean shortenConnectTimeout, boolean retries) {
+    builder.dns(new EgressDns(egress, dns));
+    // Redirects are followed by EgressInterceptor, hop by hop, so that each hop gets only its own token.
+    builder.followRedirects(false);
+    builder.connectionPool(new ConnectionPool(POOL_MAX_IDLE, POOL_KEEP_ALIVE.toMillis(), TimeUnit.MILLISECONDS));
+    if (shortenConnectTimeout) {
+      // Only when still OkHttp's default: a timeout the user chose is kept.
+      builder.connectTimeout(CONNECT_TIMEOUT);
+    }
+    builder.addInterceptor(new EgressInterceptor(egress, followRedirects, followSslRedirects, retries));
+    builder.addNetworkInterceptor(new TokenGuard());
+  }
+}

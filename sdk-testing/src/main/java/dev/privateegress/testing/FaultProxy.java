@@ -1,0 +1,346 @@
+package dev.privateegress.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A TCP proxy on loopback that injects network faults between a client under test and a real server.
+ *
+ * <pre>{@code
+ * try (FaultProxy proxy = FaultProxy.start(server.getPort())) {
+ *   proxy.enqueue(FaultProxy.Behavior.reset());          // first connection: RST at once
+ *   proxy.defaultBehavior(FaultProxy.Behavior.pass());   // every later one: forwarded
+ *   // point the client at 127.0.0.1:proxy.port()
+ * }
+ * }</pre>
+ *
+ * <p>Each accepted connection takes the next queued {@link Behavior}, or the default one when the queue is
+ * empty. {@link #refuseConnections()} closes the listening socket so that connects are refused (as when a
+ * server is down) until {@link #acceptConnections()} binds the same port again. JDK only; threads are
+ * daemons and stop on {@link #close()}.
+ */
+public final class FaultProxy implements AutoCloseable {
+  private final InetSocketAddress upstream;
+  private final ExecutorService executor;
+  private final Deque<Behavior> queue = new ArrayDeque<>();
+  private final List<Socket> open = new ArrayList<>();
+  private final AtomicInteger accepted = new AtomicInteger();
+  private volatile Behavior defaultBehavior = Behavior.pass();
+  private volatile ServerSocket server;
+  private final int port;
+  private volatile boolean closed;
+
+  private FaultProxy(InetSocketAddress upstream) throws IOException {
+    this.upstream = upstream;
+    this.executor = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "fault-proxy");
+      t.setDaemon(true);
+      return t;
+    });
+    ServerSocket s = bind(0);
+    this.port = s.getLocalPort();
+    listen(s);
+  }
+
+  /** Starts a proxy on a free loopback port forwarding to {@code 127.0.0.1:upstreamPort}. */
+  public static FaultProxy start(int upstreamPort) {
+    return start(new InetSocketAddress(InetAddress.getLoopbackAddress(), upstreamPort));
+  }
+
+  /** Starts a proxy on a free loopback port forwarding to {@code upstream} (a loopback address in tests). */
+  public static FaultProxy start(InetSocketAddress upstream) {
+    try {
+      return new FaultProxy(Objects.requireNonNull(upstream, "upstream"));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start fault proxy on loopback", e);
+    }
+  }
+
+  /** The loopback port clients connect to. */
+  public int port() {
+    return port;
+  }
+
+  /** {@code 127.0.0.1:PORT}. */
+  public String hostPort() {
+    return InetAddress.getLoopbackAddress().getHostAddress() + ":" + port;
+  }
+
+  /** Connections accepted so far (refused connects are not counted: they never reach the proxy). */
+  public int acceptedConnections() {
+    return accepted.get();
+  }
+
+  /** Queues behaviours for the next accepted connections, in order. */
+  public FaultProxy enqueue(Behavior... behaviors) {
+    synchronized (queue) {
+      for (Behavior b : behaviors) {
+        queue.add(Objects.requireNonNull(b, "behavior"));
+      }
+    }
+    return this;
+  }
+
+  /** The behaviour of connections accepted while the queue is empty ({@link Behavior#pass()} at first). */
+  public FaultProxy defaultBehavior(Behavior behavior) {
+    this.defaultBehavior = Objects.requireNonNull(behavior, "behavior");
+    return this;
+  }
+
+  /** Stops listening: connects to {@link #port()} are refused until {@link #acceptConnections()}. */
+  public synchronized FaultProxy refuseConnections() {
+    ServerSocket s = server;
+    server = null;
+    closeQuietly(s);
+    return this;
+  }
+
+  /** Listens again on the same port after {@link #refuseConnections()}. */
+  public synchronized FaultProxy acceptConnections() {
+    if (server != null || closed) {
+      return this;
+    }
+    try {
+      listen(bind(port));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot listen again on port " + port, e);
+    }
+    return this;
+  }
+
+  private static ServerSocket bind(int port) throws IOException {
+    ServerSocket s = new ServerSocket();
+    s.setReuseAddress(true);
+    s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
+    return s;
+  }
+
+  private void listen(ServerSocket s) {
+    server = s;
+    executor.execute(() -> acceptLoop(s));
+  }
+
+  private void acceptLoop(ServerSocket s) {
+    while (!s.isClosed()) {
+      Socket client;
+      try {
+        client = s.accept();
+      } catch (IOException e) {
+        return; // closed by refuseConnections() or close()
+      }
+      accepted.incrementAndGet();
+      Behavior b;
+      synchronized (queue) {
+        b = queue.isEmpty() ? defaultBehavior : queue.poll();
+      }
+      track(client);
+      Behavior behavior = b;
+      executor.execute(() -> handle(client, behavior));
+    }
+  }
+
+  private void handle(Socket client, Behavior b) {
+    try {
+      if (!b.delay.isZero()) {
+        Thread.sleep(b.delay.toMillis());
+      }
+      switch (b.kind) {
+        case RESET -> reset(client);
+        case BLACK_HOLE -> drain(client);
+        case RESET_AFTER_READING -> {
+          InputStream in = client.getInputStream();
+          long seen = 0;
+          byte[] buf = new byte[8192];
+          while (seen < b.bytes) {
+            int n = in.read(buf, 0, (int) Math.min(buf.length, b.bytes - seen));
+            if (n < 0) {
+              break;
+            }
+            seen += n;
+          }
+          reset(client);
+        }
+        case PASS, CUT_AFTER -> forward(client, b);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      closeQuietly(client);
+    } catch (IOException e) {
+      closeQuietly(client);
+    }
+  }
+
+  private void forward(Socket client, Behavior b) throws IOException {
+    Socket up = new Socket();
+    track(up);
+    try {
+      up.connect(upstream, 5_000);
+    } catch (IOException e) {
+      reset(client);
+      closeQuietly(up);
+      return;
+    }
+    long limit = b.kind == Kind.CUT_AFTER ? b.bytes : Long.MAX_VALUE;
+    executor.execute(() -> pump(client, up, Long.MAX_VALUE, client, up));
+    pump(up, client, limit, client, up);
+  }
+
+  /** Copies from one socket to the other; after {@code limit} bytes resets both. */
+  private void pump(Socket from, Socket to, long limit, Socket client, Socket up) {
+    byte[] buf = new byte[8192];
+    long copied = 0;
+    try {
+      InputStream in = from.getInputStream();
+      OutputStream out = to.getOutputStream();
+      while (true) {
+        int max = (int) Math.min(buf.length, limit - copied);
+        if (max <= 0) {
+          reset(client);
+          reset(up);
+          return;
+        }
+        int n = in.read(buf, 0, max);
+        if (n < 0) {
+          to.shutdownOutput();
+          return;
+        }
+        out.write(buf, 0, n);
+        out.flush();
+        copied += n;
+      }
+    } catch (IOException e) {
+      closeQuietly(client);
+      closeQuietly(up);
+    }
+  }
+
+  private static void drain(Socket s) throws IOException {
+    InputStream in = s.getInputStream();
+    byte[] buf = new byte[8192];
+    while (in.read(buf) >= 0) {
+      // swallow everything, answer nothing
+    }
+    s.close();
+  }
+
+  /** Closes with SO_LINGER 0 so the peer receives a TCP RST instead of a FIN. */
+  private static void reset(Socket s) {
+    try {
+      s.setSoLinger(true, 0);
+    } catch (SocketException ignored) {
+      // already closed
+    }
+    closeQuietly(s);
+  }
+
+  private void track(Socket s) {
+    synchronized (open) {
+      open.removeIf(Socket::isClosed);
+      open.add(s);
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception ignored) {
+      // best effort
+    }
+  }
+
+  /** Stops listening, closes every proxied connection and stops the threads. */
+  @Override
+  public void close() {
+    closed = true;
+    refuseConnections();
+    synchronized (open) {
+      open.forEach(FaultProxy::closeQuietly);
+      open.clear();
+    }
+    executor.shutdownNow();
+  }
+
+  @Override
+  public String toString() {
+    return "FaultProxy{" + hostPort() + " -> " + upstream + ", accepted=" + accepted.get() + "}";
+  }
+
+  private enum Kind { PASS, RESET, BLACK_HOLE, RESET_AFTER_READING, CUT_AFTER }
+
+  /** What the proxy does with one accepted connection. Immutable. */
+  public static final class Behavior {
+    private final Kind kind;
+    private final long bytes;
+    private final Duration delay;
+
+    private Behavior(Kind kind, long bytes, Duration delay) {
+      this.kind = kind;
+      this.bytes = bytes;
+      this.delay = delay;
+    }
+
+    /** Forward both directions unchanged. */
+    public static Behavior pass() {
+      return new Behavior(Kind.PASS, 0, Duration.ZERO);
+    }
+
+    /** Send a TCP RST at once, before reading anything. */
+    public static Behavior reset() {
+      return new Behavior(Kind.RESET, 0, Duration.ZERO);
+    }
+
+    /** Accept, read and discard everything, never answer (until the client gives up). */
+    public static Behavior blackHole() {
+      return new Behavior(Kind.BLACK_HOLE, 0, Duration.ZERO);
+    }
+
+    /** Read {@code requestBytes} bytes from the client (nothing is forwarded), then send a TCP RST. */
+    public static Behavior resetAfterReading(long requestBytes) {
+      if (requestBytes < 1) {
+        throw new IllegalArgumentException("requestBytes must be >= 1, was " + requestBytes);
+      }
+      return new Behavior(Kind.RESET_AFTER_READING, requestBytes, Duration.ZERO);
+    }
+
+    /** Forward, but reset both sides after {@code responseBytes} bytes went from the server to the client. */
+    public static Behavior cutAfter(long responseBytes) {
+      if (responseBytes < 0) {
+        throw new IllegalArgumentException("responseBytes must be >= 0, was " + responseBytes);
+      }
+      return new Behavior(Kind.CUT_AFTER, responseBytes, Duration.ZERO);
+    }
+
+    /** The same behaviour, started only after {@code delay} (nothing is read or forwarded meanwhile). */
+    public Behavior delayed(Duration delay) {
+      if (delay.isNegative()) {
+        throw new IllegalArgumentException("delay must not be negative, was " + delay);
+      }
+      return new Behavior(kind, bytes, delay);
+    }
+
+    @Override
+    public String toString() {
+      return kind.name().toLowerCase(java.util.Locale.ROOT)
+          + (kind == Kind.RESET_AFTER_READING || kind == Kind.CUT_AFTER ? "(" + bytes + ")" : "")
+          + (delay.isZero() ? "" : " after " + delay);
+    }
+  }
+}

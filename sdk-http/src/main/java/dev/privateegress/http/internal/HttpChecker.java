@@ -6,7 +6,6 @@ import dev.privateegress.NetworkChecks;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.Target;
 import dev.privateegress.TargetChecker;
-import dev.privateegress.Token;
 import dev.privateegress.http.TokenUnavailableException;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
@@ -15,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import javax.net.ssl.SSLSocketFactory;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -45,42 +45,23 @@ public final class HttpChecker implements TargetChecker {
       return results;
     }
     if (target.tls()) {
-      CheckResult tls = TlsCheck.check(target, dns.addresses(), timeout);
+      CheckResult tls = NetworkChecks.tls(egress, target, dns.addresses(), timeout,
+          (SSLSocketFactory) SSLSocketFactory.getDefault());
       results.add(tls);
       if (!tls.ok()) {
         return results;
       }
     }
     Optional<String> audience = egress.config().audienceFor(target.host());
-    if (audience.isPresent()) {
-      CheckResult token = token(egress, target, audience.get());
-      results.add(token);
-      if (!token.ok()) {
+    Optional<CheckResult> token = NetworkChecks.token(egress, target);
+    if (token.isPresent()) {
+      results.add(token.get());
+      if (!token.get().ok()) {
         return results;
       }
     }
     results.add(head(egress, target, purpose, timeout, audience));
     return results;
-  }
-
-  static CheckResult token(PrivateEgress egress, Target target, String audience) {
-    long start = System.nanoTime();
-    try {
-      Token t = egress.tokens().idToken(audience);
-      Duration left = t.remaining(egress.clock().instant());
-      return CheckResult.pass(target, CheckKind.TOKEN, millisSince(start),
-          "ID token for audience " + audience + " minted, valid for " + Math.max(0, left.toMinutes()) + " min");
-    } catch (RuntimeException e) {
-      return CheckResult.fail(target, CheckKind.TOKEN, millisSince(start),
-          "no ID token for audience " + audience + ": " + e.getMessage(),
-          "the runtime could not mint an ID token. On Google Cloud the metadata server mints it for the "
-              + "service's own service account: check that one is attached (and GCE_METADATA_HOST, if set). "
-              + "Locally, user credentials cannot mint audience-bound tokens: impersonate a service account "
-              + "(gcloud auth application-default login --impersonate-service-account=SA_EMAIL; you need "
-              + "roles/iam.serviceAccountTokenCreator on it). Check too that the audience is what the target "
-              + "expects (Cloud Run: its URL or a custom audience; IAP: the OAuth client ID) and that the "
-              + "service account has roles/run.invoker on it");
-    }
   }
 
   static CheckResult head(PrivateEgress egress, Target target, Purpose purpose, Duration timeout,

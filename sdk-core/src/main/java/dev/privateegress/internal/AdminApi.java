@@ -88,15 +88,15 @@ public final class AdminApi {
       return new Response(-1, Optional.empty(), "cannot open " + url + ": " + e, false);
     }
     try {
-      c.setConnectTimeout(millis(budget.compareTo(MAX_CONNECT) < 0 ? budget : MAX_CONNECT));
-      c.setReadTimeout(millis(budget));
+      c.setConnectTimeout(Bodies.millis(budget.compareTo(MAX_CONNECT) < 0 ? budget : MAX_CONNECT));
+      c.setReadTimeout(Bodies.millis(budget));
       c.setInstanceFollowRedirects(false);
       c.setUseCaches(false);
       c.setRequestProperty("Authorization", "Bearer " + token);
       c.setRequestProperty("Accept", "application/json");
       c.setRequestProperty("User-Agent", "private-egress-java egress-detection");
       int status = c.getResponseCode();
-      String body = read(status >= 400 ? c.getErrorStream() : c.getInputStream());
+      String body = Bodies.read(status >= 400 ? c.getErrorStream() : c.getInputStream(), MAX_BODY);
       Optional<JsonObject> json;
       try {
         JsonElement parsed = body.isBlank() ? null : JsonParser.parseString(body);
@@ -130,30 +130,7 @@ public final class AdminApi {
     return Optional.empty();
   }
 
-  private static int millis(Duration d) {
-    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, d.toMillis()));
-  }
-
-  private static String read(InputStream in) throws IOException {
-    if (in == null) {
-      return "";
-    }
-    try (InputStream s = in) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      byte[] buf = new byte[8192];
-      int n;
-      while ((n = s.read(buf)) != -1) {
-        if (out.size() + n > MAX_BODY) {
-          throw new IOException("response larger than " + MAX_BODY + " bytes");
-        }
-        out.write(buf, 0, n);
-      }
-      return out.toString(StandardCharsets.UTF_8);
-    }
-  }
-
   static String abbreviate(String s) {
-    String t = s.strip().replaceAll("\\s+", " ");
-    return t.length() > 160 ? t.substring(0, 160) + "..." : t;
+    return Bodies.abbreviate(s, 160);
   }
 }

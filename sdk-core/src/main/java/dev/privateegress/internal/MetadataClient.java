@@ -62,8 +62,8 @@ public final class MetadataClient {
       throw new MetadataException("metadata server " + host + ": cannot open " + path + ": " + e, e);
     }
     try {
-      c.setConnectTimeout(clampMillis(connect));
-      c.setReadTimeout(clampMillis(read));
+      c.setConnectTimeout(Bodies.millis(connect));
+      c.setReadTimeout(Bodies.millis(read));
       c.setInstanceFollowRedirects(false);
       c.setUseCaches(false);
       c.setRequestProperty("Metadata-Flavor", "Google");
@@ -81,11 +81,11 @@ public final class MetadataClient {
         return Optional.empty();
       }
       if (status != 200) {
-        String body = readBody(c.getErrorStream());
+        String body = Bodies.read(c.getErrorStream(), MAX_BODY);
         throw new MetadataException("metadata server " + host + " answered " + path + " with HTTP " + status
-            + (body.isBlank() ? "" : ": " + abbreviate(body)), status);
+            + (body.isBlank() ? "" : ": " + Bodies.abbreviate(body, 200)), status);
       }
-      return Optional.of(readBody(c.getInputStream()));
+      return Optional.of(Bodies.read(c.getInputStream(), MAX_BODY));
     } catch (MetadataException e) {
       throw e;
     } catch (IOException e) {
@@ -93,11 +93,6 @@ public final class MetadataClient {
     } finally {
       c.disconnect();
     }
-  }
-
-  private static int clampMillis(Duration d) {
-    long ms = d.toMillis();
-    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, ms));
   }
 
   private static void drain(HttpURLConnection c) {
@@ -108,29 +103,6 @@ public final class MetadataClient {
     } catch (IOException ignored) {
       // The connection is closed right after; nothing to recover.
     }
-  }
-
-  private static String readBody(InputStream in) throws IOException {
-    if (in == null) {
-      return "";
-    }
-    try (InputStream s = in) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      byte[] buf = new byte[8192];
-      int n;
-      while ((n = s.read(buf)) != -1) {
-        if (out.size() + n > MAX_BODY) {
-          throw new IOException("metadata response larger than " + MAX_BODY + " bytes");
-        }
-        out.write(buf, 0, n);
-      }
-      return out.toString(StandardCharsets.UTF_8);
-    }
-  }
-
-  private static String abbreviate(String s) {
-    String t = s.strip().replaceAll("\\s+", " ");
-    return t.length() > 200 ? t.substring(0, 200) + "..." : t;
   }
 
   @Override

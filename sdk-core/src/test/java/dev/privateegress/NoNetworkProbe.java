@@ -2,7 +2,6 @@ package dev.privateegress;
 
 import java.io.IOException;
 import java.net.Socket;
-import java.net.SocketImpl;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**

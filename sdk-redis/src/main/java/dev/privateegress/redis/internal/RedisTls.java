@@ -203,7 +203,15 @@ public final class RedisTls {
     private Socket verified(Socket s, String host) throws IOException {
       SSLSocket ssl = (SSLSocket) s;
       try {
-        ssl.startHandshake(); // throws the real cause (untrusted chain, plaintext peer, ...)
+        try {
+          ssl.startHandshake(); // throws the real cause (untrusted chain, plaintext peer, ...)
+        } catch (java.net.SocketTimeoutException | java.io.EOFException e) {
+          // A plaintext Redis reads the ClientHello as an inline command and waits (or hangs up).
+          javax.net.ssl.SSLHandshakeException h = new javax.net.ssl.SSLHandshakeException(
+              "no TLS answer from " + host + ":" + s.getPort() + " (" + e.getMessage() + "); the port may speak plaintext");
+          h.initCause(e);
+          throw h;
+        }
         Certificate[] chain = ssl.getSession().getPeerCertificates();
         verifyName(host, alsoAccept, (X509Certificate) chain[0]);
         return ssl;

@@ -168,7 +168,7 @@ public final class RedisLauncher {
      * @throws IllegalStateException when the server does not start within 15 s; includes its log
      */
     public Node start() {
-      Node n = new Node(this, false, -1);
+      Node n = new Node(this, false);
       n.start();
       return n;
     }
@@ -201,9 +201,8 @@ public final class RedisLauncher {
       try {
         for (int i = 0; i < masters; i++) {
           Builder b = new Builder().appendOnly(appendOnly);
-          int[] ports = freePortPairForCluster();
-          Node n = new Node(b, true, ports[1]);
-          n.fixedPort = ports[0];
+          Node n = new Node(b, true);
+          n.fixedPort = freePortPairForCluster()[0];
           n.start();
           nodes.add(n);
         }
@@ -306,7 +305,6 @@ public final class RedisLauncher {
   public static final class Node implements AutoCloseable {
     private final Builder options;
     private final boolean cluster;
-    private final int busPort;
     private final String adminPassword = HexFormat.of().formatHex(randomBytes(16));
     private final Path dir;
     private int fixedPort = -1;
@@ -315,10 +313,9 @@ public final class RedisLauncher {
     private Process process;
     private Thread hook;
 
-    private Node(Builder options, boolean cluster, int busPort) {
+    private Node(Builder options, boolean cluster) {
       this.options = options;
       this.cluster = cluster;
-      this.busPort = busPort;
       try {
         this.dir = Files.createTempDirectory("private-egress-redis-");
       } catch (IOException e) {
@@ -676,7 +673,7 @@ public final class RedisLauncher {
     }
   }
 
-  /** A data port and a cluster bus port that are both free right now. */
+  /** A data port whose cluster bus port (port + 10000) is free too, right now. */
   static int[] freePortPairForCluster() {
     for (int i = 0; i < 200; i++) {
       int p = ThreadLocalRandom.current().nextInt(20000, 30000);

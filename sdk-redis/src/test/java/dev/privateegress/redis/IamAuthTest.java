@@ -79,6 +79,18 @@ class IamAuthTest {
     }
   }
 
+  @Test
+  void noTokenIsExplained() {
+    MutableClock clock = MutableClock.start();
+    FakeMetadataServer gone = FakeMetadataServer.start(clock);
+    gone.close(); // GCE_METADATA_HOST points at a closed port
+    try (RedisLauncher.Node n = RedisLauncher.startPlain();
+        UnifiedJedis redis = PrivateRedis.connect(egress(gone, clock, n, new Fixtures.Events()))) {
+      assertThatThrownBy(redis::ping).isInstanceOf(redis.clients.jedis.exceptions.JedisException.class)
+          .hasMessageContaining("needs the service account's access token");
+    }
+  }
+
   private static void openConnections(Pool<Connection> pool, int count) {
     List<Connection> held = new ArrayList<>();
     try {

@@ -33,6 +33,8 @@ public final class Failures {
     CONNECT(true),
     /** The server closed or reset the connection during setup (restarting, or a TLS port spoken to in plaintext). */
     CLOSED(true),
+    /** No access token for IAM auth (metadata server or credentials problem). */
+    TOKEN(false),
     /** The pool had no free connection within its wait time. */
     POOL_EXHAUSTED(false),
     OTHER(false);
@@ -53,6 +55,9 @@ public final class Failures {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof JedisAccessControlException) {
         return Kind.AUTH;
+      }
+      if (t instanceof dev.privateegress.TokenException) {
+        return Kind.TOKEN;
       }
       String m = String.valueOf(t.getMessage());
       if (m.startsWith("WRONGPASS") || m.startsWith("NOAUTH") || m.contains("invalid password")
@@ -120,6 +125,9 @@ public final class Failures {
       case CONNECT -> "could not connect: check that the instance is up, that this service has VPC egress "
           + "(connector or Direct VPC) into the instance's network, and that the port is right "
           + "(6379 plaintext, 6378 TLS)";
+      case TOKEN -> "IAM auth (REDIS_IAM_AUTH=true) needs the service account's access token, and none could be "
+          + "obtained: check the metadata server (GCE_METADATA_HOST) or the configured credentials; "
+          + "egress.doctor() shows the token check";
       case POOL_EXHAUSTED -> "every pooled connection is in use: raise maxTotal on PrivateRedis.builder() or "
           + "return connections sooner (close pipelines and transactions)";
       case OTHER -> "unexpected failure: " + e.getClass().getSimpleName();

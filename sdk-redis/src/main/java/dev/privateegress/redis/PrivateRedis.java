@@ -1,0 +1,345 @@
+package dev.privateegress.redis;
+
+import dev.privateegress.ConfigurationException;
+import dev.privateegress.EgressListener;
+import dev.privateegress.PrivateEgress;
+import dev.privateegress.RedisSettings;
+import dev.privateegress.RetryPolicy;
+import dev.privateegress.redis.internal.Clusters;
+import dev.privateegress.redis.internal.ConnectRetrier;
+import dev.privateegress.redis.internal.Endpoint;
+import dev.privateegress.redis.internal.Failures;
+import dev.privateegress.redis.internal.IamCredentialsProvider;
+import dev.privateegress.redis.internal.IdleMaintenance;
+import dev.privateegress.redis.internal.RedisTls;
+import dev.privateegress.redis.internal.SafeClusterConnectionProvider;
+import dev.privateegress.redis.internal.SafeClusterExecutor;
+import dev.privateegress.redis.internal.SafeStandaloneExecutor;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import javax.net.ssl.SSLParameters;
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisClusterOperationException;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.providers.PooledConnectionProvider;
+
+/**
+ * Jedis clients for Memorystore, configured from the Redis variables and safe to use from serverless
+ * runtimes.
+ *
+ * <pre>{@code
+ * PrivateEgress egress = PrivateEgress.fromEnvironment();
+ * UnifiedJedis redis = PrivateRedis.connect(egress);          // REDISHOST/REDISPORT or REDIS_URL
+ * long visits = redis.incr("counter");                         // sent at most once
+ * String v = PrivateRedis.retrying(egress, redis, r -> r.get("k"));   // read: retried when ambiguous
+ * }</pre>
+ *
+ * <p>What you get:
+ *
+ * <ul>
+ *   <li>the target from {@code REDIS_URL}, or {@code REDISHOST}/{@code REDISPORT}, with {@code
+ *       PRIVATE_EGRESS_HOSTS} applied; {@code REDIS_AUTH} or the URL's {@code user:password}; TLS
+ *       against the CAs of {@code REDIS_TLS_CA} with chain and IP-aware name verification always on;
+ *       IAM auth ({@code REDIS_IAM_AUTH=true}: user {@code default}, password = the cached access
+ *       token, read at each new connection); a cluster client seeded by the discovery endpoint when
+ *       {@code REDIS_CLUSTER=true} (a {@link RedisClusterClient}), else a pooled {@link RedisClient};
+ *   <li>a small pool (8) with no background threads: idle connections are validated (PING) and
+ *       those idle longer than {@link Builder#evictAfterIdle} (5 minutes, under the 10-minute VPC
+ *       connection-tracking limit) are closed by the thread that borrows next; TCP keepalive on; 2 s
+ *       connect and 3 s socket timeouts;
+ *   <li>commands sent at most once: setting up a connection is retried with backoff (harder during
+ *       the startup grace window, within the shared retry budget), but when a connection fails after a
+ *       command was sent the caller gets {@link AmbiguousCommandException} and nothing is re-sent, in
+ *       standalone and cluster mode alike (Jedis' cluster executor would otherwise re-send it). Only
+ *       {@link #retrying} re-runs an operation, because the caller says it is idempotent.
+ * </ul>
+ *
+ * <p>A standalone client does no network I/O until the first command. A cluster client contacts the
+ * discovery endpoint while it is built, because Jedis needs the slot map (retried like any connect).
+ */
+public final class PrivateRedis {
+  private PrivateRedis() {}
+
+  /**
+   * A client for the configured target with the default settings.
+   *
+   * @throws ConfigurationException when no Redis variable is set, or REDIS_TLS_CA is unusable
+   */
+  public static UnifiedJedis connect(PrivateEgress egress) {
+    return builder(egress).build();
+  }
+
+  /** A builder to change pool and timeout settings before {@link Builder#build()}. */
+  public static Builder builder(PrivateEgress egress) {
+    return new Builder(egress);
+  }
+
+  /**
+   * Runs {@code operation} and, when it fails because a connection failed (including {@link
+   * AmbiguousCommandException}), runs it again with the egress retry policy and budget. Use it only for
+   * operations that are harmless to run twice: reads ({@code GET}, {@code HGETALL}), and idempotent
+   * writes ({@code SET k v}, {@code DEL}, {@code EXPIRE}, {@code HSET} with fixed values). Never for
+   * {@code INCR}, {@code LPUSH} and the like. Redis errors ({@code WRONGTYPE}, AUTH) are not retried.
+   *
+   * <pre>{@code
+   * String name = PrivateRedis.retrying(egress, redis, r -> r.get("user:42:name"));
+   * }</pre>
+   */
+  public static <T> T retrying(PrivateEgress egress, UnifiedJedis redis, Function<? super UnifiedJedis, ? extends T> operation) {
+    Objects.requireNonNull(operation, "operation");
+    RetryPolicy policy = egress.retryPolicy();
+    EgressListener listener = egress.listener();
+    long deadline = System.nanoTime() + policy.deadline().toNanos();
+    for (int attempt = 1; ; attempt++) {
+      JedisException failure;
+      try {
+        return operation.apply(redis);
+      } catch (AmbiguousCommandException | JedisConnectionException | JedisClusterOperationException e) {
+        failure = e;
+      }
+      int max = egress.inStartupGrace() ? policy.startupGraceMaxAttempts() : policy.maxAttempts();
+      if (attempt >= max) {
+        throw failure;
+      }
+      Duration delay = policy.backoff(attempt, ThreadLocalRandom.current());
+      if (System.nanoTime() + delay.toNanos() > deadline) {
+        throw failure;
+      }
+      String target = "redis " + egress.config().redis().map(s -> s.host() + ":" + s.port()).orElse("(client)");
+      if (!egress.retryBudget().tryAcquireRetry()) {
+        listener.retryBudgetExhausted(target);
+        throw failure;
+      }
+      listener.retry(target, attempt, delay, Failures.shortCause(failure));
+      try {
+        Thread.sleep(delay.toMillis(), (int) (delay.toNanos() % 1_000_000));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failure.addSuppressed(e);
+        throw failure;
+      }
+    }
+  }
+
+  /**
+   * Pool, timeout and cluster settings. Defaults suit serverless runtimes; each can be changed.
+   */
+  public static final class Builder {
+    private final PrivateEgress egress;
+    private int maxTotal = 8;
+    private int maxIdle = -1;
+    private int minIdle = 0;
+    private Duration maxWait = Duration.ofSeconds(2);
+    private Duration connectTimeout = Duration.ofSeconds(2);
+    private Duration socketTimeout = Duration.ofSeconds(3);
+    private Duration validateIdleEvery = Duration.ofSeconds(30);
+    private Duration evictAfterIdle = Duration.ofMinutes(5);
+    private boolean testOnBorrow;
+    private boolean backgroundEviction;
+    private String clientName;
+    private int maxRedirects = 5;
+    private Consumer<GenericObjectPoolConfig<Connection>> poolCustomizer = c -> {};
+
+    private Builder(PrivateEgress egress) {
+      this.egress = Objects.requireNonNull(egress, "egress");
+    }
+
+    /** Most connections per pool (per node in a cluster); default 8. */
+    public Builder maxTotal(int n) {
+      this.maxTotal = positive("maxTotal", n);
+      return this;
+    }
+
+    /** Most idle connections kept; default = {@link #maxTotal}. */
+    public Builder maxIdle(int n) {
+      this.maxIdle = positive("maxIdle", n);
+      return this;
+    }
+
+    /** Idle connections to keep even when unused; default 0 (serverless instances come and go). */
+    public Builder minIdle(int n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("minIdle must be >= 0, was " + n);
+      }
+      this.minIdle = n;
+      return this;
+    }
+
+    /** How long a command waits for a free pooled connection; default 2 s. */
+    public Builder maxWait(Duration d) {
+      this.maxWait = positive("maxWait", d);
+      return this;
+    }
+
+    /** TCP connect timeout; default 2 s. */
+    public Builder connectTimeout(Duration d) {
+      this.connectTimeout = positive("connectTimeout", d);
+      return this;
+    }
+
+    /** How long a command waits for its reply; default 3 s. */
+    public Builder socketTimeout(Duration d) {
+      this.socketTimeout = positive("socketTimeout", d);
+      return this;
+    }
+
+    /**
+     * At most this often, the next command first PINGs the pool's idle connections and closes the
+     * dead ones, on its own thread; default 30 s.
+     */
+    public Builder validateIdleEvery(Duration d) {
+      this.validateIdleEvery = positive("validateIdleEvery", d);
+      return this;
+    }
+
+    /**
+     * Idle connections older than this are closed without a round trip; default 5 minutes. Keep it
+     * under 10 minutes: VPC connectors and Direct VPC drop idle flows after that, silently.
+     */
+    public Builder evictAfterIdle(Duration d) {
+      this.evictAfterIdle = positive("evictAfterIdle", d);
+      return this;
+    }
+
+    /** PING every connection at every borrow (one extra round trip per command); default off. */
+    public Builder testOnBorrow(boolean on) {
+      this.testOnBorrow = on;
+      return this;
+    }
+
+    /**
+     * Also run commons-pool's evictor thread every {@link #validateIdleEvery}. Off by default: on Cloud
+     * Run the CPU is throttled between requests, so background work stalls; the borrow-time sweep does
+     * the same job. Turn it on for always-allocated CPU if idle connections must be pruned while idle.
+     */
+    public Builder backgroundEviction(boolean on) {
+      this.backgroundEviction = on;
+      return this;
+    }
+
+    /** {@code CLIENT SETNAME} for every connection, visible in {@code CLIENT LIST}. */
+    public Builder clientName(String name) {
+      this.clientName = Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    /** Cluster only: how many MOVED/ASK redirects one command may follow; default 5. */
+    public Builder maxRedirects(int n) {
+      this.maxRedirects = positive("maxRedirects", n);
+      return this;
+    }
+
+    /** Last word on the pool configuration (applied after the settings above). */
+    public Builder poolConfig(Consumer<GenericObjectPoolConfig<Connection>> customizer) {
+      this.poolCustomizer = Objects.requireNonNull(customizer, "customizer");
+      return this;
+    }
+
+    /**
+     * Builds the client.
+     *
+     * @throws ConfigurationException when no Redis target is configured or REDIS_TLS_CA holds no
+     *     certificate
+     */
+    public UnifiedJedis build() {
+      RedisSettings s = egress.config().redis().orElseThrow(() -> new ConfigurationException("REDIS_URL", null,
+          "no Redis target configured: set REDISHOST (and REDISPORT, default 6379) to the Memorystore "
+              + "instance's IP, or REDIS_URL=redis://host:port (rediss://host:6378 for TLS); optionally "
+              + "REDIS_AUTH, REDIS_TLS_CA, REDIS_IAM_AUTH=true, REDIS_CLUSTER=true"));
+      Endpoint ep = Endpoint.of(s, egress.config().hostOverrides());
+      JedisClientConfig config = clientConfig(s, ep);
+      GenericObjectPoolConfig<Connection> pool = poolConfig();
+      ConnectRetrier retrier = new ConnectRetrier(egress);
+      Duration sweep = validateIdleEvery.compareTo(evictAfterIdle) < 0 ? validateIdleEvery : evictAfterIdle;
+      HostAndPort seed = new HostAndPort(ep.connectHost(), ep.port());
+      if (s.cluster()) {
+        SafeClusterConnectionProvider provider = retrier.acquire(ep, () -> Clusters.discover(seed, config, pool),
+            null, ConnectRetrier::asConnectionException);
+        Clusters.init(provider, retrier, ep, sweep);
+        SafeClusterExecutor executor = new SafeClusterExecutor(provider, maxRedirects,
+            egress.retryPolicy().deadline(), ep, egress.retryBudget());
+        return RedisClusterClient.builder().nodes(Set.of(seed)).clientConfig(config)
+            .connectionProvider(provider).commandExecutor(executor).build();
+      }
+      PooledConnectionProvider provider = new PooledConnectionProvider(seed, config, pool);
+      IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep);
+      SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, ep, maintenance,
+          egress.retryBudget());
+      return RedisClient.builder().hostAndPort(seed).clientConfig(config).connectionProvider(provider)
+          .commandExecutor(executor).build();
+    }
+
+    private JedisClientConfig clientConfig(RedisSettings s, Endpoint ep) {
+      DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
+          .connectionTimeoutMillis(millis(connectTimeout))
+          .socketTimeoutMillis(millis(socketTimeout))
+          .database(s.database());
+      if (clientName != null) {
+        b.clientName(clientName);
+      }
+      if (s.iamAuth()) {
+        b.credentialsProvider(new IamCredentialsProvider(egress.tokens()));
+      } else if (s.password().isPresent()) {
+        b.user(s.username().orElse(null)).password(s.password().get());
+      }
+      if (s.tls()) {
+        Set<String> alsoAccept = ep.connectHost().equals(ep.host()) ? Set.of() : Set.of(ep.host());
+        // Our socket factory handshakes and verifies chain + name itself; non-null parameters stop
+        // Jedis from adding the JDK's HTTPS check, which rejects Memorystore certificates naming an IP by CN.
+        b.ssl(true).sslSocketFactory(RedisTls.socketFactory(s.caFile().orElse(null), alsoAccept))
+            .sslParameters(new SSLParameters());
+      }
+      return b.build();
+    }
+
+    private GenericObjectPoolConfig<Connection> poolConfig() {
+      GenericObjectPoolConfig<Connection> c = new GenericObjectPoolConfig<>();
+      c.setMaxTotal(maxTotal);
+      c.setMaxIdle(maxIdle < 0 ? maxTotal : maxIdle);
+      c.setMinIdle(minIdle);
+      c.setMaxWait(maxWait);
+      c.setBlockWhenExhausted(true);
+      c.setTestOnBorrow(testOnBorrow);
+      c.setTestOnReturn(false);
+      c.setTestWhileIdle(true);
+      c.setMinEvictableIdleDuration(evictAfterIdle);
+      c.setNumTestsPerEvictionRun(-1);
+      c.setTimeBetweenEvictionRuns(backgroundEviction ? validateIdleEvery : Duration.ofMillis(-1));
+      c.setJmxEnabled(false);
+      poolCustomizer.accept(c);
+      return c;
+    }
+
+    private static int millis(Duration d) {
+      return (int) Math.min(Integer.MAX_VALUE, d.toMillis());
+    }
+
+    private static int positive(String name, int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException(name + " must be >= 1, was " + n);
+      }
+      return n;
+    }
+
+    private static Duration positive(String name, Duration d) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, was " + d);
+      }
+      return d;
+    }
+  }
+}

@@ -1,0 +1,170 @@
+package dev.privateegress.redis.internal;
+
+import java.io.EOFException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathValidatorException;
+import java.util.Locale;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import redis.clients.jedis.exceptions.JedisAccessControlException;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+
+/** Classifies connection failures and explains them; never includes secrets. */
+public final class Failures {
+  private Failures() {}
+
+  /** What went wrong while establishing a connection. */
+  public enum Kind {
+    /** Wrong password / token, missing role, or AUTH required: retrying does not help. */
+    AUTH(false),
+    /** The server's certificate chain is not signed by a trusted CA. */
+    TLS_UNTRUSTED(false),
+    /** The certificate does not name the host or IP we dialled. */
+    TLS_HOSTNAME(false),
+    /** The TLS handshake failed otherwise, typically because the port speaks plaintext. */
+    TLS_HANDSHAKE(false),
+    /** Connect refused, timed out, unreachable, name not resolved: worth retrying. */
+    CONNECT(true),
+    /** The server closed or reset the connection during setup (restarting, or a TLS port spoken to in plaintext). */
+    CLOSED(true),
+    /** No access token for IAM auth (metadata server or credentials problem). */
+    TOKEN(false),
+    /** The pool had no free connection within its wait time. */
+    POOL_EXHAUSTED(false),
+    OTHER(false);
+
+    private final boolean retryable;
+
+    Kind(boolean retryable) {
+      this.retryable = retryable;
+    }
+
+    public boolean retryable() {
+      return retryable;
+    }
+  }
+
+  public static Kind classify(Throwable e) {
+    boolean sawSsl = false;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof JedisAccessControlException) {
+        return Kind.AUTH;
+      }
+      if (t instanceof dev.privateegress.TokenException) {
+        return Kind.TOKEN;
+      }
+      String m = String.valueOf(t.getMessage());
+      if (m.startsWith("WRONGPASS") || m.startsWith("NOAUTH") || m.contains("invalid password")
+          || m.contains("invalid username-password")) {
+        return Kind.AUTH;
+      }
+      if (t instanceof java.util.NoSuchElementException && m.contains("Timeout waiting for idle object")) {
+        return Kind.POOL_EXHAUSTED;
+      }
+      if (t instanceof CertPathBuilderException || t instanceof CertPathValidatorException) {
+        return Kind.TLS_UNTRUSTED;
+      }
+      if (t instanceof SSLPeerUnverifiedException && m.contains("does not name")) {
+        return Kind.TLS_HOSTNAME;
+      }
+      if (t instanceof SSLException) {
+        sawSsl = true;
+      }
+    }
+    if (sawSsl) {
+      return Kind.TLS_HANDSHAKE;
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ConnectException || t instanceof NoRouteToHostException
+          || t instanceof UnknownHostException) {
+        return Kind.CONNECT;
+      }
+      if (t instanceof SocketTimeoutException) {
+        return Kind.CONNECT;
+      }
+      if (t instanceof EOFException || t instanceof SocketException) {
+        return Kind.CLOSED;
+      }
+      String m = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
+      if (m.contains("unexpected end of stream") || m.contains("connection reset")
+          || m.contains("broken pipe")) {
+        return Kind.CLOSED;
+      }
+      if (m.contains("failed to connect") || m.contains("connection refused")) {
+        return Kind.CONNECT;
+      }
+    }
+    return e instanceof JedisConnectionException ? Kind.CONNECT : Kind.OTHER;
+  }
+
+  /** Why and what to do, for a connection that could not be set up. */
+  public static String advice(Kind kind, Endpoint ep, Throwable e) {
+    return switch (kind) {
+      case AUTH -> authAdvice(ep, e);
+      case TLS_UNTRUSTED -> "the server's certificate is not signed by "
+          + ep.caFile().map(p -> "any CA in REDIS_TLS_CA=" + p).orElse("a CA in the JDK trust store")
+          + ". Download the instance's current server CA certificates (Memorystore: gcloud redis instances "
+          + "describe INSTANCE --format='value(serverCaCerts)', or the console's 'Download' button); during a CA "
+          + "rotation put both the old and the new CA in the file. Verification is never switched off";
+      case TLS_HOSTNAME -> "the certificate does not name " + ep.connectHost()
+          + ": Memorystore certificates name the instance by IP, so connect to the instance IP the console "
+          + "shows (REDISHOST), not a DNS alias, or map the name with PRIVATE_EGRESS_HOSTS";
+      case TLS_HANDSHAKE -> "the TLS handshake failed: the port does not seem to speak TLS. Memorystore serves "
+          + "plaintext on 6379 and TLS (in-transit encryption) on 6378: check REDISPORT, or drop rediss:// and "
+          + "REDIS_TLS_CA if the instance has in-transit encryption off";
+      case CLOSED -> "the server closed the connection during setup. "
+          + (ep.tls() ? "It may be restarting or overloaded (maxclients)"
+              : "If the port expects TLS (Memorystore with in-transit encryption listens on 6378), use rediss:// "
+                  + "and set REDIS_TLS_CA to the server CA file; otherwise the server may be restarting");
+      case CONNECT -> "could not connect: check that the instance is up, that this service has VPC egress "
+          + "(connector or Direct VPC) into the instance's network, and that the port is right "
+          + "(6379 plaintext, 6378 TLS)";
+      case TOKEN -> "IAM auth (REDIS_IAM_AUTH=true) needs the service account's access token, and none could be "
+          + "obtained: check the metadata server (GCE_METADATA_HOST) or the configured credentials; "
+          + "egress.doctor() shows the token check";
+      case POOL_EXHAUSTED -> "every pooled connection is in use: raise maxTotal on PrivateRedis.builder() or "
+          + "return connections sooner (close pipelines and transactions)";
+      case OTHER -> "unexpected failure: " + e.getClass().getSimpleName();
+    };
+  }
+
+  private static String authAdvice(Endpoint ep, Throwable e) {
+    String m = "";
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && (t.getMessage().startsWith("NOAUTH") || t.getMessage().startsWith("WRONGPASS"))) {
+        m = t.getMessage();
+      }
+    }
+    if (m.startsWith("NOAUTH") && !ep.hasPassword() && !ep.iam()) {
+      return "the server requires AUTH but none is configured: set REDIS_AUTH to the instance's AUTH string "
+          + "(gcloud redis instances get-auth-string INSTANCE), or REDIS_IAM_AUTH=true for IAM auth";
+    }
+    if (ep.iam()) {
+      return "IAM auth was refused for user 'default' with this service account's access token: grant it "
+          + "roles/redis.dbConnectionUser on the instance (or project), check the instance has IAM "
+          + "authentication enabled, and note that a new grant can take a few minutes to apply";
+    }
+    if (ep.user().isPresent() && !"default".equals(ep.user().get())) {
+      return "wrong password for ACL user '" + ep.user().get() + "', or the user is disabled: check the "
+          + "user name and password in REDIS_URL";
+    }
+    return "wrong AUTH string: REDIS_AUTH (or the password in REDIS_URL) does not match the instance's AUTH "
+        + "string; fetch the current one with gcloud redis instances get-auth-string INSTANCE (it changes when "
+        + "AUTH is disabled and re-enabled)";
+  }
+
+  /** A short description of the root cause for events, e.g. {@code ConnectException: Connection refused}. */
+  public static String shortCause(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
+  }
+}

@@ -1,0 +1,202 @@
+package dev.privateegress.redis.internal;
+
+import dev.privateegress.CheckKind;
+import dev.privateegress.CheckResult;
+import dev.privateegress.NetworkChecks;
+import dev.privateegress.PrivateEgress;
+import dev.privateegress.RedisSettings;
+import dev.privateegress.Target;
+import dev.privateegress.TargetChecker;
+import dev.privateegress.TokenException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * Doctor and readiness checks for {@code redis://} and {@code rediss://} targets: DNS, TCP, TLS (for
+ * rediss, or when {@code REDIS_TLS_CA} is configured for this host and port), then AUTH and PING.
+ * Credentials come from the target's user info, else from the Redis variables when the target is the
+ * configured host and port. Side-effect free: nothing is written; no secret appears in results.
+ */
+public final class RedisChecker implements TargetChecker {
+
+  @Override
+  public Set<String> schemes() {
+    return Set.of("redis", "rediss");
+  }
+
+  @Override
+  public List<CheckResult> check(PrivateEgress egress, Target target, Purpose purpose, Duration timeout) {
+    List<CheckResult> results = new ArrayList<>(4);
+    NetworkChecks.Resolution dns = NetworkChecks.dns(egress, target);
+    results.add(dns.result());
+    if (dns.addresses().isEmpty()) {
+      return results;
+    }
+    CheckResult tcp = NetworkChecks.tcp(egress, target, dns.addresses(), timeout);
+    results.add(tcp);
+    if (!tcp.ok()) {
+      return results;
+    }
+    Optional<RedisSettings> configured = egress.config().redis()
+        .filter(s -> s.host().equalsIgnoreCase(target.host()) && s.port() == target.port());
+    boolean tls = target.tls() || configured.map(RedisSettings::tls).orElse(false);
+    Path ca = configured.flatMap(RedisSettings::caFile).orElse(null);
+    InetAddress address = dns.addresses().get(0);
+    String dialled = address.getHostAddress();
+    Set<String> alsoAccept = dialled.equalsIgnoreCase(target.host()) ? Set.of() : Set.of(target.host());
+    Endpoint ep = endpoint(target, configured, tls, ca, dialled);
+    SSLSocketFactory factory = null;
+    if (tls) {
+      try {
+        factory = RedisTls.socketFactory(ca, alsoAccept);
+      } catch (RuntimeException e) {
+        results.add(CheckResult.fail(target, CheckKind.TLS, 0, e.getMessage(),
+            "fix REDIS_TLS_CA: it must be a readable PEM file with the server CA certificate(s)"));
+        return results;
+      }
+      CheckResult t = tlsCheck(target, factory, address, ca, ep, timeout);
+      results.add(t);
+      if (!t.ok()) {
+        return results;
+      }
+    }
+    results.add(redisCheck(egress, target, configured, ep, factory, dialled, timeout));
+    return results;
+  }
+
+  private static Endpoint endpoint(Target target, Optional<RedisSettings> configured, boolean tls, Path ca,
+      String dialled) {
+    Credentials c = null;
+    String userInfo = target.uri().getRawUserInfo();
+    boolean iam = userInfo == null && configured.map(RedisSettings::iamAuth).orElse(false);
+    Optional<String> user = Optional.empty();
+    boolean hasPassword = false;
+    if (userInfo != null && !userInfo.isEmpty()) {
+      c = Credentials.parse(userInfo);
+      user = Optional.ofNullable(c.user);
+      hasPassword = c.password != null;
+    } else if (configured.isPresent()) {
+      user = configured.get().username();
+      hasPassword = configured.get().password().isPresent();
+    }
+    return new Endpoint(target.host(), dialled, target.port(), tls, Optional.ofNullable(ca), iam, user, hasPassword);
+  }
+
+  private static CheckResult tlsCheck(Target target, SSLSocketFactory factory, InetAddress address, Path ca,
+      Endpoint ep, Duration timeout) {
+    long start = System.nanoTime();
+    int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+    try (Socket plain = new Socket()) {
+      plain.connect(new InetSocketAddress(address, target.port()), ms);
+      plain.setSoTimeout(ms);
+      try (SSLSocket s = (SSLSocket) factory.createSocket(plain, address.getHostAddress(), target.port(), false)) {
+        X509Certificate cert = (X509Certificate) s.getSession().getPeerCertificates()[0];
+        return CheckResult.pass(target, CheckKind.TLS, millis(start), s.getSession().getProtocol() + ", "
+            + "certificate " + cert.getSubjectX500Principal().getName() + " valid until " + cert.getNotAfter()
+            .toInstant() + ", chain verified against " + (ca == null ? "the JDK trust store" : "REDIS_TLS_CA=" + ca));
+      }
+    } catch (IOException | RuntimeException e) {
+      Failures.Kind kind = Failures.classify(e);
+      if (kind != Failures.Kind.TLS_UNTRUSTED && kind != Failures.Kind.TLS_HOSTNAME) {
+        kind = Failures.Kind.TLS_HANDSHAKE;
+      }
+      return CheckResult.fail(target, CheckKind.TLS, millis(start), Failures.shortCause(e),
+          Failures.advice(kind, ep, e));
+    }
+  }
+
+  private static CheckResult redisCheck(PrivateEgress egress, Target target, Optional<RedisSettings> configured,
+      Endpoint ep, SSLSocketFactory factory, String dialled, Duration timeout) {
+    long start = System.nanoTime();
+    int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+    DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
+        .connectionTimeoutMillis(ms).socketTimeoutMillis(ms);
+    String who = "no AUTH";
+    String userInfo = target.uri().getRawUserInfo();
+    try {
+      if (userInfo != null && !userInfo.isEmpty()) {
+        Credentials c = Credentials.parse(userInfo);
+        if (c.password != null) {
+          b.user(c.user).password(c.password);
+          who = "AUTH as " + (c.user == null ? "default" : c.user) + " (password from the target URI)";
+        }
+      } else if (configured.isPresent() && configured.get().iamAuth()) {
+        b.password(egress.tokens().accessToken().value()).user("default");
+        who = "AUTH as default with the service account's access token (IAM)";
+      } else if (configured.isPresent() && configured.get().password().isPresent()) {
+        b.user(configured.get().username().orElse(null)).password(configured.get().password().get());
+        who = "AUTH as " + configured.get().username().orElse("default") + " (REDIS_AUTH / REDIS_URL)";
+      }
+    } catch (TokenException e) {
+      return CheckResult.fail(target, CheckKind.REDIS, millis(start), "no access token for IAM auth: "
+          + e.getMessage(), "IAM auth needs the runtime service account's access token; check the metadata "
+          + "server or credentials (see the token check)");
+    }
+    if (ep.tls()) {
+      b.ssl(true).sslSocketFactory(factory).sslParameters(new SSLParameters());
+    }
+    try (Connection c = new Connection(new HostAndPort(dialled, target.port()), b.build())) {
+      Object pong = c.executeCommand(Protocol.Command.PING);
+      String reply = pong instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : String.valueOf(pong);
+      return CheckResult.pass(target, CheckKind.REDIS, millis(start), who + ", PING -> " + reply);
+    } catch (JedisException e) {
+      Failures.Kind kind = Failures.classify(e);
+      String advice = Failures.advice(kind, ep, e);
+      if (kind == Failures.Kind.AUTH) {
+        egress.listener().redisAuthFailed(ep.label(), advice);
+      }
+      return CheckResult.fail(target, CheckKind.REDIS, millis(start), who + ": " + Failures.shortCause(e), advice);
+    }
+  }
+
+  private static long millis(long startNanos) {
+    return Duration.ofNanos(System.nanoTime() - startNanos).toMillis();
+  }
+
+  /** {@code user:password}, {@code :password} or {@code password} from a URI (decoded). */
+  private record Credentials(String user, String password) {
+    static Credentials parse(String rawUserInfo) {
+      int colon = rawUserInfo.indexOf(':');
+      if (colon < 0) {
+        return new Credentials(null, decode(rawUserInfo));
+      }
+      String u = colon == 0 ? null : decode(rawUserInfo.substring(0, colon));
+      String p = decode(rawUserInfo.substring(colon + 1));
+      return new Credentials(u, p.isEmpty() ? null : p);
+    }
+
+    private static String decode(String s) {
+      return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String toString() {
+      return "Credentials{user=" + user + ", password=****}";
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RedisChecker" + schemes().toString().toLowerCase(Locale.ROOT);
+  }
+}

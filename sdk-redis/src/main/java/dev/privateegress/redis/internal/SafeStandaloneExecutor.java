@@ -1,0 +1,49 @@
+package dev.privateegress.redis.internal;
+
+import dev.privateegress.RetryBudget;
+import redis.clients.jedis.CommandObject;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.executors.CommandExecutor;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.providers.PooledConnectionProvider;
+
+/**
+ * Runs each command once. Getting a connection is retried (nothing has been sent yet); a connection
+ * failure after the command was written is ambiguous and surfaces as {@link
+ * dev.privateegress.redis.AmbiguousCommandException} without a second send.
+ */
+public final class SafeStandaloneExecutor implements CommandExecutor {
+  private final PooledConnectionProvider provider;
+  private final ConnectRetrier retrier;
+  private final Endpoint endpoint;
+  private final IdleMaintenance maintenance;
+  private final RetryBudget budget;
+
+  public SafeStandaloneExecutor(PooledConnectionProvider provider, ConnectRetrier retrier, Endpoint endpoint,
+      IdleMaintenance maintenance, RetryBudget budget) {
+    this.provider = provider;
+    this.retrier = retrier;
+    this.endpoint = endpoint;
+    this.maintenance = maintenance;
+    this.budget = budget;
+  }
+
+  @Override
+  public <T> T executeCommand(CommandObject<T> command) {
+    maintenance.maybeSweep();
+    Connection c = retrier.acquire(endpoint, () -> provider.getConnection(command.getArguments()), null,
+        ConnectRetrier::asConnectionException);
+    try (c) {
+      T reply = c.executeCommand(command);
+      budget.recordSuccess();
+      return reply;
+    } catch (JedisConnectionException e) {
+      throw Ambiguity.of(command, endpoint.label(), e, endpoint);
+    }
+  }
+
+  @Override
+  public void close() {
+    provider.close();
+  }
+}

@@ -1,0 +1,51 @@
+package dev.privateegress.redis;
+
+import dev.privateegress.EgressListener;
+import dev.privateegress.PrivateEgress;
+import dev.privateegress.RetryPolicy;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** Builds PrivateEgress instances from test environment maps and records listener events. */
+final class Fixtures {
+  private Fixtures() {}
+
+  static PrivateEgress egress(Map<String, String> env) {
+    return egress(env, EgressListener.NONE);
+  }
+
+  static PrivateEgress egress(Map<String, String> env, EgressListener listener) {
+    Map<String, String> all = new HashMap<>(env);
+    all.putIfAbsent("PRIVATE_EGRESS_STARTUP_GRACE", "PT0S");
+    return PrivateEgress.builder().environment(all).listener(listener)
+        .retryPolicy(RetryPolicy.defaults().withBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
+            .withDeadline(Duration.ofSeconds(10)))
+        .build();
+  }
+
+  /** Records events; never stores secrets (the SDK never passes any). */
+  static final class Events implements EgressListener {
+    final List<String> authFailures = new CopyOnWriteArrayList<>();
+    final List<String> retries = new CopyOnWriteArrayList<>();
+    final List<String> connectFailures = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void redisAuthFailed(String target, String reason) {
+      authFailures.add(target + ": " + reason);
+    }
+
+    @Override
+    public void retry(String target, int attempt, Duration delay, String cause) {
+      retries.add(target + " #" + attempt + " " + cause);
+    }
+
+    @Override
+    public void connectFailed(String host, InetSocketAddress address, Throwable cause) {
+      connectFailures.add(host + " " + address);
+    }
+  }
+}

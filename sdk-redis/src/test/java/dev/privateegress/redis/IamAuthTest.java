@@ -1,0 +1,106 @@
+package dev.privateegress.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.privateegress.PrivateEgress;
+import dev.privateegress.Token;
+import dev.privateegress.testing.FakeMetadataServer;
+import dev.privateegress.testing.MutableClock;
+import dev.privateegress.testing.RedisLauncher;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisAccessControlException;
+import redis.clients.jedis.util.Pool;
+
+/** IAM auth with access tokens from the fake metadata server; Redis' default user's password plays Memorystore. */
+class IamAuthTest {
+
+  private static PrivateEgress egress(FakeMetadataServer md, MutableClock clock, RedisLauncher.Node n,
+      Fixtures.Events events) {
+    return PrivateEgress.builder()
+        .environment(Map.of("GCE_METADATA_HOST", md.hostPort(), "K_SERVICE", "api", "K_REVISION", "api-1",
+            "REDIS_URL", n.url(), "REDIS_IAM_AUTH", "true", "PRIVATE_EGRESS_STARTUP_GRACE", "PT0S"))
+        .clock(clock)
+        .listener(events)
+        .build();
+  }
+
+  @Test
+  void newConnectionsUseTheCurrentCachedTokenAcrossARotation() {
+    MutableClock clock = MutableClock.start();
+    try (FakeMetadataServer md = FakeMetadataServer.start(clock).tokenLifetime(Duration.ofMinutes(10));
+        RedisLauncher.Node n = RedisLauncher.startPlain()) {
+      PrivateEgress egress = egress(md, clock, n, new Fixtures.Events());
+      Token first = egress.tokens().accessToken();
+      n.command("ACL", "SETUSER", "default", "on", "resetpass", ">" + first.value());
+      try (UnifiedJedis redis = PrivateRedis.connect(egress)) {
+        assertThat(redis.set("k", "v1")).isEqualTo("OK");
+        Pool<Connection> pool = ((RedisClient) redis).getPool();
+        openConnections(pool, 4); // four new connections, one token
+        assertThat(md.accessTokenRequests()).isEqualTo(1);
+
+        // 7 of 10 minutes later fewer than 3m45s remain: core refreshes, Memorystore accepts only the new token.
+        clock.advance(Duration.ofMinutes(7));
+        Token second = egress.tokens().accessToken();
+        assertThat(second.value()).isNotEqualTo(first.value());
+        n.command("ACL", "SETUSER", "default", "resetpass", ">" + second.value());
+        n.command("CLIENT", "KILL", "USER", "default"); // drop connections that authenticated with the old token
+
+        // The pooled connections are dead: a read may fail once (ambiguous) and is re-run on a new connection.
+        String got = PrivateRedis.retrying(egress, redis, r -> r.get("k"));
+        assertThat(got).isEqualTo("v1");
+        pool.clear(); // drop the idle connections the server killed, so the next four are new
+        openConnections(pool, 4);
+        assertThat(redis.set("k", "v2")).isEqualTo("OK");
+        assertThat(md.accessTokenRequests()).as("no metadata call per connection").isEqualTo(2);
+        assertThat(pool.getCreatedCount()).isGreaterThanOrEqualTo(6);
+      }
+    }
+  }
+
+  @Test
+  void rejectedTokenNamesTheMissingRole() {
+    MutableClock clock = MutableClock.start();
+    Fixtures.Events events = new Fixtures.Events();
+    try (FakeMetadataServer md = FakeMetadataServer.start(clock);
+        RedisLauncher.Node n = RedisLauncher.builder().requirePass("not-a-token").start();
+        UnifiedJedis redis = PrivateRedis.connect(egress(md, clock, n, events))) {
+      assertThatThrownBy(redis::ping).isInstanceOf(JedisAccessControlException.class)
+          .hasMessageContaining("roles/redis.dbConnectionUser")
+          .hasMessageNotContaining("ya29.");
+      assertThat(events.authFailures).singleElement().asString().contains("roles/redis.dbConnectionUser");
+    }
+  }
+
+  @Test
+  void noTokenIsExplained() {
+    MutableClock clock = MutableClock.start();
+    FakeMetadataServer gone = FakeMetadataServer.start(clock);
+    gone.close(); // GCE_METADATA_HOST points at a closed port
+    try (RedisLauncher.Node n = RedisLauncher.startPlain();
+        UnifiedJedis redis = PrivateRedis.connect(egress(gone, clock, n, new Fixtures.Events()))) {
+      assertThatThrownBy(redis::ping).isInstanceOf(redis.clients.jedis.exceptions.JedisException.class)
+          .hasMessageContaining("needs the service account's access token");
+    }
+  }
+
+  private static void openConnections(Pool<Connection> pool, int count) {
+    List<Connection> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < count; i++) {
+        Connection c = pool.getResource();
+        held.add(c);
+        assertThat(c.ping()).isTrue();
+      }
+    } finally {
+      held.forEach(Connection::close);
+    }
+  }
+}

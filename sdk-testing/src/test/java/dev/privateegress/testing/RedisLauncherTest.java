@@ -1,0 +1,142 @@
+package dev.privateegress.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.BufferedInputStream;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.Test;
+
+class RedisLauncherTest {
+
+  @Test
+  void plainNodeAnswersAndIsGoneAfterClose() throws Exception {
+    Path dir;
+    int port;
+    try (RedisLauncher.Node n = RedisLauncher.startPlain()) {
+      dir = n.directory();
+      port = n.port();
+      assertThat(n.isRunning()).isTrue();
+      assertThat(n.command("SET", "k", "v")).isEqualTo("OK");
+      assertThat(n.command("GET", "k")).isEqualTo("v");
+      assertThat(raw(port, "PING")).isEqualTo("PONG");
+    }
+    assertThat(Files.exists(dir)).isFalse();
+    assertThatThrownBy(() -> raw(port, "PING")).isInstanceOf(java.io.IOException.class);
+  }
+
+  @Test
+  void requirePassRejectsAnonymousClients() throws Exception {
+    try (RedisLauncher.Node n = RedisLauncher.builder().requirePass("s3cret").start()) {
+      assertThatThrownBy(() -> raw(n.port(), "PING")).hasMessageContaining("NOAUTH");
+      assertThat(rawAuthed(n.port(), List.of("AUTH", "s3cret"), "PING")).isEqualTo("PONG");
+    }
+  }
+
+  @Test
+  void aclUserCanLogIn() throws Exception {
+    try (RedisLauncher.Node n = RedisLauncher.builder().aclUser("app", "pw1").requirePass("x").start()) {
+      assertThat(rawAuthed(n.port(), List.of("AUTH", "app", "pw1"), "ACL", "WHOAMI")).isEqualTo("app");
+      assertThatThrownBy(() -> rawAuthed(n.port(), List.of("AUTH", "app", "nope"), "PING"))
+          .hasMessageContaining("WRONGPASS");
+    }
+  }
+
+  @Test
+  void killedNodeRestartsOnTheSamePortWithItsAppendOnlyFile() throws Exception {
+    try (RedisLauncher.Node n = RedisLauncher.builder().appendOnly(true).fsyncAlways(true).start()) {
+      int port = n.port();
+      n.command("INCR", "c");
+      n.kill();
+      assertThat(n.isRunning()).isFalse();
+      n.start();
+      assertThat(n.port()).isEqualTo(port);
+      assertThat(n.command("GET", "c")).isEqualTo("1");
+      n.restart();
+      assertThat(n.command("GET", "c")).isEqualTo("1");
+    }
+  }
+
+  @Test
+  void tlsPortServesTheGeneratedCertificateWithAnIpSan() throws Exception {
+    assumeTrue(TlsMaterial.opensslAvailable(), "openssl not on PATH");
+    try (TlsMaterial tls = TlsMaterial.generate()) {
+      RedisLauncher.Node n;
+      try {
+        n = RedisLauncher.builder().tls(tls).start();
+      } catch (IllegalStateException e) {
+        assumeTrue(false, "redis-server without TLS support: " + e.getMessage());
+        return;
+      }
+      try (n) {
+        X509Certificate ca;
+        try (InputStream in = Files.newInputStream(tls.caCertificate())) {
+          ca = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setCertificateEntry("ca", ca);
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", n.tlsPort())) {
+          SSLParameters p = s.getSSLParameters();
+          p.setEndpointIdentificationAlgorithm("HTTPS"); // the JDK's strict check: needs IP SAN 127.0.0.1
+          s.setSSLParameters(p);
+          s.setSoTimeout(5000);
+          RedisLauncher.write(s.getOutputStream(), "PING");
+          assertThat(RedisLauncher.read(new BufferedInputStream(s.getInputStream()))).isEqualTo("PONG");
+        }
+        assertThat(n.tlsUrl()).isEqualTo("rediss://127.0.0.1:" + n.tlsPort());
+      }
+    }
+  }
+
+  @Test
+  void threeMasterClusterCoversAllSlotsAndSurvivesANodeRestart() {
+    try (RedisLauncher.Cluster c = RedisLauncher.cluster(3).start()) {
+      assertThat(c.nodes()).hasSize(3);
+      String info = (String) c.node(1).command("CLUSTER", "INFO");
+      assertThat(info).contains("cluster_state:ok").contains("cluster_slots_assigned:16384")
+          .contains("cluster_known_nodes:3");
+      int port = c.node(2).port();
+      c.node(2).kill();
+      c.node(2).start();
+      assertThat(c.node(2).port()).isEqualTo(port);
+      c.awaitOk(30_000);
+    }
+  }
+
+  private static Object raw(int port, String... args) throws Exception {
+    return rawAuthed(port, List.of(), args);
+  }
+
+  private static Object rawAuthed(int port, List<String> auth, String... args) throws Exception {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+      s.setSoTimeout(5000);
+      InputStream in = new BufferedInputStream(s.getInputStream());
+      if (!auth.isEmpty()) {
+        RedisLauncher.write(s.getOutputStream(), auth.toArray(new String[0]));
+        RedisLauncher.read(in);
+      }
+      RedisLauncher.write(s.getOutputStream(), args);
+      return RedisLauncher.read(in);
+    }
+  }
+}

@@ -6,11 +6,14 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.privateegress.testing.RedisLauncher;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -91,17 +94,34 @@ class DoctorMainTest {
   }
 
   @Test
-  void withoutTargetsTheConfiguredRedisIsCheckedWithoutShowingItsPassword() throws Exception {
-    try (ServerSocket s = new ServerSocket(0, 16, InetAddress.getLoopbackAddress())) {
-      int status = run(Map.of("REDIS_URL", "redis://:s3cr3t-auth@127.0.0.1:" + s.getLocalPort()), "--json");
-      assertThat(status).isIn(0, 1); // 1 when a Redis checker finds no Redis behind this plain socket
+  void withoutTargetsTheConfiguredRedisIsCheckedWithoutShowingItsPassword() {
+    try (RedisLauncher.Node redis = RedisLauncher.builder().requirePass("s3cr3t-auth").start()) {
+      int status = run(Map.of("REDIS_URL", "redis://:s3cr3t-auth@127.0.0.1:" + redis.port()), "--json");
+      assertThat(status).as(out() + err()).isEqualTo(0);
       JsonObject json = JsonParser.parseString(out()).getAsJsonObject();
-      assertThat(json.getAsJsonArray("checks")).isNotEmpty();
+      List<String> kinds = new ArrayList<>();
+      json.getAsJsonArray("checks").forEach(c -> kinds.add(c.getAsJsonObject().get("check").getAsString()));
+      assertThat(kinds).containsExactly("dns", "tcp", "redis");
       assertThat(json.getAsJsonArray("checks").get(0).getAsJsonObject().get("target").getAsString())
-          .isEqualTo("redis://127.0.0.1:" + s.getLocalPort());
+          .isEqualTo("redis://127.0.0.1:" + redis.port());
       assertThat(out() + err()).doesNotContain("s3cr3t");
     }
   }
+
+  @Test
+  void aWrongRedisPasswordFailsTheRedisCheckWithAdviceAndExitsOne() {
+    try (RedisLauncher.Node redis = RedisLauncher.builder().requirePass("right-one").start()) {
+      int status = run(Map.of("REDIS_URL", "redis://:wrong-one@127.0.0.1:" + redis.port()), "--json");
+      assertThat(status).isEqualTo(1);
+      JsonObject last = JsonParser.parseString(out()).getAsJsonObject().getAsJsonArray("checks").asList()
+          .stream().map(e -> e.getAsJsonObject()).reduce((a, b) -> b).orElseThrow();
+      assertThat(last.get("check").getAsString()).isEqualTo("redis");
+      assertThat(last.get("ok").getAsBoolean()).isFalse();
+      assertThat(last.get("advice").getAsString()).contains("REDIS_AUTH");
+      assertThat(out() + err()).doesNotContain("wrong-one").doesNotContain("right-one");
+    }
+  }
+
 
   @Test
   void aDashDashEndsOptions() {

@@ -1,5 +1,6 @@
 package dev.privateegress;
 
+import dev.privateegress.internal.Hosts;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -305,24 +306,12 @@ public final class EgressConfig {
   }
 
   private static InetAddress parseIp(String host, String ip) {
-    String literal = ip.startsWith("[") && ip.endsWith("]") ? ip.substring(1, ip.length() - 1) : ip;
-    boolean v4 = literal.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-    boolean v6 = literal.indexOf(':') >= 0 && literal.matches("[0-9A-Fa-f:.%a-zA-Z0-9]+");
-    if (v4) {
-      for (String part : literal.split("\\.")) {
-        if (Integer.parseInt(part) > 255) {
-          v4 = false;
-        }
-      }
-    }
-    if (!v4 && !v6) {
-      throw new IllegalArgumentException("'" + ip + "' for host " + host
-          + " is not an IP address; overrides map names to IPv4 or IPv6 literals, e.g. "
-          + host + "=127.0.0.1 (names are never resolved here)");
-    }
+    InetAddress literal = Hosts.parseIpLiteral(ip).orElseThrow(() -> new IllegalArgumentException("'" + ip
+        + "' for host " + host + " is not an IP address; overrides map names to IPv4 or IPv6 literals, e.g. "
+        + host + "=127.0.0.1 (names are never resolved here)"));
     try {
-      // A literal is parsed without any lookup; attach the host name so logs and TLS see it.
-      return InetAddress.getByAddress(host, InetAddress.getByName(literal).getAddress());
+      // Attach the host name so logs and TLS see it; no lookup happens.
+      return InetAddress.getByAddress(host, literal.getAddress());
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("'" + ip + "' for host " + host + " is not an IP address");
     }

@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.privateegress.internal.Hosts;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -72,7 +73,7 @@ public final class NetworkChecks {
         via = "PRIVATE_EGRESS_HOSTS";
       } else {
         addresses = List.of(InetAddress.getAllByName(host));
-        via = isLiteral(host) ? "IP literal" : "system resolver";
+        via = Hosts.isIpLiteral(host) ? "IP literal" : "system resolver";
       }
     } catch (UnknownHostException e) {
       return new Resolution(CheckResult.fail(target, CheckKind.DNS, millisSince(start),
@@ -548,10 +549,6 @@ public final class NetworkChecks {
       }
     }
     return false;
-  }
-
-  private static boolean isLiteral(String host) {
-    return host.indexOf(':') >= 0 || host.matches("\\d{1,3}(\\.\\d{1,3}){3}");
   }
 
   static long millisSince(long startNanos) {

@@ -7,6 +7,7 @@ import dev.privateegress.internal.MetadataClient;
 import dev.privateegress.internal.MetadataException;
 import dev.privateegress.internal.PlatformDetector;
 import dev.privateegress.internal.Readiness;
+import dev.privateegress.internal.SafeListener;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -71,7 +72,7 @@ public final class PrivateEgress {
     this.env = Map.copyOf(b.env);
     this.clock = b.clock;
     this.startedAt = b.startedAt != null ? b.startedAt : clock.instant();
-    this.listener = b.listener;
+    this.listener = SafeListener.wrap(b.listener);
     this.retryPolicy = b.retryPolicy;
     this.retryBudget = b.retryBudget != null ? b.retryBudget : RetryBudget.defaults();
     this.metadata = new MetadataClient(config.metadataHost().orElse(MetadataClient.DEFAULT_HOST),
@@ -130,7 +131,10 @@ public final class PrivateEgress {
     return startedAt;
   }
 
-  /** The listener that receives SDK events (never null; a no-op by default). */
+  /**
+   * The listener that receives SDK events (never null; a no-op by default). Exceptions thrown by the
+   * configured listener are caught and logged, never propagated into SDK calls.
+   */
   public EgressListener listener() {
     return listener;
   }

@@ -68,16 +68,22 @@ public final class Target {
     return new Target(scheme, host, port, uri);
   }
 
+  /**
+   * Masks the password of any user info. Masks up to the <em>last</em> {@code @}, because an unencoded
+   * {@code @} (or {@code /}) inside a password would otherwise leave part of it visible; over-masking a
+   * path that holds an {@code @} is the safe failure.
+   */
   static String maskUserInfo(String text) {
-    int at = text.indexOf('@');
     int sep = text.indexOf("://");
-    if (at < 0 || sep < 0 || at < sep) {
+    int start = sep < 0 ? 0 : sep + 3;
+    int at = text.lastIndexOf('@');
+    if (at < start) {
       return text;
     }
-    String userInfo = text.substring(sep + 3, at);
+    String userInfo = text.substring(start, at);
     int colon = userInfo.indexOf(':');
     String masked = colon < 0 ? "****" : userInfo.substring(0, colon) + ":****";
-    return text.substring(0, sep + 3) + masked + text.substring(at);
+    return text.substring(0, start) + masked + text.substring(at);
   }
 
   /** Lower-case scheme: {@code http}, {@code https}, {@code redis}, {@code rediss} or {@code tcp}. */

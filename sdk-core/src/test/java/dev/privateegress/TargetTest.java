@@ -40,6 +40,25 @@ class TargetTest {
         .hasMessageContaining(problem);
   }
 
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "redis://:hunter@2secret@10.0.0.3:6379   | redis://:****@10.0.0.3:6379",
+      "redis://u:pa/ss@wd@10.0.0.3:6379        | redis://u:****@10.0.0.3:6379",
+      "redis://secret-only@10.0.0.3:6379       | redis://****@10.0.0.3:6379",
+      "user:secret@host:1                      | user:****@host:1",
+      "http://h/path                           | http://h/path",
+  })
+  void maskUserInfo_hidesEveryPartOfAPassword(String text, String masked) {
+    assertThat(Target.maskUserInfo(text)).isEqualTo(masked);
+  }
+
+  @Test
+  void badRedisUrlWithAnAtInThePassword_neverShowsAnyPartOfIt() {
+    ConfigurationException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigurationException.class,
+        () -> PrivateEgress.builder().redisUrl("redis://:hunter@2secret@").build());
+    assertThat(e.getMessage()).doesNotContain("hunter").doesNotContain("2secret");
+  }
+
   @Test
   void toString_masksPasswords() {
     Target t = Target.parse("redis://default:hunter2@10.0.0.3:6379");

@@ -1,0 +1,88 @@
+package dev.privateegress.internal;
+
+import dev.privateegress.EgressListener;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wraps the user's {@link EgressListener} so that a listener that throws can never break an SDK call:
+ * metrics code is not allowed to turn a successful request into a failed one. Failures are logged at
+ * WARN once per event kind, then at DEBUG.
+ */
+public final class SafeListener implements EgressListener {
+  private static final Logger log = LoggerFactory.getLogger(SafeListener.class);
+
+  private final EgressListener delegate;
+  private volatile boolean warned;
+
+  private SafeListener(EgressListener delegate) {
+    this.delegate = delegate;
+  }
+
+  /** {@code listener} itself when it is already safe or the no-op, else a guarding wrapper. */
+  public static EgressListener wrap(EgressListener listener) {
+    return listener == EgressListener.NONE || listener instanceof SafeListener ? listener : new SafeListener(listener);
+  }
+
+  @Override
+  public void tokenFetched(String kind, String audience, Duration took, Throwable failure) {
+    try {
+      delegate.tokenFetched(kind, audience, took, failure);
+    } catch (RuntimeException e) {
+      failed("tokenFetched", e);
+    }
+  }
+
+  @Override
+  public void retry(String target, int attempt, Duration delay, String cause) {
+    try {
+      delegate.retry(target, attempt, delay, cause);
+    } catch (RuntimeException e) {
+      failed("retry", e);
+    }
+  }
+
+  @Override
+  public void retryBudgetExhausted(String target) {
+    try {
+      delegate.retryBudgetExhausted(target);
+    } catch (RuntimeException e) {
+      failed("retryBudgetExhausted", e);
+    }
+  }
+
+  @Override
+  public void connectFailed(String host, InetSocketAddress address, Throwable cause) {
+    try {
+      delegate.connectFailed(host, address, cause);
+    } catch (RuntimeException e) {
+      failed("connectFailed", e);
+    }
+  }
+
+  @Override
+  public void redisAuthFailed(String target, String reason) {
+    try {
+      delegate.redisAuthFailed(target, reason);
+    } catch (RuntimeException e) {
+      failed("redisAuthFailed", e);
+    }
+  }
+
+  private void failed(String event, RuntimeException e) {
+    if (!warned) {
+      warned = true;
+      log.warn("EgressListener {} threw {}; the SDK ignores listener failures (further ones logged at DEBUG)",
+          event, e.toString());
+    } else {
+      log.debug("EgressListener {} threw {}", event, e.toString());
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "SafeListener{" + delegate + "}";
+  }
+}

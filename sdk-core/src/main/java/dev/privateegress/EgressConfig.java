@@ -431,7 +431,7 @@ public final class EgressConfig {
     }
     String h = uri.getHost();
     if (h == null || h.isEmpty()) {
-      throw new ConfigurationException(raw.input(), shown, "no host; expected redis://host:port");
+      throw new ConfigurationException(raw.input(), shown, missingHost(uri.getRawAuthority()));
     }
     if (h.startsWith("[") && h.endsWith("]")) {
       h = h.substring(1, h.length() - 1);
@@ -479,6 +479,21 @@ public final class EgressConfig {
     }
     boolean tls = scheme.equals("rediss") || caFile != null;
     return new RedisSettings(h, port, user, password, db, tls, caFile, iam, cluster);
+  }
+
+  /** Why java.net.URI found no host in a URI that has an authority: a bad port or a bad host character. */
+  private static String missingHost(String authority) {
+    if (authority == null || authority.isEmpty()) {
+      return "no host; expected redis://host:port";
+    }
+    String hostPort = authority.substring(authority.lastIndexOf('@') + 1);
+    int colon = hostPort.lastIndexOf(':');
+    if (colon >= 0 && !hostPort.endsWith("]") && !hostPort.substring(colon + 1).matches("\\d*")) {
+      return "the port '" + hostPort.substring(colon + 1) + "' is not a number; expected redis://host:6379";
+    }
+    String host = colon >= 0 && !hostPort.endsWith("]") ? hostPort.substring(0, colon) : hostPort;
+    return "'" + host + "' is not a valid host name (letters, digits, '-' and '.' only; no '_'); "
+        + "use the instance's IP address, e.g. redis://10.0.0.3:6379";
   }
 
   private static String decode(String s) {

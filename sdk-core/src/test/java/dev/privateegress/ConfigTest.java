@@ -96,6 +96,8 @@ class ConfigTest {
       "REDIS_URL                    | http://x      | scheme must be redis:// or rediss://",
       "REDIS_URL                    | redis://      | no host",
       "REDIS_URL                    | redis://h:1/x | database number",
+      "REDIS_URL                    | redis://h:abc | the port 'abc' is not a number",
+      "REDIS_URL                    | redis://my_redis:6379 | 'my_redis' is not a valid host name",
       "REDIS_TLS_CA                 | /missing.pem  | no such file",
       "REDIS_IAM_AUTH               | maybe         | allowed: true, false",
       "REDIS_CLUSTER                | 1             | allowed: true, false",

@@ -96,7 +96,8 @@ class MetadataTokensTest {
     TokenProvider tokens = tokens();
     Token old = tokens.idToken(A);
     clock.advance(Duration.ofMinutes(60).minus(Duration.ofSeconds(224))); // 3m44s left: stale
-    md.latency(Duration.ofMillis(500)); // the refresh is still in flight while the others arrive
+    // The refresh stays in flight long enough for the other callers to arrive even on a loaded machine.
+    md.latency(Duration.ofSeconds(2));
     List<Token> got = race(256, () -> tokens.idToken(A));
     assertThat(md.identityRequests(A)).isEqualTo(2);
     assertThat(got).hasSize(256).allSatisfy(t -> {

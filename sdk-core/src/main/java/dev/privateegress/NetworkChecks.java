@@ -30,6 +30,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.StringJoiner;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
@@ -57,11 +61,34 @@ public final class NetworkChecks {
     }
   }
 
+  /** How long {@link #dns(PrivateEgress, Target)} waits for the system resolver. */
+  public static final Duration DEFAULT_DNS_TIMEOUT = Duration.ofSeconds(5);
+
+  /** Resolves a host name; the seam tests use to stand in for the system resolver. */
+  @FunctionalInterface
+  interface Resolver {
+    InetAddress[] resolve(String host) throws UnknownHostException;
+  }
+
   /**
-   * Resolves the target's host through {@code PRIVATE_EGRESS_HOSTS} first, then the system resolver,
-   * and classifies each address (private/public/loopback).
+   * Resolves the target's host through {@code PRIVATE_EGRESS_HOSTS} first, then the system resolver
+   * (waiting at most {@link #DEFAULT_DNS_TIMEOUT}), and classifies each address (private/public/loopback).
    */
   public static Resolution dns(PrivateEgress egress, Target target) {
+    return dns(egress, target, DEFAULT_DNS_TIMEOUT);
+  }
+
+  /**
+   * Like {@link #dns(PrivateEgress, Target)}, giving the system resolver at most {@code timeout}. The JDK's
+   * lookup has no timeout of its own (an unreachable resolver blocks for the OS's retries), so it runs on a
+   * short-lived daemon thread; after {@code timeout} the check fails and that thread is left to finish on
+   * its own. Overrides and IP literals need no lookup and no thread.
+   */
+  public static Resolution dns(PrivateEgress egress, Target target, Duration timeout) {
+    return dns(egress, target, timeout, InetAddress::getAllByName);
+  }
+
+  static Resolution dns(PrivateEgress egress, Target target, Duration timeout, Resolver resolver) {
     long start = System.nanoTime();
     String host = target.host();
     List<InetAddress> addresses;
@@ -71,13 +98,23 @@ public final class NetworkChecks {
       if (overridden != null) {
         addresses = overridden;
         via = "PRIVATE_EGRESS_HOSTS";
+      } else if (Hosts.isIpLiteral(host)) {
+        addresses = List.of(InetAddress.getAllByName(host)); // parses the literal, no lookup
+        via = "IP literal";
       } else {
-        addresses = List.of(InetAddress.getAllByName(host));
-        via = Hosts.isIpLiteral(host) ? "IP literal" : "system resolver";
+        addresses = List.of(resolveWithin(host, timeout, resolver));
+        via = "system resolver";
       }
     } catch (UnknownHostException e) {
       return new Resolution(CheckResult.fail(target, CheckKind.DNS, millisSince(start),
           host + " does not resolve (" + e.getMessage() + ")", unresolvedAdvice(egress, host)), List.of());
+    } catch (TimeoutException e) {
+      return new Resolution(CheckResult.fail(target, CheckKind.DNS, millisSince(start),
+          "DNS did not answer within " + timeout.toMillis() + " ms for " + host,
+          "resolver unreachable / VPC DNS not reachable: the DNS server did not answer. With all-traffic egress "
+              + "DNS queries go through the VPC: check the firewall rules for the connector or Direct VPC subnet "
+              + "and the network's DNS settings; on a laptop check the network, or map the name with "
+              + "PRIVATE_EGRESS_HOSTS=" + host + "=IP"), List.of());
     }
     StringJoiner detail = new StringJoiner(", ", host + " -> ", " via " + via);
     boolean anyPublic = false;
@@ -102,6 +139,35 @@ public final class NetworkChecks {
     }
     return new Resolution(CheckResult.pass(target, CheckKind.DNS, millisSince(start), detail.toString()),
         addresses);
+  }
+
+  private static InetAddress[] resolveWithin(String host, Duration timeout, Resolver resolver)
+      throws UnknownHostException, TimeoutException {
+    CompletableFuture<InetAddress[]> result = new CompletableFuture<>();
+    Thread lookup = new Thread(() -> {
+      try {
+        result.complete(resolver.resolve(host));
+      } catch (Throwable t) {
+        result.completeExceptionally(t);
+      }
+    }, "private-egress-dns");
+    lookup.setDaemon(true);
+    lookup.start();
+    try {
+      return result.get(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UnknownHostException(host + ": interrupted while resolving");
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof UnknownHostException u) {
+        throw u;
+      }
+      if (c instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new UnknownHostException(host + ": " + c);
+    }
   }
 
   /**

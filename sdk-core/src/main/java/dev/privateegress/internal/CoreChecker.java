@@ -30,7 +30,7 @@ public final class CoreChecker implements TargetChecker {
   @Override
   public List<CheckResult> check(PrivateEgress egress, Target target, Purpose purpose, Duration timeout) {
     List<CheckResult> results = new ArrayList<>(3);
-    NetworkChecks.Resolution dns = NetworkChecks.dns(egress, target);
+    NetworkChecks.Resolution dns = NetworkChecks.dns(egress, target, timeout);
     results.add(dns.result());
     if (dns.addresses().isEmpty()) {
       return results;

@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.privateegress.internal.CertNames;
 import dev.privateegress.internal.Hosts;
 import java.io.EOFException;
 import java.io.IOException;
@@ -283,8 +284,9 @@ public final class NetworkChecks {
 
   /**
    * Like {@link #tls(PrivateEgress, Target, List, Duration, SSLSocketFactory)}; {@code verifyHostname=false}
-   * checks the chain only, for servers addressed by IP whose certificates do not list that IP (Memorystore
-   * verified against {@code REDIS_TLS_CA}).
+   * replaces the HTTPS name rule with the one the SDK's Redis client applies to Memorystore (which names
+   * its servers by IP, often only in the CN): the certificate must name the dialled IP (IP SAN, or the IP
+   * as CN when there is no IP SAN) or the target host (DNS SAN, or CN when there is no DNS SAN).
    */
   public static CheckResult tls(PrivateEgress egress, Target target, List<InetAddress> addresses, Duration timeout,
       SSLSocketFactory factory, boolean verifyHostname) {
@@ -330,7 +332,17 @@ public final class NetworkChecks {
             detail.append(" - renew soon");
           }
         }
-        detail.append(verifyHostname ? ", hostname verified" : ", chain verified (hostname not checked)");
+        if (!verifyHostname && peer.length > 0 && peer[0] instanceof X509Certificate cert) {
+          Optional<String> names = CertNames.mismatch(cert, List.of(a.getHostAddress(), target.host()));
+          if (names.isPresent()) {
+            return CheckResult.fail(target, CheckKind.TLS, millisSince(start), where + " certificate names "
+                + names.get() + ", neither " + a.getHostAddress() + " nor " + target.host(),
+                "hostname mismatch: the Redis client would reject this certificate. Connect by the address the "
+                    + "certificate names (Memorystore: the instance IP), or reissue it with this name");
+          }
+        }
+        detail.append(verifyHostname ? ", hostname verified"
+            : ", chain and name verified (IP SAN, or IP as CN without IP SANs, as the Redis client checks)");
         return CheckResult.pass(target, CheckKind.TLS, millisSince(start), detail.toString());
       } catch (IOException e) {
         closeQuietly(plain);

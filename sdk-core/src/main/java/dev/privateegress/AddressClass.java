@@ -21,6 +21,7 @@ public enum AddressClass {
     this.id = id;
   }
 
+  /** The stable lower-case id of this address class, as used in configuration, JSON and logs. */
   public String id() {
     return id;
   }

@@ -15,6 +15,7 @@ public enum CheckKind {
     this.id = id;
   }
 
+  /** The stable lower-case id of this check kind, as used in configuration, JSON and logs. */
   public String id() {
     return id;
   }

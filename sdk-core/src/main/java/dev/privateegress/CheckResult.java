@@ -20,10 +20,12 @@ public record CheckResult(String target, CheckKind check, boolean ok, long milli
     advice = advice == null ? "" : advice;
   }
 
+  /** A passed check of {@code target}, with what was observed. */
   public static CheckResult pass(Target target, CheckKind check, long millis, String detail) {
     return new CheckResult(target.toString(), check, true, millis, detail, "");
   }
 
+  /** A failed check of {@code target}, with what was observed and what to do about it. */
   public static CheckResult fail(Target target, CheckKind check, long millis, String detail, String advice) {
     return new CheckResult(target.toString(), check, false, millis, detail, advice);
   }

@@ -20,6 +20,7 @@ public enum EgressMode {
     this.id = id;
   }
 
+  /** The stable lower-case id of this mode, as used in configuration, JSON and logs. */
   public String id() {
     return id;
   }

@@ -12,6 +12,7 @@ public enum EgressScope {
     this.id = id;
   }
 
+  /** The stable lower-case id of this scope, as used in configuration, JSON and logs. */
   public String id() {
     return id;
   }

@@ -13,6 +13,7 @@ public enum EvidenceSource {
     this.id = id;
   }
 
+  /** The stable lower-case id of this evidence source, as used in configuration, JSON and logs. */
   public String id() {
     return id;
   }

@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.privateegress.internal.CertNames;
 import dev.privateegress.internal.Hosts;
 import java.io.EOFException;
 import java.io.IOException;
@@ -30,6 +31,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.StringJoiner;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
@@ -57,11 +62,34 @@ public final class NetworkChecks {
     }
   }
 
+  /** How long {@link #dns(PrivateEgress, Target)} waits for the system resolver. */
+  public static final Duration DEFAULT_DNS_TIMEOUT = Duration.ofSeconds(5);
+
+  /** Resolves a host name; the seam tests use to stand in for the system resolver. */
+  @FunctionalInterface
+  interface Resolver {
+    InetAddress[] resolve(String host) throws UnknownHostException;
+  }
+
   /**
-   * Resolves the target's host through {@code PRIVATE_EGRESS_HOSTS} first, then the system resolver,
-   * and classifies each address (private/public/loopback).
+   * Resolves the target's host through {@code PRIVATE_EGRESS_HOSTS} first, then the system resolver
+   * (waiting at most {@link #DEFAULT_DNS_TIMEOUT}), and classifies each address (private/public/loopback).
    */
   public static Resolution dns(PrivateEgress egress, Target target) {
+    return dns(egress, target, DEFAULT_DNS_TIMEOUT);
+  }
+
+  /**
+   * Like {@link #dns(PrivateEgress, Target)}, giving the system resolver at most {@code timeout}. The JDK's
+   * lookup has no timeout of its own (an unreachable resolver blocks for the OS's retries), so it runs on a
+   * short-lived daemon thread; after {@code timeout} the check fails and that thread is left to finish on
+   * its own. Overrides and IP literals need no lookup and no thread.
+   */
+  public static Resolution dns(PrivateEgress egress, Target target, Duration timeout) {
+    return dns(egress, target, timeout, InetAddress::getAllByName);
+  }
+
+  static Resolution dns(PrivateEgress egress, Target target, Duration timeout, Resolver resolver) {
     long start = System.nanoTime();
     String host = target.host();
     List<InetAddress> addresses;
@@ -71,13 +99,23 @@ public final class NetworkChecks {
       if (overridden != null) {
         addresses = overridden;
         via = "PRIVATE_EGRESS_HOSTS";
+      } else if (Hosts.isIpLiteral(host)) {
+        addresses = List.of(InetAddress.getAllByName(host)); // parses the literal, no lookup
+        via = "IP literal";
       } else {
-        addresses = List.of(InetAddress.getAllByName(host));
-        via = Hosts.isIpLiteral(host) ? "IP literal" : "system resolver";
+        addresses = List.of(resolveWithin(host, timeout, resolver));
+        via = "system resolver";
       }
     } catch (UnknownHostException e) {
       return new Resolution(CheckResult.fail(target, CheckKind.DNS, millisSince(start),
           host + " does not resolve (" + e.getMessage() + ")", unresolvedAdvice(egress, host)), List.of());
+    } catch (TimeoutException e) {
+      return new Resolution(CheckResult.fail(target, CheckKind.DNS, millisSince(start),
+          "DNS did not answer within " + timeout.toMillis() + " ms for " + host,
+          "resolver unreachable / VPC DNS not reachable: the DNS server did not answer. With all-traffic egress "
+              + "DNS queries go through the VPC: check the firewall rules for the connector or Direct VPC subnet "
+              + "and the network's DNS settings; on a laptop check the network, or map the name with "
+              + "PRIVATE_EGRESS_HOSTS=" + host + "=IP"), List.of());
     }
     StringJoiner detail = new StringJoiner(", ", host + " -> ", " via " + via);
     boolean anyPublic = false;
@@ -102,6 +140,35 @@ public final class NetworkChecks {
     }
     return new Resolution(CheckResult.pass(target, CheckKind.DNS, millisSince(start), detail.toString()),
         addresses);
+  }
+
+  private static InetAddress[] resolveWithin(String host, Duration timeout, Resolver resolver)
+      throws UnknownHostException, TimeoutException {
+    CompletableFuture<InetAddress[]> result = new CompletableFuture<>();
+    Thread lookup = new Thread(() -> {
+      try {
+        result.complete(resolver.resolve(host));
+      } catch (Throwable t) {
+        result.completeExceptionally(t);
+      }
+    }, "private-egress-dns");
+    lookup.setDaemon(true);
+    lookup.start();
+    try {
+      return result.get(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UnknownHostException(host + ": interrupted while resolving");
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof UnknownHostException u) {
+        throw u;
+      }
+      if (c instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new UnknownHostException(host + ": " + c);
+    }
   }
 
   /**
@@ -217,8 +284,9 @@ public final class NetworkChecks {
 
   /**
    * Like {@link #tls(PrivateEgress, Target, List, Duration, SSLSocketFactory)}; {@code verifyHostname=false}
-   * checks the chain only, for servers addressed by IP whose certificates do not list that IP (Memorystore
-   * verified against {@code REDIS_TLS_CA}).
+   * replaces the HTTPS name rule with the one the SDK's Redis client applies to Memorystore (which names
+   * its servers by IP, often only in the CN): the certificate must name the dialled IP (IP SAN, or the IP
+   * as CN when there is no IP SAN) or the target host (DNS SAN, or CN when there is no DNS SAN).
    */
   public static CheckResult tls(PrivateEgress egress, Target target, List<InetAddress> addresses, Duration timeout,
       SSLSocketFactory factory, boolean verifyHostname) {
@@ -264,7 +332,17 @@ public final class NetworkChecks {
             detail.append(" - renew soon");
           }
         }
-        detail.append(verifyHostname ? ", hostname verified" : ", chain verified (hostname not checked)");
+        if (!verifyHostname && peer.length > 0 && peer[0] instanceof X509Certificate cert) {
+          Optional<String> names = CertNames.mismatch(cert, List.of(a.getHostAddress(), target.host()));
+          if (names.isPresent()) {
+            return CheckResult.fail(target, CheckKind.TLS, millisSince(start), where + " certificate names "
+                + names.get() + ", neither " + a.getHostAddress() + " nor " + target.host(),
+                "hostname mismatch: the Redis client would reject this certificate. Connect by the address the "
+                    + "certificate names (Memorystore: the instance IP), or reissue it with this name");
+          }
+        }
+        detail.append(verifyHostname ? ", hostname verified"
+            : ", chain and name verified (IP SAN, or IP as CN without IP SANs, as the Redis client checks)");
         return CheckResult.pass(target, CheckKind.TLS, millisSince(start), detail.toString());
       } catch (IOException e) {
         closeQuietly(plain);

@@ -8,6 +8,7 @@ public final class NotReadyException extends PrivateEgressException {
 
   private final transient List<CheckResult> lastResults;
 
+  /** Not ready, with what still failed in {@code message} and the last round's results. */
   public NotReadyException(String message, List<CheckResult> lastResults) {
     super(message);
     this.lastResults = List.copyOf(lastResults);

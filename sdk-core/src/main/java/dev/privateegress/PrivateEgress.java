@@ -60,6 +60,8 @@ public final class PrivateEgress {
   private final RetryPolicy retryPolicy;
   private final RetryBudget retryBudget;
   private final MetadataClient metadata;
+  private final Duration metadataConnectTimeout;
+  private final Duration metadataReadTimeout;
   private final Path dmiProductName;
   private final String adminApiBaseUrl;
   private final Lazy<Platform> platform;
@@ -77,6 +79,8 @@ public final class PrivateEgress {
     this.retryBudget = b.retryBudget != null ? b.retryBudget : RetryBudget.defaults();
     this.metadata = new MetadataClient(config.metadataHost().orElse(MetadataClient.DEFAULT_HOST),
         b.metadataConnectTimeout, b.metadataReadTimeout);
+    this.metadataConnectTimeout = b.metadataConnectTimeout;
+    this.metadataReadTimeout = b.metadataReadTimeout;
     this.dmiProductName = b.dmiProductName;
     this.adminApiBaseUrl = b.adminApiBaseUrl;
     this.platform = new Lazy<>(this::detectPlatform);
@@ -86,7 +90,15 @@ public final class PrivateEgress {
     this.tokens = new Lazy<>(() -> custom != null
         ? custom
         : new GoogleTokenProvider(this, metadata, credentials, tokenOptions));
-    this.egressDetector = new EgressDetector(this, metadata, adminApiBaseUrl);
+    this.egressDetector = newEgressDetector(adminApiBaseUrl, EgressDetector.DEFAULT_BUDGET);
+  }
+
+  /**
+   * An egress detector wired to this instance, with project and region read from the metadata server
+   * within the detection's own deadline (tests use a short budget).
+   */
+  EgressDetector newEgressDetector(String adminApiBaseUrl, Duration budget) {
+    return new EgressDetector(this, adminApiBaseUrl, budget, this::projectBefore, this::regionBefore);
   }
 
   /**
@@ -166,13 +178,43 @@ public final class PrivateEgress {
 
   /** The project id: {@code GOOGLE_CLOUD_PROJECT}, {@code GCLOUD_PROJECT}, {@code GCP_PROJECT}, else the metadata server. */
   public Optional<String> project() {
+    Optional<String> declared = declaredProject();
+    return declared.isPresent() ? declared : metadataValue("project/project-id");
+  }
+
+  private Optional<String> declaredProject() {
     for (String name : List.of("GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "GCP_PROJECT")) {
       String v = env.get(name);
       if (v != null && !v.isBlank()) {
         return Optional.of(v.trim());
       }
     }
-    return metadataValue("project/project-id");
+    return Optional.empty();
+  }
+
+  /** {@link #project()} with every metadata read bounded by {@code deadlineNanos}; failures are thrown. */
+  private Optional<String> projectBefore(long deadlineNanos) throws MetadataException {
+    Optional<String> declared = declaredProject();
+    return declared.isPresent() ? declared : metadataValueBefore("project/project-id", deadlineNanos);
+  }
+
+  /** {@link #region()} with every metadata read bounded by {@code deadlineNanos}; failures are thrown. */
+  private Optional<String> regionBefore(long deadlineNanos) throws MetadataException {
+    String v = env.get("FUNCTION_REGION");
+    if (v != null && !v.isBlank()) {
+      return Optional.of(v.trim());
+    }
+    Optional<String> region = metadataValueBefore("instance/region", deadlineNanos).map(PrivateEgress::lastSegment);
+    if (region.isPresent()) {
+      return region;
+    }
+    return metadataValueBefore("instance/zone", deadlineNanos).map(PrivateEgress::lastSegment)
+        .map(PrivateEgress::zoneRegion);
+  }
+
+  private static String zoneRegion(String zone) {
+    int dash = zone.lastIndexOf('-');
+    return dash > 0 ? zone.substring(0, dash) : zone;
   }
 
   /** The numeric project number from the metadata server (needed by some admin APIs). */
@@ -193,10 +235,7 @@ public final class PrivateEgress {
     if (region.isPresent()) {
       return region;
     }
-    return metadataValue("instance/zone").map(PrivateEgress::lastSegment).map(zone -> {
-      int dash = zone.lastIndexOf('-');
-      return dash > 0 ? zone.substring(0, dash) : zone;
-    });
+    return metadataValue("instance/zone").map(PrivateEgress::lastSegment).map(PrivateEgress::zoneRegion);
   }
 
   /** The runtime service account's email, from the metadata server. */
@@ -361,6 +400,37 @@ public final class PrivateEgress {
       Log.LOG.debug("metadata {} unavailable: {}", path, e.getMessage());
       return Optional.empty(); // not cached: the server may be back next time
     }
+  }
+
+  /**
+   * Like {@link #metadataValue} but bounded by {@code deadlineNanos} ({@link System#nanoTime()}): connect
+   * and read timeouts are capped by the time left, and a failure is thrown (not cached) so the caller can
+   * tell a transient failure from an absent value.
+   */
+  private Optional<String> metadataValueBefore(String path, long deadlineNanos) throws MetadataException {
+    synchronized (metadataValues) {
+      Optional<String> cached = metadataValues.get(path);
+      if (cached != null) {
+        return cached;
+      }
+    }
+    if (!metadataAllowed()) {
+      return Optional.empty();
+    }
+    Duration left = Duration.ofNanos(deadlineNanos - System.nanoTime());
+    if (left.toMillis() < 1) {
+      throw new MetadataException("metadata server " + metadata.host() + ": no time left to read " + path, -1);
+    }
+    Optional<String> v = metadata.get(path, min(metadataConnectTimeout, left), min(metadataReadTimeout, left))
+        .map(String::trim).filter(s -> !s.isEmpty());
+    synchronized (metadataValues) {
+      metadataValues.put(path, v);
+    }
+    return v;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private static String lastSegment(String s) {

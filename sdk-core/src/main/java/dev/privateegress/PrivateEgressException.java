@@ -7,10 +7,12 @@ package dev.privateegress;
 public class PrivateEgressException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** A failure explained by {@code message}. */
   public PrivateEgressException(String message) {
     super(message);
   }
 
+  /** A failure explained by {@code message}, caused by {@code cause}. */
   public PrivateEgressException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -43,18 +43,22 @@ public record RetryPolicy(
     }
   }
 
+  /** A copy with at most {@code n} attempts per call, the first included (grace attempts raised to at least {@code n}). */
   public RetryPolicy withMaxAttempts(int n) {
     return new RetryPolicy(n, initialBackoff, maxBackoff, deadline, Math.max(n, startupGraceMaxAttempts));
   }
 
+  /** A copy whose backoff starts at {@code initial} and doubles up to {@code max} (full jitter). */
   public RetryPolicy withBackoff(Duration initial, Duration max) {
     return new RetryPolicy(maxAttempts, initial, max, deadline, startupGraceMaxAttempts);
   }
 
+  /** A copy whose calls, every attempt and wait included, must end within {@code d}. */
   public RetryPolicy withDeadline(Duration d) {
     return new RetryPolicy(maxAttempts, initialBackoff, maxBackoff, d, startupGraceMaxAttempts);
   }
 
+  /** A copy allowing {@code n} attempts while the instance is in its startup grace period. */
   public RetryPolicy withStartupGraceMaxAttempts(int n) {
     return new RetryPolicy(maxAttempts, initialBackoff, maxBackoff, deadline, n);
   }

@@ -12,6 +12,7 @@ public final class Token {
   private final String value;
   private final Instant expiresAt;
 
+  /** A token and the instant it expires; {@code value} is secret and never shown by {@link #toString()}. */
   public Token(String value, Instant expiresAt) {
     this.value = Objects.requireNonNull(value, "value");
     this.expiresAt = Objects.requireNonNull(expiresAt, "expiresAt");

@@ -4,10 +4,12 @@ package dev.privateegress;
 public final class TokenException extends PrivateEgressException {
   private static final long serialVersionUID = 1L;
 
+  /** A token failure explained by {@code message}. */
   public TokenException(String message) {
     super(message);
   }
 
+  /** A token failure explained by {@code message}, caused by {@code cause}. */
   public TokenException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -114,21 +114,25 @@ public record TokenOptions(
     return a.endsWith(".apps.googleusercontent.com") || a.startsWith("/projects/");
   }
 
+  /** A copy that refreshes when less than {@code margin} is left and treats less than {@code skew} as expired. */
   public TokenOptions withRefreshMargin(Duration margin, Duration skew) {
     return new TokenOptions(margin, skew, maxAttempts, initialBackoff, maxBackoff, deadline,
         staleRetryInterval, idTokenFormat, fullFormatAudiences, refreshAhead);
   }
 
+  /** A copy whose fetches make up to {@code attempts} attempts with backoff from {@code initial} to {@code max}, all within {@code deadline}. */
   public TokenOptions withRetries(int attempts, Duration initial, Duration max, Duration deadline) {
     return new TokenOptions(refreshMargin, expirySkew, attempts, initial, max, deadline,
         staleRetryInterval, idTokenFormat, fullFormatAudiences, refreshAhead);
   }
 
+  /** A copy that waits {@code interval} after a failed refresh of a still-valid token before trying again. */
   public TokenOptions withStaleRetryInterval(Duration interval) {
     return new TokenOptions(refreshMargin, expirySkew, maxAttempts, initialBackoff, maxBackoff, deadline,
         interval, idTokenFormat, fullFormatAudiences, refreshAhead);
   }
 
+  /** A copy that asks for ID tokens in {@code format} ({@code AUTO}, {@code STANDARD} or {@code FULL}). */
   public TokenOptions withIdTokenFormat(IdTokenFormat format) {
     return new TokenOptions(refreshMargin, expirySkew, maxAttempts, initialBackoff, maxBackoff, deadline,
         staleRetryInterval, format, fullFormatAudiences, refreshAhead);

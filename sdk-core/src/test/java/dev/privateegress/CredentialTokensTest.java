@@ -82,6 +82,19 @@ class CredentialTokensTest {
   }
 
   @Test
+  void theDoctorNamesExplicitCredentialsOverTheEnvironmentWithoutMinting() throws IOException {
+    GoogleCredentials creds;
+    try (InputStream in = Files.newInputStream(oauth.keyFile(dir, SA))) {
+      creds = ServiceAccountCredentials.fromStream(in);
+    }
+    PrivateEgress egress = builder(Map.of("GOOGLE_APPLICATION_CREDENTIALS", dir.resolve("missing.json").toString(),
+        "GCE_METADATA_HOST", "127.0.0.1:1", "NO_GCE_CHECK", "true")).credentials(creds).build();
+    assertThat(dev.privateegress.internal.CredentialsInfo.describe(egress))
+        .isEqualTo("service account " + SA + " (PrivateEgress.Builder.credentials(...))");
+    assertThat(oauth.count("sa-access")).isZero();
+  }
+
+  @Test
   void impersonatedCredentialsMintIdTokensThroughIamWithEmailWhenFull() throws IOException {
     GoogleCredentials source;
     try (InputStream in = Files.newInputStream(oauth.keyFile(dir, SA))) {

@@ -152,6 +152,37 @@ class DoctorTest {
   }
 
   @Test
+  void theCredentialsLineNamesTheSourceTokensReallyComeFrom(@TempDir Path gcloud) throws Exception {
+    // An ADC file and a metadata server: tokens come from the metadata server, and the doctor must say so.
+    Files.writeString(gcloud.resolve("application_default_credentials.json"), "{\"type\":\"authorized_user\","
+        + "\"client_id\":\"x\",\"client_secret\":\"SECRET\",\"refresh_token\":\"SECRET\"}", StandardCharsets.UTF_8);
+    try (FakeMetadataServer md = FakeMetadataServer.start()) {
+      PrivateEgress egress = PrivateEgress.builder()
+          .environment(Map.of("GCE_METADATA_HOST", md.hostPort(), "CLOUDSDK_CONFIG", gcloud.toString()))
+          .build();
+      DoctorReport report = egress.doctor();
+      assertThat(report.credentials()).isEqualTo("metadata server (runtime@test-project.iam.gserviceaccount.com)");
+      assertThat(md.accessTokenRequests()).isZero(); // describing mints nothing
+      egress.tokens().accessToken();
+      assertThat(md.accessTokenRequests()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void withoutMetadataServerTheGcloudFileIsNamedAndWithoutAnythingTheFixIsShown(@TempDir Path gcloud)
+      throws Exception {
+    PrivateEgress none = PrivateEgress.builder().environment(Map.of("CLOUDSDK_CONFIG", gcloud.toString())).build();
+    assertThat(none.doctor().credentials()).startsWith("none: no Google credentials found")
+        .contains("--impersonate-service-account");
+    Path adc = gcloud.resolve("application_default_credentials.json");
+    Files.writeString(adc, "{\"type\":\"authorized_user\",\"client_id\":\"x\",\"client_secret\":\"SECRET\","
+        + "\"refresh_token\":\"SECRET\"}", StandardCharsets.UTF_8);
+    PrivateEgress local = PrivateEgress.builder().environment(Map.of("CLOUDSDK_CONFIG", gcloud.toString())).build();
+    assertThat(local.doctor().credentials()).startsWith("user credentials (gcloud application-default credentials "
+        + adc + ")").doesNotContain("SECRET");
+  }
+
+  @Test
   void credentialFilesAreDescribedWithoutTheirSecrets(@TempDir Path dir) throws Exception {
     Path sa = dir.resolve("sa.json");
     Files.writeString(sa, "{\"type\":\"service_account\",\"project_id\":\"p\",\"private_key_id\":\"k1\","

@@ -83,7 +83,7 @@ class TlsCheckTest {
       CheckResult r = NetworkChecks.tls(egress("cache.internal.test"), t, loopback(), TIMEOUT,
           Pem.trusting(TlsServer.caPem()), false);
       assertThat(r.ok()).as(r.toString()).isTrue();
-      assertThat(r.detail()).contains("chain verified (hostname not checked)");
+      assertThat(r.detail()).contains("chain and name verified");
     }
   }
 

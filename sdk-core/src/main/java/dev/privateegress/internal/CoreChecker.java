@@ -30,7 +30,7 @@ public final class CoreChecker implements TargetChecker {
   @Override
   public List<CheckResult> check(PrivateEgress egress, Target target, Purpose purpose, Duration timeout) {
     List<CheckResult> results = new ArrayList<>(3);
-    NetworkChecks.Resolution dns = NetworkChecks.dns(egress, target);
+    NetworkChecks.Resolution dns = NetworkChecks.dns(egress, target, timeout);
     results.add(dns.result());
     if (dns.addresses().isEmpty()) {
       return results;
@@ -47,7 +47,8 @@ public final class CoreChecker implements TargetChecker {
       return results;
     }
     try {
-      // Memorystore names its server by IP: verify the chain against REDIS_TLS_CA, not the host name.
+      // Memorystore names its server by IP: verify the chain against REDIS_TLS_CA and the name by the rule
+      // the Redis client uses (IP SAN, or the IP as CN), not the HTTPS rule.
       results.add(NetworkChecks.tls(egress, target, dns.addresses(), timeout, Pem.trusting(ca.get()), false));
     } catch (IOException e) {
       results.add(CheckResult.fail(target, CheckKind.TLS, 0, "cannot load REDIS_TLS_CA: " + e.getMessage(),

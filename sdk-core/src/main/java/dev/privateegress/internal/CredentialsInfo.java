@@ -4,21 +4,23 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import dev.privateegress.Platform;
+import com.google.auth.oauth2.GoogleCredentials;
+import com.google.auth.oauth2.ImpersonatedCredentials;
+import com.google.auth.oauth2.ServiceAccountCredentials;
 import dev.privateegress.PrivateEgress;
+import dev.privateegress.TokenException;
 import dev.privateegress.TokenProvider;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.Optional;
 
 /**
- * Says which credentials tokens would come from, without minting anything: a custom {@link TokenProvider},
- * else Application Default Credentials in google-auth's order ({@code GOOGLE_APPLICATION_CREDENTIALS}, the
- * gcloud application-default file, the metadata server on Google Cloud). Key files are read only for their
- * {@code type} and account e-mail; no secret is ever shown.
+ * Says which credentials tokens come from, without minting anything: a custom {@link TokenProvider}, else
+ * the source {@link GoogleTokenProvider} itself chooses (explicit credentials, {@code
+ * GOOGLE_APPLICATION_CREDENTIALS}, the metadata server, the gcloud application-default file, in that order),
+ * so the doctor names exactly where tokens would come from. Key files are read only for their {@code type}
+ * and account e-mail; no secret is ever shown.
  */
 public final class CredentialsInfo {
   private CredentialsInfo() {}
@@ -31,24 +33,33 @@ public final class CredentialsInfo {
     } catch (RuntimeException e) {
       return "cannot set up credentials: " + e.getMessage();
     }
-    if (!(provider instanceof GoogleTokenProvider)) {
+    if (!(provider instanceof GoogleTokenProvider google)) {
       return "custom TokenProvider (" + provider.getClass().getName() + ")";
     }
-    Map<String, String> env = egress.environment();
-    String file = env.get("GOOGLE_APPLICATION_CREDENTIALS");
-    if (file != null && !file.isBlank()) {
-      return describeFile(Path.of(file.trim()), "GOOGLE_APPLICATION_CREDENTIALS=" + file.trim());
+    GoogleTokenProvider.Choice choice;
+    try {
+      choice = google.choice();
+    } catch (TokenException e) {
+      return "none: " + e.getMessage();
     }
-    Optional<Path> gcloud = gcloudAdcFile(env);
-    if (gcloud.isPresent() && Files.isRegularFile(gcloud.get())) {
-      return describeFile(gcloud.get(), "gcloud application-default credentials " + gcloud.get());
-    }
-    if (egress.platform() != Platform.LOCAL) {
-      return "metadata server" + egress.serviceAccountEmail().map(e -> " (" + e + ")").orElse(
+    return switch (choice.kind()) {
+      case EXPLICIT -> describeExplicit(google.explicitCredentials());
+      case FILE -> describeFile(choice.file(), choice.origin());
+      case METADATA -> "metadata server" + egress.serviceAccountEmail().map(e -> " (" + e + ")").orElse(
           " (service account e-mail unavailable)");
+    };
+  }
+
+  private static String describeExplicit(GoogleCredentials c) {
+    String who;
+    if (c instanceof ServiceAccountCredentials sa) {
+      who = "service account " + sa.getClientEmail();
+    } else if (c instanceof ImpersonatedCredentials imp) {
+      who = "impersonated " + imp.getAccount();
+    } else {
+      who = c.getClass().getSimpleName();
     }
-    return "none: no GOOGLE_APPLICATION_CREDENTIALS, no gcloud application-default credentials and no metadata "
-        + "server; run gcloud auth application-default login --impersonate-service-account=SA_EMAIL";
+    return who + " (" + GoogleTokenProvider.EXPLICIT_ORIGIN + ")";
   }
 
   public static String describeFile(Path path, String origin) {
@@ -87,21 +98,5 @@ public final class CredentialsInfo {
     String rest = url.substring(at + "/serviceAccounts/".length());
     int colon = rest.indexOf(':');
     return colon < 0 ? rest : rest.substring(0, colon);
-  }
-
-  private static Optional<Path> gcloudAdcFile(Map<String, String> env) {
-    String config = env.get("CLOUDSDK_CONFIG");
-    if (config != null && !config.isBlank()) {
-      return Optional.of(Path.of(config.trim(), "application_default_credentials.json"));
-    }
-    String appData = env.get("APPDATA");
-    if (appData != null && !appData.isBlank()) {
-      return Optional.of(Path.of(appData.trim(), "gcloud", "application_default_credentials.json"));
-    }
-    String home = env.get("HOME");
-    if (home != null && !home.isBlank()) {
-      return Optional.of(Path.of(home.trim(), ".config", "gcloud", "application_default_credentials.json"));
-    }
-    return Optional.empty();
   }
 }

@@ -7,12 +7,18 @@ import dev.privateegress.Evidence;
 import dev.privateegress.EvidenceSource;
 import dev.privateegress.Platform;
 import dev.privateegress.PrivateEgress;
+import dev.privateegress.Token;
+import dev.privateegress.TokenException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,8 +35,14 @@ import org.slf4j.LoggerFactory;
  *       network &rarr; vpc with all traffic in it; serverless platforms &rarr; unknown.
  * </ol>
  *
- * <p>Lazy (nothing happens until {@link #detect()}), cached, and bounded by {@link #DEFAULT_BUDGET} in
- * total. A verdict built on a transient failure (timeout, unreachable API, 5xx, no token) is kept for
+ * <p>Lazy (nothing happens until {@link #detect()}), cached, and bounded by one deadline ({@link
+ * #DEFAULT_BUDGET}) for the whole detection: the project and region metadata reads get connect and read
+ * timeouts capped by the time left; the access token is fetched on a short-lived daemon thread that the
+ * caller waits on for the time left only (a {@link dev.privateegress.TokenProvider} has no deadline
+ * parameter, and the SDK's own token deadline is longer than the budget). When the budget runs out first,
+ * that thread finishes on its own within the token deadline and leaves the token in the provider's cache
+ * for the next detection; this detection ends at once as {@code unknown} with retry. Each admin-API read is
+ * capped by the time left. A verdict built on a transient failure (timeout, unreachable API, 5xx, no token) is kept for
  * {@link #RETRY_AFTER} and then looked up again; every other verdict is kept for the life of the process,
  * since an instance's egress settings cannot change while it runs.
  */
@@ -45,20 +57,35 @@ public final class EgressDetector {
   private final PrivateEgress egress;
   private final EgressLookup lookup;
   private final Duration budget;
+  private final Locator project;
+  private final Locator region;
   private volatile Cached detected;
   private volatile Evidence probe;
 
   private record Cached(EgressInfo info, Instant expires) {}
 
-  public EgressDetector(PrivateEgress egress, MetadataClient metadata, String adminApiBaseUrl) {
-    this(egress, adminApiBaseUrl, DEFAULT_BUDGET);
+  /** Reads a value (project, region) that may need the metadata server, by a {@link System#nanoTime()} deadline. */
+  @FunctionalInterface
+  public interface Locator {
+    /**
+     * @return the value, or empty when it does not exist
+     * @throws MetadataException when the metadata server failed or the deadline passed (worth a retry)
+     */
+    Optional<String> locate(long deadlineNanos) throws MetadataException;
   }
 
-  /** With an explicit time budget for one detection (tests use a short one). */
-  public EgressDetector(PrivateEgress egress, String adminApiBaseUrl, Duration budget) {
+  /**
+   * @param budget time allowed for one whole detection
+   * @param project the project id within a deadline ({@code PrivateEgress} wires its own lookup)
+   * @param region the region within a deadline
+   */
+  public EgressDetector(PrivateEgress egress, String adminApiBaseUrl, Duration budget, Locator project,
+      Locator region) {
     this.egress = egress;
     this.lookup = new EgressLookup(new AdminApi(adminApiBaseUrl));
     this.budget = budget;
+    this.project = project;
+    this.region = region;
   }
 
   /** Full detection on first call (and after a transient failure expired); the cached verdict otherwise. */
@@ -141,8 +168,12 @@ public final class EgressDetector {
       evidence.add(new Evidence(EvidenceSource.ADMIN_API, "not asked: PRIVATE_EGRESS_LOOKUP=off"));
       return new Cached(fromConfigAndPlatform(platform, evidence), null);
     }
-    EgressLookup.Finding f = lookup.lookup(platform, egress.environment(), egress.project(), egress.region(),
-        () -> egress.tokens().accessToken(), deadline);
+    List<String> metadataFailures = new ArrayList<>(2);
+    Optional<String> p = locate(project, "project id", deadline, metadataFailures);
+    Optional<String> r = locate(region, "region", deadline, metadataFailures);
+    EgressLookup.Finding f = lookup.lookup(platform, egress.environment(), p, r, () -> accessToken(deadline),
+        deadline, !metadataFailures.isEmpty());
+    metadataFailures.forEach(m -> evidence.add(new Evidence(EvidenceSource.ADMIN_API, m)));
     evidence.addAll(f.evidence());
     Instant expires = f.retryLater() ? egress.clock().instant().plus(RETRY_AFTER) : null;
     EgressInfo info;
@@ -153,6 +184,48 @@ public final class EgressDetector {
       info = new EgressInfo(f.mode(), scope, EvidenceSource.ADMIN_API, evidence);
     }
     return new Cached(info, expires);
+  }
+
+  private static Optional<String> locate(Locator locator, String what, long deadline, List<String> failures) {
+    try {
+      return locator.locate(deadline);
+    } catch (MetadataException e) {
+      failures.add(what + " not read: " + e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * The access token by {@code deadline}: fetched on a short-lived daemon thread so that a slow token
+   * source (retries inside its own, longer deadline) cannot hold detection, and the lock, past the budget.
+   */
+  private Token accessToken(long deadline) {
+    CompletableFuture<Token> result = new CompletableFuture<>();
+    Thread fetch = new Thread(() -> {
+      try {
+        result.complete(egress.tokens().accessToken());
+      } catch (Throwable t) {
+        result.completeExceptionally(t);
+      }
+    }, "private-egress-detect-token");
+    fetch.setDaemon(true);
+    fetch.start();
+    long left = deadline - System.nanoTime();
+    try {
+      return result.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new TokenException("no access token within the egress-detection budget of " + budget.toMillis()
+          + " ms (the fetch goes on in the background and is cached for the next attempt)");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TokenException("interrupted while waiting for the access token", e);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new TokenException("access token fetch failed: " + c, c);
+    }
   }
 
   /**

@@ -96,14 +96,16 @@ public final class EgressLookup {
    * @param region the region, if known
    * @param token supplies the access token; may throw
    * @param deadlineNanos {@link System#nanoTime()} by which everything must be done
+   * @param inputsFailed reading the project or region failed for a reason that may pass (metadata server
+   *     timeout, 5xx): a finding that lacks them is then worth another lookup later
    */
   public Finding lookup(Platform platform, Map<String, String> env, Optional<String> project,
-      Optional<String> region, Supplier<Token> token, long deadlineNanos) {
+      Optional<String> region, Supplier<Token> token, long deadlineNanos, boolean inputsFailed) {
     List<Resource> resources;
     try {
       resources = resources(platform, env, project, region);
     } catch (MissingInput e) {
-      return Finding.unknown(e.getMessage(), false);
+      return Finding.unknown(e.getMessage(), inputsFailed);
     }
     if (resources.isEmpty()) {
       return new Finding(EgressMode.UNKNOWN, EgressScope.UNKNOWN, List.of(), false);

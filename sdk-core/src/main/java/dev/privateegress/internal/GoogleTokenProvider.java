@@ -2,7 +2,6 @@ package dev.privateegress.internal;
 
 import com.google.auth.Retryable;
 import com.google.auth.oauth2.GoogleCredentials;
-import dev.privateegress.EgressListener;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.RetryPolicy;
 import dev.privateegress.Token;
@@ -34,6 +33,7 @@ public final class GoogleTokenProvider implements TokenProvider {
   private static final Logger log = LoggerFactory.getLogger(GoogleTokenProvider.class);
   private static final String ACCESS_KEY = "access token";
   static final String ADC_FILE = "application_default_credentials.json";
+  static final String EXPLICIT_ORIGIN = "PrivateEgress.Builder.credentials(...)";
 
   private final PrivateEgress egress;
   private final MetadataClient metadata;
@@ -43,10 +43,6 @@ public final class GoogleTokenProvider implements TokenProvider {
   private final TokenCache ids;
   private final TokenCache access;
   private volatile TokenSource source;
-
-  public GoogleTokenProvider(PrivateEgress egress, MetadataClient metadata, GoogleCredentials credentials) {
-    this(egress, metadata, credentials, TokenOptions.defaults());
-  }
 
   public GoogleTokenProvider(PrivateEgress egress, MetadataClient metadata, GoogleCredentials credentials,
       TokenOptions options) {
@@ -87,9 +83,50 @@ public final class GoogleTokenProvider implements TokenProvider {
     return access.invalidate(ACCESS_KEY, rejected);
   }
 
-  /** Where tokens come from, resolving the source if needed (no token is fetched). */
-  public String sourceDescription() {
-    return source().description();
+  /** Which credentials a source is built from; {@link #file} is set for key files only. */
+  enum Kind { EXPLICIT, FILE, METADATA }
+
+  /**
+   * The chosen credentials: what {@link #resolve} builds its source from.
+   *
+   * @param origin where they were found, e.g. {@code GOOGLE_APPLICATION_CREDENTIALS=/k.json}
+   */
+  record Choice(Kind kind, Path file, String origin) {}
+
+  /** The credentials given to {@code PrivateEgress.Builder.credentials(...)}, or null. */
+  GoogleCredentials explicitCredentials() {
+    return credentials;
+  }
+
+  /**
+   * The credentials tokens come from, chosen exactly as the first token request chooses them; no token is
+   * minted and no file is parsed.
+   *
+   * @throws TokenException when there are none, with the message a token request would give
+   */
+  Choice choice() {
+    if (credentials != null) {
+      return new Choice(Kind.EXPLICIT, null, EXPLICIT_ORIGIN);
+    }
+    Map<String, String> env = egress.environment();
+    String gac = env.get("GOOGLE_APPLICATION_CREDENTIALS");
+    if (gac != null && !gac.isBlank()) {
+      return new Choice(Kind.FILE, Path.of(gac.strip()), "GOOGLE_APPLICATION_CREDENTIALS=" + gac.strip());
+    }
+    if (egress.config().metadataHost().isPresent() || egress.platform().onGoogleCloud()) {
+      return new Choice(Kind.METADATA, null, "the metadata server at " + metadata.host());
+    }
+    Path adc = gcloudAdcFile(env);
+    if (adc != null && Files.isRegularFile(adc)) {
+      return new Choice(Kind.FILE, adc, "gcloud application-default credentials " + adc);
+    }
+    throw new TokenException("no Google credentials found: not running on Google Cloud (platform "
+        + egress.platform().id() + "), GCE_METADATA_HOST and GOOGLE_APPLICATION_CREDENTIALS are not set, and "
+        + "there is no gcloud application-default credentials file" + (adc == null ? "" : " at " + adc)
+        + ". For local development run 'gcloud auth application-default login "
+        + "--impersonate-service-account=SA_EMAIL', or set GOOGLE_APPLICATION_CREDENTIALS to a service-account "
+        + "key file, or pass credentials to PrivateEgress.builder().credentials(...); in tests point "
+        + "GCE_METADATA_HOST at a FakeMetadataServer.");
   }
 
   private static String requireAudience(String audience) {
@@ -176,11 +213,8 @@ public final class GoogleTokenProvider implements TokenProvider {
   }
 
   private void notify(String kind, String audience, long startNanos, Throwable failure) {
-    try {
-      egress.listener().tokenFetched(kind, audience, Duration.ofNanos(System.nanoTime() - startNanos), failure);
-    } catch (RuntimeException e) {
-      log.warn("EgressListener.tokenFetched threw {}; ignored", e.toString());
-    }
+    // The listener is wrapped (SafeListener): its exceptions never reach this code.
+    egress.listener().tokenFetched(kind, audience, Duration.ofNanos(System.nanoTime() - startNanos), failure);
   }
 
   /** 5xx, 429, timeouts and refused connections are worth another attempt; 4xx and bad answers are not. */
@@ -218,31 +252,15 @@ public final class GoogleTokenProvider implements TokenProvider {
   /**
    * Application-default order: explicit credentials, {@code GOOGLE_APPLICATION_CREDENTIALS}, the metadata
    * server (on Google Cloud, or wherever {@code GCE_METADATA_HOST} points), gcloud's application-default
-   * credentials file. Reads only the injected environment.
+   * credentials file ({@link #choice()}). Reads only the injected environment.
    */
   private TokenSource resolve() {
-    if (credentials != null) {
-      return new CredentialsTokenSource(credentials, "PrivateEgress.Builder.credentials(...)", egress.clock());
-    }
-    Map<String, String> env = egress.environment();
-    String gac = env.get("GOOGLE_APPLICATION_CREDENTIALS");
-    if (gac != null && !gac.isBlank()) {
-      return fromFile(Path.of(gac.strip()), "GOOGLE_APPLICATION_CREDENTIALS=" + gac.strip());
-    }
-    if (egress.config().metadataHost().isPresent() || egress.platform().onGoogleCloud()) {
-      return new MetadataTokenSource(metadata, egress.clock());
-    }
-    Path adc = gcloudAdcFile(env);
-    if (adc != null && Files.isRegularFile(adc)) {
-      return fromFile(adc, "gcloud application-default credentials " + adc);
-    }
-    throw new TokenException("no Google credentials found: not running on Google Cloud (platform "
-        + egress.platform().id() + "), GCE_METADATA_HOST and GOOGLE_APPLICATION_CREDENTIALS are not set, and "
-        + "there is no gcloud application-default credentials file" + (adc == null ? "" : " at " + adc)
-        + ". For local development run 'gcloud auth application-default login "
-        + "--impersonate-service-account=SA_EMAIL', or set GOOGLE_APPLICATION_CREDENTIALS to a service-account "
-        + "key file, or pass credentials to PrivateEgress.builder().credentials(...); in tests point "
-        + "GCE_METADATA_HOST at a FakeMetadataServer.");
+    Choice c = choice();
+    return switch (c.kind()) {
+      case EXPLICIT -> new CredentialsTokenSource(credentials, c.origin(), egress.clock());
+      case METADATA -> new MetadataTokenSource(metadata, egress.clock());
+      case FILE -> fromFile(c.file(), c.origin());
+    };
   }
 
   /** gcloud's application-default credentials file, from the injected environment only. */

@@ -12,6 +12,7 @@ public final class MutableClock extends Clock {
   private final AtomicReference<Instant> now;
   private final ZoneId zone;
 
+  /** A clock in UTC that stands at {@code start} until advanced or set. */
   public MutableClock(Instant start) {
     this(new AtomicReference<>(start), ZoneOffset.UTC);
   }

@@ -127,9 +127,10 @@ public final class EgressInterceptor implements Interceptor {
     chain.call().addEventListener(tracker);
 
     Request request = chain.request();
+    boolean tlsOrigin = request.isHttps();
     int followUps = 0;
     while (true) {
-      Response response = exchange(chain, request, deadline, tracker);
+      Response response = exchange(chain, request, deadline, tracker, tlsOrigin);
       Request followUp = followRedirects ? followUp(response, request) : null;
       if (followUp == null) {
         return response;
@@ -147,12 +148,24 @@ public final class EgressInterceptor implements Interceptor {
     }
   }
 
-  /** One hop: token, attempts, 401 refresh. */
-  private Response exchange(Chain chain, Request hop, long deadline, AttemptTracker tracker) throws IOException {
+  /**
+   * One hop: token, attempts, 401 refresh.
+   *
+   * @param tlsOrigin whether the caller's original request was https: then a hop redirected down to plain
+   *     http gets no token, even on the same host
+   */
+  private Response exchange(Chain chain, Request hop, long deadline, AttemptTracker tracker, boolean tlsOrigin)
+      throws IOException {
     Call call = chain.call();
     String host = hop.url().host().toLowerCase(Locale.ROOT);
     String target = hop.method() + " " + redact(hop.url());
     Optional<String> audience = egress.config().audienceFor(host);
+    if (audience.isPresent() && tlsOrigin && !hop.isHttps()) {
+      // The caller asked for a TLS-protected call: a redirect down to cleartext must not carry a bearer
+      // token that anyone on the path could read and replay, whatever host it names.
+      log.debug("{}: redirected from https to http; no ID token sent over cleartext", target);
+      audience = Optional.empty();
+    }
     Token token = audience.isPresent() ? idToken(host, audience.get(), null) : null;
     boolean replayable = replayable(hop);
     RequestBody body = hop.body();
@@ -179,7 +192,7 @@ public final class EgressInterceptor implements Interceptor {
       }
       Request request = token == null ? sendable : sendable.newBuilder()
           .header(tokenHeader, "Bearer " + token.value())
-          .tag(TokenGuard.Grant.class, new TokenGuard.Grant(host, tokenHeader))
+          .tag(TokenGuard.Grant.class, new TokenGuard.Grant(host, tokenHeader, hop.isHttps()))
           .build();
       Chain attemptChain = bounded(chain, remaining);
       if (!replayable) {

@@ -98,6 +98,28 @@ class RetryTest {
   }
 
   @Test
+  void aListenerThatThrowsDoesNotBreakTheCall() throws Exception {
+    server.enqueue(status(503));
+    server.enqueue(status(200));
+    AtomicInteger heard = new AtomicInteger();
+    PrivateEgress egress = PrivateEgress.builder()
+        .environment(Map.of("PRIVATE_EGRESS_HOSTS", "my.api.private=127.0.0.1"))
+        .retryPolicy(Fixtures.FAST)
+        .retryBudget(RetryBudget.unlimited())
+        .listener(new dev.privateegress.EgressListener() {
+          @Override
+          public void retry(String target, int attempt, Duration delay, String cause) {
+            heard.incrementAndGet();
+            throw new IllegalStateException("metrics backend down");
+          }
+        })
+        .build();
+    assertThat(code(PrivateHttp.newClient(egress), new Request.Builder().url(url()).build())).isEqualTo(200);
+    assertThat(heard).hasValue(1);
+    assertThat(server.getRequestCount()).isEqualTo(2);
+  }
+
+  @Test
   void getGivesUpAfterMaxAttemptsAndReturnsTheLastResponse() throws Exception {
     for (int i = 0; i < 4; i++) {
       server.enqueue(status(502));

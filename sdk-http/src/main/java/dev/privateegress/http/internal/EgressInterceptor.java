@@ -61,6 +61,7 @@ public final class EgressInterceptor implements Interceptor {
   private final PrivateEgress egress;
   private final RetryPolicy policy;
   private final RetryBudget budget;
+  /** Core's guarded listener: a listener that throws is logged by core and never breaks a call. */
   private final EgressListener listener;
   private final String tokenHeader;
   private final boolean followRedirects;
@@ -323,14 +324,13 @@ public final class EgressInterceptor implements Interceptor {
     }
     if (!budget.tryAcquireRetry()) {
       log.debug("{}: {}; retry budget exhausted, not retried", target, cause);
-      safely(() -> listener.retryBudgetExhausted(target));
+      listener.retryBudgetExhausted(target);
       return a;
     }
     a.retry = true;
     a.delayMillis = delay.toMillis();
     log.debug("{}: {}; retry {} in {} ms", target, cause, attempt, a.delayMillis);
-    String c = cause;
-    safely(() -> listener.retry(target, attempt, delay, c));
+    listener.retry(target, attempt, delay, cause);
     return a;
   }
 
@@ -344,14 +344,6 @@ public final class EgressInterceptor implements Interceptor {
       return "timed out";
     }
     return root instanceof IOException io ? NetworkChecks.describe(io, Duration.ZERO) : root.toString();
-  }
-
-  private static void safely(Runnable r) {
-    try {
-      r.run();
-    } catch (RuntimeException e) {
-      log.debug("listener failed", e);
-    }
   }
 
   /** Caps each phase of one attempt at the time left before the deadline. */

@@ -1,5 +1,6 @@
 package dev.privateegress.http.internal;
 
+import dev.privateegress.EgressConfig;
 import dev.privateegress.EgressListener;
 import dev.privateegress.NetworkChecks;
 import dev.privateegress.PrivateEgress;
@@ -55,8 +56,6 @@ public final class EgressInterceptor implements Interceptor {
 
   private static final Set<String> IDEMPOTENT_METHODS = Set.of("GET", "HEAD", "OPTIONS", "PUT", "DELETE");
   private static final Set<Integer> RETRYABLE_CODES = Set.of(429, 502, 503, 504);
-  private static final List<String> TOKEN_HEADERS =
-      List.of("Authorization", "X-Serverless-Authorization", "Proxy-Authorization");
 
   private final PrivateEgress egress;
   private final RetryPolicy policy;
@@ -418,7 +417,7 @@ public final class EgressInterceptor implements Interceptor {
     boolean sameOrigin = url.scheme().equals(prior.url().scheme()) && url.host().equals(prior.url().host())
         && url.port() == prior.url().port();
     if (!sameOrigin) {
-      for (String h : TOKEN_HEADERS) {
+      for (String h : EgressConfig.TOKEN_HEADERS) {
         b.removeHeader(h);
       }
     }

@@ -66,9 +66,13 @@ public final class PrivateHttp {
 
   /**
    * The resilience4j {@link Retry} of a client made by this class, e.g. for
-   * {@code TaggedRetryMetrics.ofRetryRegistry(...)} from resilience4j-micrometer. It counts each call once:
-   * succeeded with or without retry, failed after its retries, or failed without retry (also when the SDK
-   * stopped retrying because of the deadline, the budget or an unsafe method).
+   * {@code TaggedRetryMetrics.ofRetryRegistry(...)} from resilience4j-micrometer. It counts each logical call
+   * once, redirect hops included: succeeded with or without retry when the call returns a response the SDK
+   * does not retry (any status but 429/502/503/504), otherwise failed. A call whose retries stopped (attempts
+   * used up, deadline, budget, a method that may not be replayed) or that ended in an exception counts as
+   * failed <em>without</em> retry even if earlier attempts were retried, because resilience4j counts "failed
+   * with retry" only at its own attempt limit, which the SDK's limits always stop short of.
+   * {@code getNumberOfTotalCalls()} counts every retried attempt plus one per call.
    *
    * @throws IllegalArgumentException when the client was not made by {@link #newClient} or {@link #configure}
    */

@@ -120,6 +120,55 @@ class RetryTest {
   }
 
   @Test
+  void aRedirectedCallCountsAsOneCallInTheRetryMetrics() throws Exception {
+    OkHttpClient client = client();
+    Retry.Metrics metrics = PrivateHttp.retry(client).getMetrics();
+    // 302 -> 200: one call without retry, not two
+    server.enqueue(new MockResponse.Builder().code(302).setHeader("Location", "/moved").build());
+    server.enqueue(status(200));
+    assertThat(code(client, new Request.Builder().url(url()).build())).isEqualTo(200);
+    assertThat(metrics.getNumberOfSuccessfulCallsWithoutRetryAttempt()).isEqualTo(1);
+    assertThat(metrics.getNumberOfSuccessfulCallsWithRetryAttempt()).isZero();
+
+    // 503 (retried) -> 302 -> 200: one call that succeeded with a retry, the redirect hop is part of it
+    server.enqueue(status(503));
+    server.enqueue(new MockResponse.Builder().code(302).setHeader("Location", "/moved").build());
+    server.enqueue(status(200));
+    assertThat(code(client, new Request.Builder().url(url()).build())).isEqualTo(200);
+    assertThat(metrics.getNumberOfSuccessfulCallsWithoutRetryAttempt()).isEqualTo(1);
+    assertThat(metrics.getNumberOfSuccessfulCallsWithRetryAttempt()).isEqualTo(1);
+
+    // 302 -> 503, 503, 503: one failed call
+    server.enqueue(new MockResponse.Builder().code(302).setHeader("Location", "/moved").build());
+    for (int i = 0; i < 3; i++) {
+      server.enqueue(status(503));
+    }
+    assertThat(code(client, new Request.Builder().url(url()).build())).isEqualTo(503);
+    assertThat(metrics.getNumberOfFailedCallsWithoutRetryAttempt() + metrics.getNumberOfFailedCallsWithRetryAttempt())
+        .isEqualTo(1);
+    assertThat(metrics.getNumberOfSuccessfulCallsWithoutRetryAttempt()).isEqualTo(1);
+    assertThat(metrics.getNumberOfSuccessfulCallsWithRetryAttempt()).isEqualTo(1);
+    assertThat(server.getRequestCount()).isEqualTo(9);
+  }
+
+  @Test
+  void tooManyRedirectsCountAsOneFailedCall() throws Exception {
+    server.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        return new MockResponse.Builder().code(302).setHeader("Location", "/again").build();
+      }
+    });
+    OkHttpClient client = client();
+    assertThatThrownBy(() -> code(client, new Request.Builder().url(url()).build()))
+        .isInstanceOf(java.net.ProtocolException.class).hasMessageContaining("Too many follow-up requests");
+    Retry.Metrics metrics = PrivateHttp.retry(client).getMetrics();
+    assertThat(metrics.getNumberOfFailedCallsWithoutRetryAttempt()).isEqualTo(1);
+    assertThat(metrics.getNumberOfSuccessfulCallsWithoutRetryAttempt()).isZero();
+    assertThat(server.getRequestCount()).isEqualTo(21);
+  }
+
+  @Test
   void getGivesUpAfterMaxAttemptsAndReturnsTheLastResponse() throws Exception {
     for (int i = 0; i < 4; i++) {
       server.enqueue(status(502));

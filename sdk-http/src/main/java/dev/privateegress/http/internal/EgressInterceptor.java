@@ -84,9 +84,11 @@ public final class EgressInterceptor implements Interceptor {
     this.followSslRedirects = followSslRedirects;
     this.retries = retries;
     // The decisions (limits, deadline, budget, Retry-After) are made per attempt below and carried on the
-    // Attempt; resilience4j's limit is the largest the policy allows so that it never cuts in first.
+    // Attempt. One resilience4j context spans a whole logical call, redirect hops included, and the SDK's
+    // attempt limits apply per hop; resilience4j's limit is the most attempts a call can make (every hop at
+    // the largest limit the policy allows) so that it never cuts in first.
     RetryConfig config = RetryConfig.<Attempt>custom()
-        .maxAttempts(Math.max(policy.maxAttempts(), policy.startupGraceMaxAttempts()))
+        .maxAttempts((MAX_FOLLOW_UPS + 1) * Math.max(policy.maxAttempts(), policy.startupGraceMaxAttempts()))
         .retryOnResult(a -> a.retry)
         .retryOnException(t -> t instanceof AttemptFailed f && f.attempt.retry)
         .intervalBiFunction((n, either) -> either.isRight()
@@ -128,23 +130,56 @@ public final class EgressInterceptor implements Interceptor {
 
     Request request = chain.request();
     boolean tlsOrigin = request.isHttps();
+    CallRecord record = new CallRecord(retry.context());
     int followUps = 0;
-    while (true) {
-      Response response = exchange(chain, request, deadline, tracker, tlsOrigin);
-      Request followUp = followRedirects ? followUp(response, request) : null;
-      if (followUp == null) {
-        return response;
+    try {
+      while (true) {
+        Response response = exchange(chain, request, deadline, tracker, tlsOrigin, record);
+        Request followUp = followRedirects ? followUp(response, request) : null;
+        RequestBody body = followUp == null ? null : followUp.body();
+        if (followUp == null || body != null && body.isOneShot()) {
+          // final; with a one-shot body the redirect cannot be followed, so the caller sees it
+          record.complete();
+          return response;
+        }
+        response.close();
+        if (++followUps > MAX_FOLLOW_UPS) {
+          throw new ProtocolException("Too many follow-up requests: " + followUps);
+        }
+        log.debug("following redirect to {}", redact(followUp.url()));
+        request = followUp;
       }
-      RequestBody body = followUp.body();
-      if (body != null && body.isOneShot()) {
-        return response; // cannot send the body again; let the caller see the redirect
+    } catch (IOException | RuntimeException e) {
+      record.failed(e); // unless a hop already reported the outcome
+      throw e;
+    }
+  }
+
+  /** One logical call's resilience4j context, settled exactly once with the call's outcome. */
+  private static final class CallRecord {
+    final Retry.Context<Attempt> context;
+    boolean settled;
+
+    CallRecord(Retry.Context<Attempt> context) {
+      this.context = context;
+    }
+
+    void complete() {
+      if (!settled) {
+        settled = true;
+        context.onComplete();
       }
-      response.close();
-      if (++followUps > MAX_FOLLOW_UPS) {
-        throw new ProtocolException("Too many follow-up requests: " + followUps);
+    }
+
+    void failed(Exception e) {
+      if (!settled) {
+        settled = true;
+        try {
+          context.onError(e); // not an AttemptFailed: counted as failed, rethrown at once, never slept on
+        } catch (Exception expected) {
+          // the rethrow; the caller throws e itself
+        }
       }
-      log.debug("following redirect to {}", redact(followUp.url()));
-      request = followUp;
     }
   }
 
@@ -154,8 +189,8 @@ public final class EgressInterceptor implements Interceptor {
    * @param tlsOrigin whether the caller's original request was https: then a hop redirected down to plain
    *     http gets no token, even on the same host
    */
-  private Response exchange(Chain chain, Request hop, long deadline, AttemptTracker tracker, boolean tlsOrigin)
-      throws IOException {
+  private Response exchange(Chain chain, Request hop, long deadline, AttemptTracker tracker, boolean tlsOrigin,
+      CallRecord record) throws IOException {
     Call call = chain.call();
     String host = hop.url().host().toLowerCase(Locale.ROOT);
     String target = hop.method() + " " + redact(hop.url());
@@ -177,7 +212,7 @@ public final class EgressInterceptor implements Interceptor {
       sendable = hop.newBuilder().method(hop.method(), new OneShotBody(body)).build();
     }
 
-    Retry.Context<Attempt> context = retry.context();
+    Retry.Context<Attempt> context = record.context;
     List<IOException> earlier = new java.util.ArrayList<>(0);
     boolean refreshed = false;
     int attempt = 0;
@@ -228,17 +263,18 @@ public final class EgressInterceptor implements Interceptor {
           if (context.onResult(a)) {
             continue;
           }
-          return response; // resilience4j's own limit (not reached with our settings)
+          return response; // resilience4j's own limit (not reached with our settings); completed by the caller
         }
         if (a.retryable) {
           context.onError(new AttemptFailed(a)); // stopped by a limit: reported as a failure, not retried
         }
-        context.onComplete();
+        // Completed by intercept() once it knows this hop is the last (not a redirect it follows).
         if (response.code() < 500 && !a.retryable) {
           budget.recordSuccess();
         }
         return response;
       } catch (AttemptFailed stopped) {
+        record.settled = true; // resilience4j counted the failure when it rethrew
         if (failure != null) {
           earlier.forEach(failure::addSuppressed); // the failures of the earlier attempts, for the record
           throw failure;

@@ -8,6 +8,7 @@ import dev.privateegress.PrivateEgress;
 import dev.privateegress.RetryBudget;
 import dev.privateegress.RetryPolicy;
 import dev.privateegress.testing.FaultProxy;
+import dev.privateegress.testing.MutableClock;
 import io.github.resilience4j.retry.Retry;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -15,6 +16,7 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Proxy;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -230,6 +232,46 @@ class RetryTest {
     long start = System.nanoTime();
     assertThat(code(client, new Request.Builder().url(url()).build())).isEqualTo(503);
     assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).isLessThan(2);
+    assertThat(server.getRequestCount()).isEqualTo(1);
+    assertThat(events.retries).isEmpty();
+  }
+
+  private OkHttpClient clientAt(MutableClock clock, RetryPolicy policy) {
+    return PrivateHttp.newClient(PrivateEgress.builder()
+        .environment(Map.of("PRIVATE_EGRESS_HOSTS", "my.api.private=127.0.0.1"))
+        .clock(clock)
+        .retryPolicy(policy)
+        .retryBudget(RetryBudget.unlimited())
+        .listener(events)
+        .build());
+  }
+
+  @Test
+  void retryAfterHttpDateIsReadAgainstTheInjectedClock() throws Exception {
+    // The injected clock is years ahead of the real one: measured against the real clock this date would be
+    // years away (beyond any deadline); against the egress clock it is one second away.
+    MutableClock clock = new MutableClock(Instant.parse("2031-03-04T05:06:07Z"));
+    server.enqueue(new MockResponse.Builder().code(503).setHeader("Retry-After", "Tue, 04 Mar 2031 05:06:08 GMT")
+        .build());
+    server.enqueue(status(200));
+    long start = System.nanoTime();
+    assertThat(code(clientAt(clock, Fixtures.FAST), new Request.Builder().url(url()).build())).isEqualTo(200);
+    assertThat(events.delays).containsExactly(Duration.ofSeconds(1));
+    // the wait itself runs on the monotonic clock: it really lasts the second the header asked for
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThanOrEqualTo(1_000);
+    assertThat(server.getRequestCount()).isEqualTo(2);
+  }
+
+  @Test
+  void retryAfterHttpDateBeyondTheDeadlineOfTheInjectedClockStopsAtOnce() throws Exception {
+    // The injected clock is years behind the real one: against the real clock this date is long past (retry
+    // at once); against the egress clock it is an hour away, past the 2 s deadline.
+    MutableClock clock = new MutableClock(Instant.parse("2020-02-03T10:00:00Z"));
+    server.enqueue(new MockResponse.Builder().code(503).setHeader("Retry-After", "Mon, 03 Feb 2020 11:00:00 GMT")
+        .build());
+    server.enqueue(status(200));
+    OkHttpClient client = clientAt(clock, Fixtures.FAST.withDeadline(Duration.ofSeconds(2)));
+    assertThat(code(client, new Request.Builder().url(url()).build())).isEqualTo(503);
     assertThat(server.getRequestCount()).isEqualTo(1);
     assertThat(events.retries).isEmpty();
   }

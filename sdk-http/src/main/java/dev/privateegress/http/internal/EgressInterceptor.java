@@ -341,6 +341,8 @@ public final class EgressInterceptor implements Interceptor {
         return a;
       }
       cause = "HTTP " + code;
+      // An HTTP-date becomes a wait measured on the egress clock (the clock the rest of the SDK and its tests
+      // use); the wait is then checked against, and slept on, the monotonic deadline below, like any backoff.
       retryAfter = RetryAfter.parse(response.header("Retry-After"), egress.clock().instant());
     }
 

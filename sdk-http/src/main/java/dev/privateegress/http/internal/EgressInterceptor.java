@@ -69,8 +69,12 @@ public final class EgressInterceptor implements Interceptor {
   private final Retry retry;
 
   /**
+   * An interceptor for one client.
+   *
+   * @param egress configuration, tokens, retry policy, budget and listener
    * @param followRedirects the redirect setting the user's builder had; OkHttp's own following is turned
    *     off underneath and this interceptor follows instead
+   * @param followSslRedirects the user's setting for redirects between http and https
    * @param retries false for single-shot use (the doctor's HEAD)
    */
   public EgressInterceptor(PrivateEgress egress, boolean followRedirects, boolean followSslRedirects,
@@ -101,17 +105,29 @@ public final class EgressInterceptor implements Interceptor {
     this.retry = Retry.of("private-egress-http", config);
   }
 
-  /** The resilience4j {@link Retry} of this client, for metrics (e.g. resilience4j-micrometer). */
+  /**
+   * The resilience4j {@link Retry} of this client, for metrics (e.g. resilience4j-micrometer).
+   *
+   * @return the Retry shared by every call through this interceptor
+   */
   public Retry retry() {
     return retry;
   }
 
-  /** Whether redirects are followed (the user's original OkHttp setting). */
+  /**
+   * Whether redirects are followed (the user's original OkHttp setting).
+   *
+   * @return true when this interceptor follows redirects
+   */
   public boolean followRedirects() {
     return followRedirects;
   }
 
-  /** Whether redirects between http and https are followed (the user's original OkHttp setting). */
+  /**
+   * Whether redirects between http and https are followed (the user's original OkHttp setting).
+   *
+   * @return true when a scheme change is followed
+   */
   public boolean followSslRedirects() {
     return followSslRedirects;
   }

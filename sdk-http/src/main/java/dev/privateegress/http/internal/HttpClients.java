@@ -24,6 +24,11 @@ public final class HttpClients {
   /**
    * Configures {@code builder}. Reads the builder's current redirect, DNS and connect-timeout settings from
    * a throwaway {@code build()} (the only public way to read them) so that they are honoured.
+   *
+   * @param egress the configuration and token source
+   * @param builder the builder to complete; changed in place
+   * @param retries false for single-shot clients
+   * @return {@code builder}
    */
   public static OkHttpClient.Builder configure(PrivateEgress egress, OkHttpClient.Builder builder, boolean retries) {
     Objects.requireNonNull(egress, "egress");
@@ -59,7 +64,14 @@ public final class HttpClients {
     return builder;
   }
 
-  /** For a fresh builder whose settings are OkHttp's defaults: no throwaway build needed. */
+  /**
+   * For a fresh builder whose settings are OkHttp's defaults: no throwaway build needed.
+   *
+   * @param egress the configuration and token source
+   * @param fresh a new, untouched builder; changed in place
+   * @param retries false for single-shot clients
+   * @return {@code fresh}
+   */
   public static OkHttpClient.Builder configureFresh(PrivateEgress egress, OkHttpClient.Builder fresh, boolean retries) {
     apply(egress, fresh, true, true, Dns.SYSTEM, true, retries);
     return fresh;
@@ -69,6 +81,10 @@ public final class HttpClients {
    * A single-shot client for doctor and readiness checks: no retries, no redirects, every timeout
    * {@code timeout}. Derived from one shared base client, so checks and readiness rounds share one connection
    * pool (and its cleanup task) instead of creating one each; the caller empties the pool after the check.
+   *
+   * @param egress the configuration and token source of this check
+   * @param timeout every timeout of the check's call (connect, read, write, whole call)
+   * @return a client for one check
    */
   public static OkHttpClient forChecks(PrivateEgress egress, Duration timeout) {
     OkHttpClient.Builder b = ChecksBase.CLIENT.newBuilder()

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.StandardSocketOptions;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -30,11 +31,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }</pre>
  *
  * <p>Each accepted connection takes the next queued {@link Behavior}, or the default one when the queue is
- * empty. {@link #refuseConnections()} closes the listening socket so that connects are refused (as when a
- * server is down) until {@link #acceptConnections()} binds the same port again. JDK only; threads are
- * daemons and stop on {@link #close()}.
+ * empty. {@link #refuseConnections()} makes connects fail with "connection refused" (as when a server is
+ * down: a TCP RST answers the SYN, so the client's connect itself fails and nothing is sent) until
+ * {@link #acceptConnections()} listens on the same port again. A true refusal needs the port to have no
+ * listening socket, so the listener is closed; to keep the port from being taken meanwhile, a bound but
+ * non-listening socket holds it (both share the port through {@code SO_REUSEPORT}). Where the platform lacks
+ * {@code SO_REUSEPORT} (e.g. Windows) the port is free while refusing, another process could bind it, and
+ * {@link #acceptConnections()} then fails with an {@link IllegalStateException} naming the port. JDK only;
+ * threads are daemons and stop on {@link #close()}.
  */
 public final class FaultProxy implements AutoCloseable {
+  /** Whether a listener and a placeholder can share a port, so that refusing never frees it. */
+  private static final boolean REUSE_PORT = supportsReusePort();
+
   private final InetSocketAddress upstream;
   private final ExecutorService executor;
   private final Deque<Behavior> queue = new ArrayDeque<>();
@@ -42,6 +51,8 @@ public final class FaultProxy implements AutoCloseable {
   private final AtomicInteger accepted = new AtomicInteger();
   private volatile Behavior defaultBehavior = Behavior.pass();
   private volatile ServerSocket server;
+  /** Holds the port while refusing: bound, never listening, so SYNs are answered with RST. */
+  private Socket placeholder;
   private final int port;
   private volatile boolean closed;
 
@@ -102,32 +113,81 @@ public final class FaultProxy implements AutoCloseable {
     return this;
   }
 
-  /** Stops listening: connects to {@link #port()} are refused until {@link #acceptConnections()}. */
+  /**
+   * Stops listening: connects to {@link #port()} are refused until {@link #acceptConnections()}. Connections
+   * already accepted keep their behaviour.
+   *
+   * @return this proxy
+   */
   public synchronized FaultProxy refuseConnections() {
     ServerSocket s = server;
+    if (s == null) {
+      return this;
+    }
     server = null;
+    if (!closed) {
+      placeholder = hold(port); // before the listener closes, so the port is never free
+    }
     closeQuietly(s);
     return this;
   }
 
-  /** Listens again on the same port after {@link #refuseConnections()}. */
+  /**
+   * Listens again on the same port after {@link #refuseConnections()}; does nothing while listening.
+   *
+   * @return this proxy
+   * @throws IllegalStateException when the port cannot be bound again (only possible without
+   *     {@code SO_REUSEPORT}, see the class description)
+   */
   public synchronized FaultProxy acceptConnections() {
     if (server != null || closed) {
       return this;
     }
     try {
-      listen(bind(port));
+      listen(bind(port)); // shares the port with the placeholder, which is released only afterwards
     } catch (IOException e) {
-      throw new IllegalStateException("cannot listen again on port " + port, e);
+      throw new IllegalStateException("cannot listen again on loopback port " + port
+          + " (taken by another socket while connections were refused)", e);
     }
+    closeQuietly(placeholder);
+    placeholder = null;
     return this;
+  }
+
+  private static boolean supportsReusePort() {
+    try (ServerSocket s = new ServerSocket(); Socket c = new Socket()) {
+      return s.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT)
+          && c.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT);
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private static ServerSocket bind(int port) throws IOException {
     ServerSocket s = new ServerSocket();
     s.setReuseAddress(true);
+    if (REUSE_PORT) {
+      s.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+    }
     s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
     return s;
+  }
+
+  /** A socket bound to {@code port} that never listens; null when the platform cannot share the port. */
+  private static Socket hold(int port) {
+    if (!REUSE_PORT) {
+      return null;
+    }
+    Socket h = new Socket();
+    try {
+      // No SO_REUSEADDR: while it is bound, only a socket that also sets SO_REUSEPORT (ours) can bind here.
+      h.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+      h.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+      return h;
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(h);
+      return null; // refusing still works; only the port is unguarded until acceptConnections()
+    }
   }
 
   private void listen(ServerSocket s) {
@@ -269,8 +329,12 @@ public final class FaultProxy implements AutoCloseable {
   /** Stops listening, closes every proxied connection and stops the threads. */
   @Override
   public void close() {
-    closed = true;
-    refuseConnections();
+    synchronized (this) {
+      closed = true;
+      refuseConnections();
+      closeQuietly(placeholder);
+      placeholder = null;
+    }
     synchronized (open) {
       open.forEach(FaultProxy::closeQuietly);
       open.clear();

@@ -68,12 +68,24 @@ public final class FaultProxy implements AutoCloseable {
     listen(s);
   }
 
-  /** Starts a proxy on a free loopback port forwarding to {@code 127.0.0.1:upstreamPort}. */
+  /**
+   * Starts a proxy on a free loopback port forwarding to {@code 127.0.0.1:upstreamPort}.
+   *
+   * @param upstreamPort the port of the real server on loopback
+   * @return a listening proxy; close it when done
+   * @throws IllegalStateException when no loopback port can be bound
+   */
   public static FaultProxy start(int upstreamPort) {
     return start(new InetSocketAddress(InetAddress.getLoopbackAddress(), upstreamPort));
   }
 
-  /** Starts a proxy on a free loopback port forwarding to {@code upstream} (a loopback address in tests). */
+  /**
+   * Starts a proxy on a free loopback port forwarding to {@code upstream} (a loopback address in tests).
+   *
+   * @param upstream the real server's address
+   * @return a listening proxy; close it when done
+   * @throws IllegalStateException when no loopback port can be bound
+   */
   public static FaultProxy start(InetSocketAddress upstream) {
     try {
       return new FaultProxy(Objects.requireNonNull(upstream, "upstream"));
@@ -82,22 +94,39 @@ public final class FaultProxy implements AutoCloseable {
     }
   }
 
-  /** The loopback port clients connect to. */
+  /**
+   * The loopback port clients connect to; the same for the proxy's whole life.
+   *
+   * @return the port
+   */
   public int port() {
     return port;
   }
 
-  /** {@code 127.0.0.1:PORT}. */
+  /**
+   * The address clients connect to, as text.
+   *
+   * @return {@code 127.0.0.1:PORT} (the loopback address and {@link #port()})
+   */
   public String hostPort() {
     return InetAddress.getLoopbackAddress().getHostAddress() + ":" + port;
   }
 
-  /** Connections accepted so far (refused connects are not counted: they never reach the proxy). */
+  /**
+   * Connections accepted so far (refused connects are not counted: they never reach the proxy).
+   *
+   * @return the count since start
+   */
   public int acceptedConnections() {
     return accepted.get();
   }
 
-  /** Queues behaviours for the next accepted connections, in order. */
+  /**
+   * Queues behaviours for the next accepted connections, in order.
+   *
+   * @param behaviors one per connection, taken first to last
+   * @return this proxy
+   */
   public FaultProxy enqueue(Behavior... behaviors) {
     synchronized (queue) {
       for (Behavior b : behaviors) {
@@ -107,7 +136,12 @@ public final class FaultProxy implements AutoCloseable {
     return this;
   }
 
-  /** The behaviour of connections accepted while the queue is empty ({@link Behavior#pass()} at first). */
+  /**
+   * Sets the behaviour of connections accepted while the queue is empty ({@link Behavior#pass()} at first).
+   *
+   * @param behavior the new default
+   * @return this proxy
+   */
   public FaultProxy defaultBehavior(Behavior behavior) {
     this.defaultBehavior = Objects.requireNonNull(behavior, "behavior");
     return this;
@@ -361,22 +395,40 @@ public final class FaultProxy implements AutoCloseable {
       this.delay = delay;
     }
 
-    /** Forward both directions unchanged. */
+    /**
+     * Forward both directions unchanged.
+     *
+     * @return the behaviour
+     */
     public static Behavior pass() {
       return new Behavior(Kind.PASS, 0, Duration.ZERO);
     }
 
-    /** Send a TCP RST at once, before reading anything. */
+    /**
+     * Send a TCP RST at once, before reading anything.
+     *
+     * @return the behaviour
+     */
     public static Behavior reset() {
       return new Behavior(Kind.RESET, 0, Duration.ZERO);
     }
 
-    /** Accept, read and discard everything, never answer (until the client gives up). */
+    /**
+     * Accept, read and discard everything, never answer (until the client gives up).
+     *
+     * @return the behaviour
+     */
     public static Behavior blackHole() {
       return new Behavior(Kind.BLACK_HOLE, 0, Duration.ZERO);
     }
 
-    /** Read {@code requestBytes} bytes from the client (nothing is forwarded), then send a TCP RST. */
+    /**
+     * Read {@code requestBytes} bytes from the client (nothing is forwarded), then send a TCP RST.
+     *
+     * @param requestBytes how many bytes to read first, at least 1
+     * @return the behaviour
+     * @throws IllegalArgumentException when {@code requestBytes} is below 1
+     */
     public static Behavior resetAfterReading(long requestBytes) {
       if (requestBytes < 1) {
         throw new IllegalArgumentException("requestBytes must be >= 1, was " + requestBytes);
@@ -384,7 +436,13 @@ public final class FaultProxy implements AutoCloseable {
       return new Behavior(Kind.RESET_AFTER_READING, requestBytes, Duration.ZERO);
     }
 
-    /** Forward, but reset both sides after {@code responseBytes} bytes went from the server to the client. */
+    /**
+     * Forward, but reset both sides after {@code responseBytes} bytes went from the server to the client.
+     *
+     * @param responseBytes how many response bytes get through, 0 or more
+     * @return the behaviour
+     * @throws IllegalArgumentException when {@code responseBytes} is negative
+     */
     public static Behavior cutAfter(long responseBytes) {
       if (responseBytes < 0) {
         throw new IllegalArgumentException("responseBytes must be >= 0, was " + responseBytes);
@@ -392,7 +450,13 @@ public final class FaultProxy implements AutoCloseable {
       return new Behavior(Kind.CUT_AFTER, responseBytes, Duration.ZERO);
     }
 
-    /** The same behaviour, started only after {@code delay} (nothing is read or forwarded meanwhile). */
+    /**
+     * The same behaviour, started only after {@code delay} (nothing is read or forwarded meanwhile).
+     *
+     * @param delay how long to wait after accepting, not negative
+     * @return a new behaviour; this one is unchanged
+     * @throws IllegalArgumentException when {@code delay} is negative
+     */
     public Behavior delayed(Duration delay) {
       if (delay.isNegative()) {
         throw new IllegalArgumentException("delay must not be negative, was " + delay);

@@ -15,8 +15,13 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -53,6 +58,8 @@ public final class FaultProxy implements AutoCloseable {
   private volatile ServerSocket server;
   /** Holds the port while refusing: bound, never listening, so SYNs are answered with RST. */
   private Socket placeholder;
+  /** The thread blocked in {@code accept()} on {@link #server}. */
+  private volatile Future<?> acceptTask;
   private final int port;
   private volatile boolean closed;
 
@@ -148,8 +155,8 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   /**
-   * Stops listening: connects to {@link #port()} are refused until {@link #acceptConnections()}. Connections
-   * already accepted keep their behaviour.
+   * Stops listening: once this returns, connects to {@link #port()} are refused until
+   * {@link #acceptConnections()}. Connections already accepted keep their behaviour.
    *
    * @return this proxy
    */
@@ -163,6 +170,15 @@ public final class FaultProxy implements AutoCloseable {
       placeholder = hold(port); // before the listener closes, so the port is never free
     }
     closeQuietly(s);
+    // A thread blocked in accept() keeps the kernel's listening socket alive until it wakes up, so a connect
+    // right after close() could still be accepted: wait until the loop is out of accept().
+    try {
+      acceptTask.get(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException | CancellationException e) {
+      // the loop failed or is stuck; the socket is closed either way
+    }
     return this;
   }
 
@@ -226,7 +242,7 @@ public final class FaultProxy implements AutoCloseable {
 
   private void listen(ServerSocket s) {
     server = s;
-    executor.execute(() -> acceptLoop(s));
+    acceptTask = executor.submit(() -> acceptLoop(s));
   }
 
   private void acceptLoop(ServerSocket s) {

@@ -17,11 +17,17 @@ public final class Idempotent {
 
   private Idempotent() {}
 
-  /** True when {@code request} carries this tag. */
+  /**
+   * Whether {@code request} carries this tag.
+   *
+   * @param request any request
+   * @return true when the request was tagged with {@link #INSTANCE}, e.g. by {@link PrivateHttp#idempotent}
+   */
   public static boolean isTagged(Request request) {
     return request.tag(Idempotent.class) != null;
   }
 
+  /** {@code "Idempotent"}, for logs of request tags. */
   @Override
   public String toString() {
     return "Idempotent";

@@ -26,7 +26,8 @@ import okhttp3.Request;
  *       public address under egress {@code private-ranges-only} is warned about once per host;
  *   <li>adds a Google ID token ({@code Bearer}, in {@code PRIVATE_EGRESS_TOKEN_HEADER}) only to hosts in the
  *       audience map ({@code PRIVATE_EGRESS_AUDIENCES}, {@code *.suffix} entries, {@code *.run.app});
- *       follows redirects itself so no token header reaches another host; a 401 from a token-bearing host
+ *       follows redirects itself so no token header reaches another host, and a call that started on https
+ *       never sends its token over plain http; a 401 from a token-bearing host
  *       forces one token refresh and one retry; a token that cannot be obtained fails the call with a
  *       {@link TokenUnavailableException};
  *   <li>retries connect failures, resets on reused connections and HTTP 429/502/503/504 with exponential
@@ -43,7 +44,12 @@ import okhttp3.Request;
 public final class PrivateHttp {
   private PrivateHttp() {}
 
-  /** A new client with the SDK's settings. Clients are heavy: create one and share it. No network I/O. */
+  /**
+   * A new client with the SDK's settings. Clients are heavy: create one and share it. No network I/O.
+   *
+   * @param egress the configuration and token source
+   * @return a client that resolves, authenticates and retries as described above
+   */
   public static OkHttpClient newClient(PrivateEgress egress) {
     return HttpClients.configureFresh(egress, new OkHttpClient.Builder(), true).build();
   }
@@ -54,22 +60,38 @@ public final class PrivateHttp {
    * fallback resolver, timeouts, event listeners, interceptors); the connection pool is replaced by a
    * serverless-sized one, so set your own pool after this call if you must share one. Calling it again on a
    * builder derived from an SDK client re-applies the settings without stacking them.
+   *
+   * @param egress the configuration and token source
+   * @param builder the builder to complete; changed in place
+   * @return {@code builder}
    */
   public static OkHttpClient.Builder configure(PrivateEgress egress, OkHttpClient.Builder builder) {
     return HttpClients.configure(egress, builder, true);
   }
 
-  /** Tags the request as safe to re-send even though its method is not idempotent; returns {@code builder}. */
+  /**
+   * Tags the request as safe to re-send even though its method is not idempotent (the server de-duplicates
+   * it), so the client retries it like a GET.
+   *
+   * @param builder the request being built
+   * @return {@code builder}, tagged with {@link Idempotent#INSTANCE}
+   */
   public static Request.Builder idempotent(Request.Builder builder) {
     return builder.tag(Idempotent.class, Idempotent.INSTANCE);
   }
 
   /**
    * The resilience4j {@link Retry} of a client made by this class, e.g. for
-   * {@code TaggedRetryMetrics.ofRetryRegistry(...)} from resilience4j-micrometer. It counts each call once:
-   * succeeded with or without retry, failed after its retries, or failed without retry (also when the SDK
-   * stopped retrying because of the deadline, the budget or an unsafe method).
+   * {@code TaggedRetryMetrics.ofRetryRegistry(...)} from resilience4j-micrometer. It counts each logical call
+   * once, redirect hops included: succeeded with or without retry when the call returns a response the SDK
+   * does not retry (any status but 429/502/503/504), otherwise failed. A call whose retries stopped (attempts
+   * used up, deadline, budget, a method that may not be replayed) or that ended in an exception counts as
+   * failed <em>without</em> retry even if earlier attempts were retried, because resilience4j counts "failed
+   * with retry" only at its own attempt limit, which the SDK's limits always stop short of.
+   * {@code getNumberOfTotalCalls()} counts every retried attempt plus one per call.
    *
+   * @param client a client made by {@link #newClient} or {@link #configure} (or derived from one)
+   * @return the client's {@link Retry}, shared by every call of the client
    * @throws IllegalArgumentException when the client was not made by {@link #newClient} or {@link #configure}
    */
   public static Retry retry(OkHttpClient client) {

@@ -8,6 +8,7 @@ import dev.privateegress.PrivateEgress;
 import dev.privateegress.RetryBudget;
 import dev.privateegress.RetryPolicy;
 import dev.privateegress.testing.FaultProxy;
+import dev.privateegress.testing.MutableClock;
 import io.github.resilience4j.retry.Retry;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -15,6 +16,7 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Proxy;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -98,6 +100,77 @@ class RetryTest {
   }
 
   @Test
+  void aListenerThatThrowsDoesNotBreakTheCall() throws Exception {
+    server.enqueue(status(503));
+    server.enqueue(status(200));
+    AtomicInteger heard = new AtomicInteger();
+    PrivateEgress egress = PrivateEgress.builder()
+        .environment(Map.of("PRIVATE_EGRESS_HOSTS", "my.api.private=127.0.0.1"))
+        .retryPolicy(Fixtures.FAST)
+        .retryBudget(RetryBudget.unlimited())
+        .listener(new dev.privateegress.EgressListener() {
+          @Override
+          public void retry(String target, int attempt, Duration delay, String cause) {
+            heard.incrementAndGet();
+            throw new IllegalStateException("metrics backend down");
+          }
+        })
+        .build();
+    assertThat(code(PrivateHttp.newClient(egress), new Request.Builder().url(url()).build())).isEqualTo(200);
+    assertThat(heard).hasValue(1);
+    assertThat(server.getRequestCount()).isEqualTo(2);
+  }
+
+  @Test
+  void aRedirectedCallCountsAsOneCallInTheRetryMetrics() throws Exception {
+    OkHttpClient client = client();
+    Retry.Metrics metrics = PrivateHttp.retry(client).getMetrics();
+    // 302 -> 200: one call without retry, not two
+    server.enqueue(new MockResponse.Builder().code(302).setHeader("Location", "/moved").build());
+    server.enqueue(status(200));
+    assertThat(code(client, new Request.Builder().url(url()).build())).isEqualTo(200);
+    assertThat(metrics.getNumberOfSuccessfulCallsWithoutRetryAttempt()).isEqualTo(1);
+    assertThat(metrics.getNumberOfSuccessfulCallsWithRetryAttempt()).isZero();
+
+    // 503 (retried) -> 302 -> 200: one call that succeeded with a retry, the redirect hop is part of it
+    server.enqueue(status(503));
+    server.enqueue(new MockResponse.Builder().code(302).setHeader("Location", "/moved").build());
+    server.enqueue(status(200));
+    assertThat(code(client, new Request.Builder().url(url()).build())).isEqualTo(200);
+    assertThat(metrics.getNumberOfSuccessfulCallsWithoutRetryAttempt()).isEqualTo(1);
+    assertThat(metrics.getNumberOfSuccessfulCallsWithRetryAttempt()).isEqualTo(1);
+
+    // 302 -> 503, 503, 503: one failed call
+    server.enqueue(new MockResponse.Builder().code(302).setHeader("Location", "/moved").build());
+    for (int i = 0; i < 3; i++) {
+      server.enqueue(status(503));
+    }
+    assertThat(code(client, new Request.Builder().url(url()).build())).isEqualTo(503);
+    assertThat(metrics.getNumberOfFailedCallsWithoutRetryAttempt() + metrics.getNumberOfFailedCallsWithRetryAttempt())
+        .isEqualTo(1);
+    assertThat(metrics.getNumberOfSuccessfulCallsWithoutRetryAttempt()).isEqualTo(1);
+    assertThat(metrics.getNumberOfSuccessfulCallsWithRetryAttempt()).isEqualTo(1);
+    assertThat(server.getRequestCount()).isEqualTo(9);
+  }
+
+  @Test
+  void tooManyRedirectsCountAsOneFailedCall() throws Exception {
+    server.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        return new MockResponse.Builder().code(302).setHeader("Location", "/again").build();
+      }
+    });
+    OkHttpClient client = client();
+    assertThatThrownBy(() -> code(client, new Request.Builder().url(url()).build()))
+        .isInstanceOf(java.net.ProtocolException.class).hasMessageContaining("Too many follow-up requests");
+    Retry.Metrics metrics = PrivateHttp.retry(client).getMetrics();
+    assertThat(metrics.getNumberOfFailedCallsWithoutRetryAttempt()).isEqualTo(1);
+    assertThat(metrics.getNumberOfSuccessfulCallsWithoutRetryAttempt()).isZero();
+    assertThat(server.getRequestCount()).isEqualTo(21);
+  }
+
+  @Test
   void getGivesUpAfterMaxAttemptsAndReturnsTheLastResponse() throws Exception {
     for (int i = 0; i < 4; i++) {
       server.enqueue(status(502));
@@ -159,6 +232,46 @@ class RetryTest {
     long start = System.nanoTime();
     assertThat(code(client, new Request.Builder().url(url()).build())).isEqualTo(503);
     assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).isLessThan(2);
+    assertThat(server.getRequestCount()).isEqualTo(1);
+    assertThat(events.retries).isEmpty();
+  }
+
+  private OkHttpClient clientAt(MutableClock clock, RetryPolicy policy) {
+    return PrivateHttp.newClient(PrivateEgress.builder()
+        .environment(Map.of("PRIVATE_EGRESS_HOSTS", "my.api.private=127.0.0.1"))
+        .clock(clock)
+        .retryPolicy(policy)
+        .retryBudget(RetryBudget.unlimited())
+        .listener(events)
+        .build());
+  }
+
+  @Test
+  void retryAfterHttpDateIsReadAgainstTheInjectedClock() throws Exception {
+    // The injected clock is years ahead of the real one: measured against the real clock this date would be
+    // years away (beyond any deadline); against the egress clock it is one second away.
+    MutableClock clock = new MutableClock(Instant.parse("2031-03-04T05:06:07Z"));
+    server.enqueue(new MockResponse.Builder().code(503).setHeader("Retry-After", "Tue, 04 Mar 2031 05:06:08 GMT")
+        .build());
+    server.enqueue(status(200));
+    long start = System.nanoTime();
+    assertThat(code(clientAt(clock, Fixtures.FAST), new Request.Builder().url(url()).build())).isEqualTo(200);
+    assertThat(events.delays).containsExactly(Duration.ofSeconds(1));
+    // the wait itself runs on the monotonic clock: it really lasts the second the header asked for
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThanOrEqualTo(1_000);
+    assertThat(server.getRequestCount()).isEqualTo(2);
+  }
+
+  @Test
+  void retryAfterHttpDateBeyondTheDeadlineOfTheInjectedClockStopsAtOnce() throws Exception {
+    // The injected clock is years behind the real one: against the real clock this date is long past (retry
+    // at once); against the egress clock it is an hour away, past the 2 s deadline.
+    MutableClock clock = new MutableClock(Instant.parse("2020-02-03T10:00:00Z"));
+    server.enqueue(new MockResponse.Builder().code(503).setHeader("Retry-After", "Mon, 03 Feb 2020 11:00:00 GMT")
+        .build());
+    server.enqueue(status(200));
+    OkHttpClient client = clientAt(clock, Fixtures.FAST.withDeadline(Duration.ofSeconds(2)));
+    assertThat(code(client, new Request.Builder().url(url()).build())).isEqualTo(503);
     assertThat(server.getRequestCount()).isEqualTo(1);
     assertThat(events.retries).isEmpty();
   }

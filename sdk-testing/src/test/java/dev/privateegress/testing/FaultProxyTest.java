@@ -180,6 +180,38 @@ class FaultProxyTest {
   }
 
   @Test
+  void thePortStaysReservedWhileRefusing() throws IOException {
+    boolean reusePort;
+    try (ServerSocket probe = new ServerSocket(); Socket c = new Socket()) {
+      reusePort = probe.supportedOptions().contains(java.net.StandardSocketOptions.SO_REUSEPORT)
+          && c.supportedOptions().contains(java.net.StandardSocketOptions.SO_REUSEPORT);
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(reusePort, "SO_REUSEPORT not supported here");
+    try (FaultProxy proxy = FaultProxy.start(upstream.getLocalPort())) {
+      // a proxied connection first: the port has had traffic before it is held
+      try (Socket s = connect(proxy)) {
+        assertThat(readAll(s, 12)).isEqualTo("hello world\n");
+      }
+      for (int round = 0; round < 2; round++) {
+        proxy.refuseConnections();
+        assertThatThrownBy(() -> connect(proxy)).isInstanceOf(ConnectException.class);
+        // another socket (as another process would) cannot take the port in the meantime
+        try (ServerSocket intruder = new ServerSocket()) {
+          intruder.setReuseAddress(true);
+          assertThatThrownBy(() -> intruder.bind(
+              new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port())))
+              .isInstanceOf(java.net.BindException.class);
+        }
+        proxy.acceptConnections();
+        try (Socket s = connect(proxy)) {
+          assertThat(readAll(s, 12)).isEqualTo("hello world\n");
+        }
+      }
+      assertThat(proxy.acceptedConnections()).isEqualTo(3);
+    }
+  }
+
+  @Test
   void rejectsBadArguments() {
     assertThatThrownBy(() -> FaultProxy.Behavior.resetAfterReading(0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> FaultProxy.Behavior.cutAfter(-1)).isInstanceOf(IllegalArgumentException.class);

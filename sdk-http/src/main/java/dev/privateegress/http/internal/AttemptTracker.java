@@ -60,11 +60,7 @@ final class AttemptTracker extends EventListener {
   @Override
   public void connectFailed(Call call, InetSocketAddress address, Proxy proxy, Protocol protocol, IOException e) {
     log.debug("connect to {} for {} failed: {}", address, call.request().url().host(), e.toString());
-    try {
-      listener.connectFailed(call.request().url().host(), address, e);
-    } catch (RuntimeException ignored) {
-      // listeners must not throw; never let one break the call
-    }
+    listener.connectFailed(call.request().url().host(), address, e); // core's guarded listener: never throws
   }
 
   @Override

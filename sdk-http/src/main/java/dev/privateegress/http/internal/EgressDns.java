@@ -31,13 +31,23 @@ public final class EgressDns implements Dns {
   private final Dns fallback;
   private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
+  /**
+   * A resolver for {@code egress}'s overrides, then {@code fallback}.
+   *
+   * @param egress supplies {@code PRIVATE_EGRESS_HOSTS} and the egress evidence used in error messages
+   * @param fallback the resolver for names without an override; null means {@link Dns#SYSTEM}
+   */
   public EgressDns(PrivateEgress egress, Dns fallback) {
     this.egress = Objects.requireNonNull(egress, "egress");
     this.overrides = egress.config().hostOverrides();
     this.fallback = fallback == null ? Dns.SYSTEM : fallback;
   }
 
-  /** The resolver this one falls back to for names without an override. */
+  /**
+   * The resolver this one falls back to for names without an override.
+   *
+   * @return the fallback resolver, never null
+   */
   public Dns fallback() {
     return fallback;
   }

@@ -1,5 +1,6 @@
 package dev.privateegress.http.internal;
 
+import dev.privateegress.EgressConfig;
 import dev.privateegress.EgressListener;
 import dev.privateegress.NetworkChecks;
 import dev.privateegress.PrivateEgress;
@@ -55,12 +56,11 @@ public final class EgressInterceptor implements Interceptor {
 
   private static final Set<String> IDEMPOTENT_METHODS = Set.of("GET", "HEAD", "OPTIONS", "PUT", "DELETE");
   private static final Set<Integer> RETRYABLE_CODES = Set.of(429, 502, 503, 504);
-  private static final List<String> TOKEN_HEADERS =
-      List.of("Authorization", "X-Serverless-Authorization", "Proxy-Authorization");
 
   private final PrivateEgress egress;
   private final RetryPolicy policy;
   private final RetryBudget budget;
+  /** Core's guarded listener: a listener that throws is logged by core and never breaks a call. */
   private final EgressListener listener;
   private final String tokenHeader;
   private final boolean followRedirects;
@@ -69,8 +69,12 @@ public final class EgressInterceptor implements Interceptor {
   private final Retry retry;
 
   /**
+   * An interceptor for one client.
+   *
+   * @param egress configuration, tokens, retry policy, budget and listener
    * @param followRedirects the redirect setting the user's builder had; OkHttp's own following is turned
    *     off underneath and this interceptor follows instead
+   * @param followSslRedirects the user's setting for redirects between http and https
    * @param retries false for single-shot use (the doctor's HEAD)
    */
   public EgressInterceptor(PrivateEgress egress, boolean followRedirects, boolean followSslRedirects,
@@ -84,9 +88,11 @@ public final class EgressInterceptor implements Interceptor {
     this.followSslRedirects = followSslRedirects;
     this.retries = retries;
     // The decisions (limits, deadline, budget, Retry-After) are made per attempt below and carried on the
-    // Attempt; resilience4j's limit is the largest the policy allows so that it never cuts in first.
+    // Attempt. One resilience4j context spans a whole logical call, redirect hops included, and the SDK's
+    // attempt limits apply per hop; resilience4j's limit is the most attempts a call can make (every hop at
+    // the largest limit the policy allows) so that it never cuts in first.
     RetryConfig config = RetryConfig.<Attempt>custom()
-        .maxAttempts(Math.max(policy.maxAttempts(), policy.startupGraceMaxAttempts()))
+        .maxAttempts((MAX_FOLLOW_UPS + 1) * Math.max(policy.maxAttempts(), policy.startupGraceMaxAttempts()))
         .retryOnResult(a -> a.retry)
         .retryOnException(t -> t instanceof AttemptFailed f && f.attempt.retry)
         .intervalBiFunction((n, either) -> either.isRight()
@@ -99,17 +105,29 @@ public final class EgressInterceptor implements Interceptor {
     this.retry = Retry.of("private-egress-http", config);
   }
 
-  /** The resilience4j {@link Retry} of this client, for metrics (e.g. resilience4j-micrometer). */
+  /**
+   * The resilience4j {@link Retry} of this client, for metrics (e.g. resilience4j-micrometer).
+   *
+   * @return the Retry shared by every call through this interceptor
+   */
   public Retry retry() {
     return retry;
   }
 
-  /** Whether redirects are followed (the user's original OkHttp setting). */
+  /**
+   * Whether redirects are followed (the user's original OkHttp setting).
+   *
+   * @return true when this interceptor follows redirects
+   */
   public boolean followRedirects() {
     return followRedirects;
   }
 
-  /** Whether redirects between http and https are followed (the user's original OkHttp setting). */
+  /**
+   * Whether redirects between http and https are followed (the user's original OkHttp setting).
+   *
+   * @return true when a scheme change is followed
+   */
   public boolean followSslRedirects() {
     return followSslRedirects;
   }
@@ -127,32 +145,78 @@ public final class EgressInterceptor implements Interceptor {
     chain.call().addEventListener(tracker);
 
     Request request = chain.request();
+    boolean tlsOrigin = request.isHttps();
+    CallRecord record = new CallRecord(retry.context());
     int followUps = 0;
-    while (true) {
-      Response response = exchange(chain, request, deadline, tracker);
-      Request followUp = followRedirects ? followUp(response, request) : null;
-      if (followUp == null) {
-        return response;
+    try {
+      while (true) {
+        Response response = exchange(chain, request, deadline, tracker, tlsOrigin, record);
+        Request followUp = followRedirects ? followUp(response, request) : null;
+        RequestBody body = followUp == null ? null : followUp.body();
+        if (followUp == null || body != null && body.isOneShot()) {
+          // final; with a one-shot body the redirect cannot be followed, so the caller sees it
+          record.complete();
+          return response;
+        }
+        response.close();
+        if (++followUps > MAX_FOLLOW_UPS) {
+          throw new ProtocolException("Too many follow-up requests: " + followUps);
+        }
+        log.debug("following redirect to {}", redact(followUp.url()));
+        request = followUp;
       }
-      RequestBody body = followUp.body();
-      if (body != null && body.isOneShot()) {
-        return response; // cannot send the body again; let the caller see the redirect
-      }
-      response.close();
-      if (++followUps > MAX_FOLLOW_UPS) {
-        throw new ProtocolException("Too many follow-up requests: " + followUps);
-      }
-      log.debug("following redirect to {}", redact(followUp.url()));
-      request = followUp;
+    } catch (IOException | RuntimeException e) {
+      record.failed(e); // unless a hop already reported the outcome
+      throw e;
     }
   }
 
-  /** One hop: token, attempts, 401 refresh. */
-  private Response exchange(Chain chain, Request hop, long deadline, AttemptTracker tracker) throws IOException {
+  /** One logical call's resilience4j context, settled exactly once with the call's outcome. */
+  private static final class CallRecord {
+    final Retry.Context<Attempt> context;
+    boolean settled;
+
+    CallRecord(Retry.Context<Attempt> context) {
+      this.context = context;
+    }
+
+    void complete() {
+      if (!settled) {
+        settled = true;
+        context.onComplete();
+      }
+    }
+
+    void failed(Exception e) {
+      if (!settled) {
+        settled = true;
+        try {
+          context.onError(e); // not an AttemptFailed: counted as failed, rethrown at once, never slept on
+        } catch (Exception expected) {
+          // the rethrow; the caller throws e itself
+        }
+      }
+    }
+  }
+
+  /**
+   * One hop: token, attempts, 401 refresh.
+   *
+   * @param tlsOrigin whether the caller's original request was https: then a hop redirected down to plain
+   *     http gets no token, even on the same host
+   */
+  private Response exchange(Chain chain, Request hop, long deadline, AttemptTracker tracker, boolean tlsOrigin,
+      CallRecord record) throws IOException {
     Call call = chain.call();
     String host = hop.url().host().toLowerCase(Locale.ROOT);
     String target = hop.method() + " " + redact(hop.url());
     Optional<String> audience = egress.config().audienceFor(host);
+    if (audience.isPresent() && tlsOrigin && !hop.isHttps()) {
+      // The caller asked for a TLS-protected call: a redirect down to cleartext must not carry a bearer
+      // token that anyone on the path could read and replay, whatever host it names.
+      log.debug("{}: redirected from https to http; no ID token sent over cleartext", target);
+      audience = Optional.empty();
+    }
     Token token = audience.isPresent() ? idToken(host, audience.get(), null) : null;
     boolean replayable = replayable(hop);
     RequestBody body = hop.body();
@@ -164,7 +228,7 @@ public final class EgressInterceptor implements Interceptor {
       sendable = hop.newBuilder().method(hop.method(), new OneShotBody(body)).build();
     }
 
-    Retry.Context<Attempt> context = retry.context();
+    Retry.Context<Attempt> context = record.context;
     List<IOException> earlier = new java.util.ArrayList<>(0);
     boolean refreshed = false;
     int attempt = 0;
@@ -179,7 +243,7 @@ public final class EgressInterceptor implements Interceptor {
       }
       Request request = token == null ? sendable : sendable.newBuilder()
           .header(tokenHeader, "Bearer " + token.value())
-          .tag(TokenGuard.Grant.class, new TokenGuard.Grant(host, tokenHeader))
+          .tag(TokenGuard.Grant.class, new TokenGuard.Grant(host, tokenHeader, hop.isHttps()))
           .build();
       Chain attemptChain = bounded(chain, remaining);
       if (!replayable) {
@@ -215,17 +279,18 @@ public final class EgressInterceptor implements Interceptor {
           if (context.onResult(a)) {
             continue;
           }
-          return response; // resilience4j's own limit (not reached with our settings)
+          return response; // resilience4j's own limit (not reached with our settings); completed by the caller
         }
         if (a.retryable) {
           context.onError(new AttemptFailed(a)); // stopped by a limit: reported as a failure, not retried
         }
-        context.onComplete();
+        // Completed by intercept() once it knows this hop is the last (not a redirect it follows).
         if (response.code() < 500 && !a.retryable) {
           budget.recordSuccess();
         }
         return response;
       } catch (AttemptFailed stopped) {
+        record.settled = true; // resilience4j counted the failure when it rethrew
         if (failure != null) {
           earlier.forEach(failure::addSuppressed); // the failures of the earlier attempts, for the record
           throw failure;
@@ -292,6 +357,8 @@ public final class EgressInterceptor implements Interceptor {
         return a;
       }
       cause = "HTTP " + code;
+      // An HTTP-date becomes a wait measured on the egress clock (the clock the rest of the SDK and its tests
+      // use); the wait is then checked against, and slept on, the monotonic deadline below, like any backoff.
       retryAfter = RetryAfter.parse(response.header("Retry-After"), egress.clock().instant());
     }
 
@@ -310,14 +377,13 @@ public final class EgressInterceptor implements Interceptor {
     }
     if (!budget.tryAcquireRetry()) {
       log.debug("{}: {}; retry budget exhausted, not retried", target, cause);
-      safely(() -> listener.retryBudgetExhausted(target));
+      listener.retryBudgetExhausted(target);
       return a;
     }
     a.retry = true;
     a.delayMillis = delay.toMillis();
     log.debug("{}: {}; retry {} in {} ms", target, cause, attempt, a.delayMillis);
-    String c = cause;
-    safely(() -> listener.retry(target, attempt, delay, c));
+    listener.retry(target, attempt, delay, cause);
     return a;
   }
 
@@ -331,14 +397,6 @@ public final class EgressInterceptor implements Interceptor {
       return "timed out";
     }
     return root instanceof IOException io ? NetworkChecks.describe(io, Duration.ZERO) : root.toString();
-  }
-
-  private static void safely(Runnable r) {
-    try {
-      r.run();
-    } catch (RuntimeException e) {
-      log.debug("listener failed", e);
-    }
   }
 
   /** Caps each phase of one attempt at the time left before the deadline. */
@@ -413,7 +471,7 @@ public final class EgressInterceptor implements Interceptor {
     boolean sameOrigin = url.scheme().equals(prior.url().scheme()) && url.host().equals(prior.url().host())
         && url.port() == prior.url().port();
     if (!sameOrigin) {
-      for (String h : TOKEN_HEADERS) {
+      for (String h : EgressConfig.TOKEN_HEADERS) {
         b.removeHeader(h);
       }
     }

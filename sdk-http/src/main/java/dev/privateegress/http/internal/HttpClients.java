@@ -24,6 +24,11 @@ public final class HttpClients {
   /**
    * Configures {@code builder}. Reads the builder's current redirect, DNS and connect-timeout settings from
    * a throwaway {@code build()} (the only public way to read them) so that they are honoured.
+   *
+   * @param egress the configuration and token source
+   * @param builder the builder to complete; changed in place
+   * @param retries false for single-shot clients
+   * @return {@code builder}
    */
   public static OkHttpClient.Builder configure(PrivateEgress egress, OkHttpClient.Builder builder, boolean retries) {
     Objects.requireNonNull(egress, "egress");
@@ -59,26 +64,64 @@ public final class HttpClients {
     return builder;
   }
 
-  /** For a fresh builder whose settings are OkHttp's defaults: no throwaway build needed. */
+  /**
+   * For a fresh builder whose settings are OkHttp's defaults: no throwaway build needed.
+   *
+   * @param egress the configuration and token source
+   * @param fresh a new, untouched builder; changed in place
+   * @param retries false for single-shot clients
+   * @return {@code fresh}
+   */
   public static OkHttpClient.Builder configureFresh(PrivateEgress egress, OkHttpClient.Builder fresh, boolean retries) {
     apply(egress, fresh, true, true, Dns.SYSTEM, true, retries);
     return fresh;
   }
 
-  /** A single-shot client for doctor and readiness checks: no retries, no redirects, every timeout {@code timeout}. */
+  /**
+   * A single-shot client for doctor and readiness checks: no retries, no redirects, every timeout
+   * {@code timeout}. Derived from one shared base client, so checks and readiness rounds share one connection
+   * pool (and its cleanup task) instead of creating one each; the caller empties the pool after the check.
+   *
+   * @param egress the configuration and token source of this check
+   * @param timeout every timeout of the check's call (connect, read, write, whole call)
+   * @return a client for one check
+   */
   public static OkHttpClient forChecks(PrivateEgress egress, Duration timeout) {
-    OkHttpClient.Builder b = new OkHttpClient.Builder()
+    OkHttpClient.Builder b = ChecksBase.CLIENT.newBuilder()
         .connectTimeout(timeout).readTimeout(timeout).writeTimeout(timeout).callTimeout(timeout);
-    apply(egress, b, false, false, Dns.SYSTEM, false, false);
+    addEgressParts(egress, b, false, false, Dns.SYSTEM, false, false);
     return b.build();
+  }
+
+  /**
+   * The base of every check client, created on first use. Process-wide rather than one per egress: a per-egress
+   * cache entry would keep its egress reachable through the client's DNS and interceptor, so a weakly keyed
+   * map would never drop it. Nothing here refers to an egress; the egress parts are light and added per check,
+   * and the pool is emptied after each check, so no connection outlives the check that opened it.
+   */
+  private static final class ChecksBase {
+    static final OkHttpClient CLIENT = new OkHttpClient.Builder()
+        .followRedirects(false)
+        .followSslRedirects(false)
+        .connectionPool(newPool())
+        .build();
+  }
+
+  private static ConnectionPool newPool() {
+    return new ConnectionPool(POOL_MAX_IDLE, POOL_KEEP_ALIVE.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private static void apply(PrivateEgress egress, OkHttpClient.Builder builder, boolean followRedirects,
       boolean followSslRedirects, Dns dns, boolean shortenConnectTimeout, boolean retries) {
+    builder.connectionPool(newPool());
+    addEgressParts(egress, builder, followRedirects, followSslRedirects, dns, shortenConnectTimeout, retries);
+  }
+
+  private static void addEgressParts(PrivateEgress egress, OkHttpClient.Builder builder, boolean followRedirects,
+      boolean followSslRedirects, Dns dns, boolean shortenConnectTimeout, boolean retries) {
     builder.dns(new EgressDns(egress, dns));
     // Redirects are followed by EgressInterceptor, hop by hop, so that each hop gets only its own token.
     builder.followRedirects(false);
-    builder.connectionPool(new ConnectionPool(POOL_MAX_IDLE, POOL_KEEP_ALIVE.toMillis(), TimeUnit.MILLISECONDS));
     if (shortenConnectTimeout) {
       // Only when still OkHttp's default: a timeout the user chose is kept.
       builder.connectTimeout(CONNECT_TIMEOUT);

@@ -56,10 +56,10 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  *       IAM auth ({@code REDIS_IAM_AUTH=true}: user {@code default}, password = the cached access
  *       token, read at each new connection); a cluster client seeded by the discovery endpoint when
  *       {@code REDIS_CLUSTER=true} (a {@link RedisClusterClient}), else a pooled {@link RedisClient};
- *   <li>a small pool (8) with no background threads: idle connections are validated (PING) and
- *       those idle longer than {@link Builder#evictAfterIdle} (5 minutes, under the 10-minute VPC
- *       connection-tracking limit) are closed by the thread that borrows next; TCP keepalive on; 2 s
- *       connect and 3 s socket timeouts;
+ *   <li>a small pool (8) with no background threads: connections idle longer than {@link
+ *       Builder#evictAfterIdle} (5 minutes, under the 10-minute VPC connection-tracking limit) are
+ *       closed, without a round trip, by the next command after {@link Builder#validateIdleEvery};
+ *       TCP keepalive on; 2 s connect and 3 s socket timeouts;
  *   <li>commands sent at most once: setting up a connection is retried with backoff (harder during
  *       the startup grace window, within the shared retry budget), but when a connection fails after a
  *       command was sent the caller gets {@link AmbiguousCommandException} and nothing is re-sent, in
@@ -197,8 +197,9 @@ public final class PrivateRedis {
     }
 
     /**
-     * At most this often, the next command first PINGs the pool's idle connections and closes the
-     * dead ones, on its own thread; default 30 s.
+     * At most this often, the next command first closes the connections idle longer than {@link
+     * #evictAfterIdle}, on its own thread and without any round trip; default 30 s. With {@link
+     * #backgroundEviction} it is also the evictor thread's period.
      */
     public Builder validateIdleEvery(Duration d) {
       this.validateIdleEvery = positive("validateIdleEvery", d);
@@ -221,9 +222,11 @@ public final class PrivateRedis {
     }
 
     /**
-     * Also run commons-pool's evictor thread every {@link #validateIdleEvery}. Off by default: on Cloud
-     * Run the CPU is throttled between requests, so background work stalls; the borrow-time sweep does
-     * the same job. Turn it on for always-allocated CPU if idle connections must be pruned while idle.
+     * Run commons-pool's evictor thread every {@link #validateIdleEvery} instead of the sweep by the
+     * next command: it closes idle-expired connections and PINGs the other idle ones (closing those that
+     * do not answer). Off by default: on Cloud Run the CPU is throttled between requests, so background
+     * work stalls. Turn it on for always-allocated CPU if idle connections must be pruned and validated
+     * while idle. Commands never PING idle connections themselves: a black-holed node would stall them.
      */
     public Builder backgroundEviction(boolean on) {
       this.backgroundEviction = on;
@@ -314,7 +317,8 @@ public final class PrivateRedis {
       c.setBlockWhenExhausted(true);
       c.setTestOnBorrow(testOnBorrow);
       c.setTestOnReturn(false);
-      c.setTestWhileIdle(true);
+      // Validating idle connections means a PING each: only in the evictor thread, never on a request.
+      c.setTestWhileIdle(backgroundEviction);
       c.setMinEvictableIdleDuration(evictAfterIdle);
       c.setNumTestsPerEvictionRun(-1);
       c.setTimeBetweenEvictionRuns(backgroundEviction ? validateIdleEvery : Duration.ofMillis(-1));

@@ -62,7 +62,8 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  *       the startup grace window, within the shared retry budget), but when a connection fails after a
  *       command was sent the caller gets {@link AmbiguousCommandException} and nothing is re-sent, in
  *       standalone and cluster mode alike (Jedis' cluster executor would otherwise re-send it). Only
- *       {@link #retrying} re-runs an operation, because the caller says it is idempotent.
+ *       {@link #retrying} re-runs an operation, because the caller says it is idempotent. Both retry
+ *       loops run on the client's resilience4j {@link Retry} ({@link #retry}), for metrics.
  * </ul>
  *
  * <p>A standalone client does no network I/O until the first command. A cluster client contacts the

@@ -1,6 +1,7 @@
 package dev.privateegress;
 
 import dev.privateegress.internal.Hosts;
+import dev.privateegress.internal.UserInfo;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -440,21 +441,10 @@ public final class EgressConfig {
     if (port < 1 || port > 65535) {
       throw new ConfigurationException(raw.input(), shown, "port must be 1-65535");
     }
-    String user = null;
-    String password = null;
-    String userInfo = uri.getRawUserInfo();
-    if (userInfo != null && !userInfo.isEmpty()) {
-      int colon = userInfo.indexOf(':');
-      if (colon < 0) {
-        password = decode(userInfo); // redis://secret@host: the user info is the password
-      } else {
-        user = colon == 0 ? null : decode(userInfo.substring(0, colon));
-        password = decode(userInfo.substring(colon + 1));
-        if (password.isEmpty()) {
-          password = null;
-        }
-      }
-    }
+    // redis://secret@host: user info without a colon is the password
+    Optional<UserInfo> credentials = UserInfo.of(uri);
+    String user = credentials.map(UserInfo::user).orElse(null);
+    String password = credentials.map(UserInfo::password).orElse(null);
     if (password != null && iam) {
       throw new ConfigurationException(raw.input(), shown,
           "a password in the URL and REDIS_IAM_AUTH=true are exclusive; IAM auth sends an access token");
@@ -494,9 +484,5 @@ public final class EgressConfig {
     String host = colon >= 0 && !hostPort.endsWith("]") ? hostPort.substring(0, colon) : hostPort;
     return "'" + host + "' is not a valid host name (letters, digits, '-' and '.' only; no '_'); "
         + "use the instance's IP address, e.g. redis://10.0.0.3:6379";
-  }
-
-  private static String decode(String s) {
-    return java.net.URLDecoder.decode(s.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
   }
 }

@@ -17,6 +17,11 @@ public final class AmbiguousCommandException extends JedisException {
 
   private final String command;
 
+  /**
+   * @param command the command name, e.g. {@code INCRBY} (never its arguments)
+   * @param message what happened and what to do; must not contain arguments or secrets
+   * @param cause the connection failure Jedis reported after the command was sent
+   */
   public AmbiguousCommandException(String command, String message, JedisConnectionException cause) {
     super(message, cause);
     this.command = command;

@@ -1,25 +1,24 @@
 package dev.privateegress.redis;
 
 import dev.privateegress.ConfigurationException;
-import dev.privateegress.EgressListener;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.RedisSettings;
-import dev.privateegress.RetryPolicy;
 import dev.privateegress.redis.internal.Clusters;
 import dev.privateegress.redis.internal.ConnectRetrier;
 import dev.privateegress.redis.internal.Endpoint;
 import dev.privateegress.redis.internal.Failures;
 import dev.privateegress.redis.internal.IamCredentialsProvider;
 import dev.privateegress.redis.internal.IdleMaintenance;
+import dev.privateegress.redis.internal.RedisRetry;
 import dev.privateegress.redis.internal.RedisTls;
 import dev.privateegress.redis.internal.SafeClusterConnectionProvider;
 import dev.privateegress.redis.internal.SafeClusterExecutor;
 import dev.privateegress.redis.internal.SafeStandaloneExecutor;
+import io.github.resilience4j.retry.Retry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import javax.net.ssl.SSLParameters;
@@ -33,7 +32,6 @@ import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisClusterOperationException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
-import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.providers.PooledConnectionProvider;
 
 /**
@@ -56,15 +54,16 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  *       IAM auth ({@code REDIS_IAM_AUTH=true}: user {@code default}, password = the cached access
  *       token, read at each new connection); a cluster client seeded by the discovery endpoint when
  *       {@code REDIS_CLUSTER=true} (a {@link RedisClusterClient}), else a pooled {@link RedisClient};
- *   <li>a small pool (8) with no background threads: idle connections are validated (PING) and
- *       those idle longer than {@link Builder#evictAfterIdle} (5 minutes, under the 10-minute VPC
- *       connection-tracking limit) are closed by the thread that borrows next; TCP keepalive on; 2 s
- *       connect and 3 s socket timeouts;
+ *   <li>a small pool (8) with no background threads: connections idle longer than {@link
+ *       Builder#evictAfterIdle} (5 minutes, under the 10-minute VPC connection-tracking limit) are
+ *       closed, without a round trip, by the next command after {@link Builder#validateIdleEvery};
+ *       TCP keepalive on; 2 s connect and 3 s socket timeouts;
  *   <li>commands sent at most once: setting up a connection is retried with backoff (harder during
  *       the startup grace window, within the shared retry budget), but when a connection fails after a
  *       command was sent the caller gets {@link AmbiguousCommandException} and nothing is re-sent, in
  *       standalone and cluster mode alike (Jedis' cluster executor would otherwise re-send it). Only
- *       {@link #retrying} re-runs an operation, because the caller says it is idempotent.
+ *       {@link #retrying} re-runs an operation, because the caller says it is idempotent. Both retry
+ *       loops run on the client's resilience4j {@link Retry} ({@link #retry}), for metrics.
  * </ul>
  *
  * <p>A standalone client does no network I/O until the first command. A cluster client contacts the
@@ -99,39 +98,36 @@ public final class PrivateRedis {
    * }</pre>
    */
   public static <T> T retrying(PrivateEgress egress, UnifiedJedis redis, Function<? super UnifiedJedis, ? extends T> operation) {
+    Objects.requireNonNull(egress, "egress");
+    Objects.requireNonNull(redis, "redis");
     Objects.requireNonNull(operation, "operation");
-    RetryPolicy policy = egress.retryPolicy();
-    EgressListener listener = egress.listener();
-    long deadline = System.nanoTime() + policy.deadline().toNanos();
-    for (int attempt = 1; ; attempt++) {
-      JedisException failure;
-      try {
-        return operation.apply(redis);
-      } catch (AmbiguousCommandException | JedisConnectionException | JedisClusterOperationException e) {
-        failure = e;
+    // A client of ours shares its Retry (and so its metrics); any other UnifiedJedis gets a one-off loop.
+    RedisRetry loop = RedisRetry.of(redis).orElseGet(RedisRetry::new);
+    String target = "redis " + egress.config().redis().map(s -> s.host() + ":" + s.port()).orElse("(client)");
+    return loop.call(egress, target, () -> operation.apply(redis), (failure, attempt) -> {
+      if (failure instanceof AmbiguousCommandException || failure instanceof JedisConnectionException
+          || failure instanceof JedisClusterOperationException) {
+        return new RedisRetry.Retryable(Failures.shortCause(failure), why -> failure);
       }
-      int max = egress.inStartupGrace() ? policy.startupGraceMaxAttempts() : policy.maxAttempts();
-      if (attempt >= max) {
-        throw failure;
-      }
-      Duration delay = policy.backoff(attempt, ThreadLocalRandom.current());
-      if (System.nanoTime() + delay.toNanos() > deadline) {
-        throw failure;
-      }
-      String target = "redis " + egress.config().redis().map(s -> s.host() + ":" + s.port()).orElse("(client)");
-      if (!egress.retryBudget().tryAcquireRetry()) {
-        listener.retryBudgetExhausted(target);
-        throw failure;
-      }
-      listener.retry(target, attempt, delay, Failures.shortCause(failure));
-      try {
-        Thread.sleep(delay.toMillis(), (int) (delay.toNanos() % 1_000_000));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        failure.addSuppressed(e);
-        throw failure;
-      }
-    }
+      return new RedisRetry.Fatal(failure);
+    }, null);
+  }
+
+  /**
+   * The resilience4j {@link Retry} of a client built by this class, e.g. for {@code
+   * TaggedRetryMetrics.ofRetryRegistry(...)} from resilience4j-micrometer (add the client's Retry to a
+   * {@code RetryRegistry}). It counts each connection set-up of a command once (succeeded with or
+   * without retry, or failed) and each {@link #retrying} call once; its event publisher reports every
+   * retry. The SDK makes the retry decisions (policy, deadline, budget); the Retry records and waits.
+   *
+   * @throws IllegalArgumentException when the client was not built by {@link #connect} or {@link
+   *     Builder#build()}
+   */
+  public static Retry retry(UnifiedJedis client) {
+    Objects.requireNonNull(client, "client");
+    return RedisRetry.of(client).map(RedisRetry::retry).orElseThrow(() -> new IllegalArgumentException(
+        "this UnifiedJedis was not built by PrivateRedis.connect or PrivateRedis.builder(...).build(), so it "
+            + "has no SDK retry"));
   }
 
   /**
@@ -197,8 +193,9 @@ public final class PrivateRedis {
     }
 
     /**
-     * At most this often, the next command first PINGs the pool's idle connections and closes the
-     * dead ones, on its own thread; default 30 s.
+     * At most this often, the next command first closes the connections idle longer than {@link
+     * #evictAfterIdle}, on its own thread and without any round trip; default 30 s. With {@link
+     * #backgroundEviction} it is also the evictor thread's period.
      */
     public Builder validateIdleEvery(Duration d) {
       this.validateIdleEvery = positive("validateIdleEvery", d);
@@ -221,9 +218,11 @@ public final class PrivateRedis {
     }
 
     /**
-     * Also run commons-pool's evictor thread every {@link #validateIdleEvery}. Off by default: on Cloud
-     * Run the CPU is throttled between requests, so background work stalls; the borrow-time sweep does
-     * the same job. Turn it on for always-allocated CPU if idle connections must be pruned while idle.
+     * Run commons-pool's evictor thread every {@link #validateIdleEvery} instead of the sweep by the
+     * next command: it closes idle-expired connections and PINGs the other idle ones (closing those that
+     * do not answer). Off by default: on Cloud Run the CPU is throttled between requests, so background
+     * work stalls. Turn it on for always-allocated CPU if idle connections must be pruned and validated
+     * while idle. Commands never PING idle connections themselves: a black-holed node would stall them.
      */
     public Builder backgroundEviction(boolean on) {
       this.backgroundEviction = on;
@@ -262,7 +261,7 @@ public final class PrivateRedis {
       Endpoint ep = Endpoint.of(s, egress.config().hostOverrides());
       JedisClientConfig config = clientConfig(s, ep);
       GenericObjectPoolConfig<Connection> pool = poolConfig();
-      ConnectRetrier retrier = new ConnectRetrier(egress);
+      ConnectRetrier retrier = new ConnectRetrier(egress, new RedisRetry(), maxTotal, maxWait);
       Duration sweep = validateIdleEvery.compareTo(evictAfterIdle) < 0 ? validateIdleEvery : evictAfterIdle;
       HostAndPort seed = new HostAndPort(ep.connectHost(), ep.port());
       if (s.cluster()) {
@@ -270,7 +269,7 @@ public final class PrivateRedis {
             null, ConnectRetrier::asConnectionException);
         Clusters.init(provider, retrier, ep, sweep);
         SafeClusterExecutor executor = new SafeClusterExecutor(provider, maxRedirects,
-            egress.retryPolicy().deadline(), ep, egress.retryBudget());
+            egress.retryPolicy().deadline(), ep, egress.retryBudget(), retrier.retry());
         return RedisClusterClient.builder().nodes(Set.of(seed)).clientConfig(config)
             .connectionProvider(provider).commandExecutor(executor).build();
       }
@@ -314,7 +313,8 @@ public final class PrivateRedis {
       c.setBlockWhenExhausted(true);
       c.setTestOnBorrow(testOnBorrow);
       c.setTestOnReturn(false);
-      c.setTestWhileIdle(true);
+      // Validating idle connections means a PING each: only in the evictor thread, never on a request.
+      c.setTestWhileIdle(backgroundEviction);
       c.setMinEvictableIdleDuration(evictAfterIdle);
       c.setNumTestsPerEvictionRun(-1);
       c.setTimeBetweenEvictionRuns(backgroundEviction ? validateIdleEvery : Duration.ofMillis(-1));

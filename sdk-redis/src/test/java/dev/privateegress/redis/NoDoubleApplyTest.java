@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.UnifiedJedis;
@@ -29,15 +28,14 @@ class NoDoubleApplyTest {
           .build();
       List<Long> replies = new ArrayList<>(total);
       List<JedisException> failures = new ArrayList<>();
-      AtomicInteger sent = new AtomicInteger();
+      int[] thresholds = {1_500, 3_500};
+      List<CountDownLatch> reached = List.of(new CountDownLatch(1), new CountDownLatch(1));
       AtomicReference<Throwable> restarterFailure = new AtomicReference<>();
       CountDownLatch restarted = new CountDownLatch(1);
       Thread restarter = new Thread(() -> {
         try {
-          for (int threshold : new int[] {1_500, 3_500}) {
-            while (sent.get() < threshold) {
-              Thread.onSpinWait();
-            }
+          for (CountDownLatch latch : reached) {
+            latch.await(); // parked until the INCR loop gets there
             // Hold writes so the INCR in flight is read but not run, then stop the server: that INCR's
             // connection dies after it was sent (ambiguous). SHUTDOWN writes the AOF, so every INCR that
             // ran survives the restart.
@@ -55,7 +53,11 @@ class NoDoubleApplyTest {
       try (UnifiedJedis redis = PrivateRedis.connect(egress)) {
         restarter.start();
         for (int i = 0; i < total; i++) {
-          sent.incrementAndGet();
+          for (int r = 0; r < thresholds.length; r++) {
+            if (i == thresholds[r]) {
+              reached.get(r).countDown();
+            }
+          }
           try {
             replies.add(redis.incr("counter"));
           } catch (JedisException e) {

@@ -47,16 +47,10 @@ class RedisCheckerTest {
 
   @Test
   void plaintextDoctorAgainstATlsPortHintsAt6378() {
-    org.junit.jupiter.api.Assumptions.assumeTrue(dev.privateegress.testing.TlsMaterial.opensslAvailable());
+    org.junit.jupiter.api.Assumptions.assumeTrue(RedisLauncher.tlsAvailable(),
+        "openssl missing or redis-server without TLS");
     try (var tls = dev.privateegress.testing.TlsMaterial.generate()) {
-      RedisLauncher.Node n;
-      try {
-        n = RedisLauncher.builder().tls(tls).start();
-      } catch (IllegalStateException e) {
-        org.junit.jupiter.api.Assumptions.assumeTrue(false, "redis-server without TLS");
-        return;
-      }
-      try (n) {
+      try (RedisLauncher.Node n = RedisLauncher.builder().tls(tls).start()) {
         DoctorReport report = Fixtures.egress(Map.of()).doctor("redis://127.0.0.1:" + n.tlsPort());
         CheckResult redis = report.checks().get(2);
         assertThat(redis.ok()).isFalse();
@@ -69,7 +63,7 @@ class RedisCheckerTest {
   void awaitReadyWaitsForTheServerAndFailsWithAReason() {
     try (RedisLauncher.Node n = RedisLauncher.startPlain()) {
       PrivateEgress egress = Fixtures.egress(Map.of());
-      List<CheckResult> ready = egress.awaitReady("redis://127.0.0.1:" + n.port(), Duration.ofSeconds(5));
+      List<CheckResult> ready = egress.awaitReady("redis://127.0.0.1:" + n.port(), Duration.ofSeconds(30));
       assertThat(ready).extracting(CheckResult::check).contains(CheckKind.REDIS);
       int port = n.port();
       n.kill();

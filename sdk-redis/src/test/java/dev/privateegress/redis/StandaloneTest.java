@@ -6,10 +6,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.privateegress.ConfigurationException;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.testing.RedisLauncher;
+import io.github.resilience4j.retry.Retry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Connection;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.UnifiedJedis;
@@ -111,6 +117,9 @@ class StandaloneTest {
     // No server: building must still succeed (no I/O in construction).
     try (UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of(
         "REDISHOST", "127.0.0.1", "REDISPORT", Integer.toString(port)), events))) {
+      Retry retry = PrivateRedis.retry(redis);
+      AtomicInteger retryEvents = new AtomicInteger();
+      retry.getEventPublisher().onRetry(e -> retryEvents.incrementAndGet());
       assertThatThrownBy(() -> redis.incr("x"))
           .isInstanceOf(JedisConnectionException.class)
           .isNotInstanceOf(AmbiguousCommandException.class)
@@ -118,6 +127,10 @@ class StandaloneTest {
           .hasMessageContaining("gave up after 3 attempts");
       assertThat(events.retries).hasSize(2);
       assertThat(events.connectFailures).hasSize(3);
+      // resilience4j saw both retries and the failed call (stopped by the SDK's attempt limit)
+      assertThat(retryEvents.get()).isEqualTo(2);
+      assertThat(retry.getMetrics().getNumberOfFailedCallsWithoutRetryAttempt()).isEqualTo(1);
+      assertThat(retry.getMetrics().getNumberOfTotalCalls()).as("attempts, in resilience4j's terms").isEqualTo(3);
     }
   }
 
@@ -129,13 +142,17 @@ class StandaloneTest {
       PrivateEgress egress = PrivateEgress.builder()
           .environment(Map.of("REDISHOST", "127.0.0.1", "REDISPORT", Integer.toString(port),
               "PRIVATE_EGRESS_STARTUP_GRACE", "PT0S"))
-          .retryPolicy(dev.privateegress.RetryPolicy.defaults().withMaxAttempts(40)
-              .withBackoff(Duration.ofMillis(50), Duration.ofMillis(100)))
+          // generous: the server may take seconds to start on a loaded machine
+          .retryPolicy(dev.privateegress.RetryPolicy.defaults().withMaxAttempts(1_000)
+              .withBackoff(Duration.ofMillis(50), Duration.ofMillis(100)).withDeadline(Duration.ofSeconds(60)))
+          .retryBudget(dev.privateegress.RetryBudget.unlimited())
           .build();
       try (UnifiedJedis redis = PrivateRedis.connect(egress)) {
+        CountDownLatch refused = new CountDownLatch(1);
+        PrivateRedis.retry(redis).getEventPublisher().onRetry(e -> refused.countDown());
         Thread starter = new Thread(() -> {
           try {
-            Thread.sleep(300);
+            refused.await(); // the client has been refused at least once: start the server
           } catch (InterruptedException e) {
             return;
           }
@@ -144,26 +161,102 @@ class StandaloneTest {
         starter.start();
         assertThat(redis.incr("late")).isEqualTo(1L); // refused while down: retried, sent once
         starter.join();
+        assertThat(PrivateRedis.retry(redis).getMetrics().getNumberOfSuccessfulCallsWithRetryAttempt()).isEqualTo(1);
       }
     }
   }
 
   @Test
-  void idleConnectionsAreEvictedAtBorrowWithoutABackgroundThread() throws Exception {
+  void retryingReRunsAReadOnTheClientsRetryAfterItsConnectionWasKilled() {
+    try (RedisLauncher.Node n = RedisLauncher.startPlain();
+        UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of("REDIS_URL", n.url())))) {
+      PrivateEgress egress = Fixtures.egress(Map.of("REDIS_URL", n.url()));
+      redis.set("k", "v");
+      n.command("CLIENT", "KILL", "TYPE", "normal"); // the pooled connection dies while idle
+      String v = PrivateRedis.retrying(egress, redis, r -> r.get("k"));
+      assertThat(v).isEqualTo("v");
+      Retry retry = PrivateRedis.retry(redis);
+      assertThat(retry.getMetrics().getNumberOfSuccessfulCallsWithRetryAttempt()).as("the retrying call").isEqualTo(1);
+      try (UnifiedJedis plain = RedisClient.create(new HostAndPort("127.0.0.1", n.port()))) {
+        assertThatThrownBy(() -> PrivateRedis.retry(plain))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not built by PrivateRedis");
+        String viaPlain = PrivateRedis.retrying(egress, plain, r -> r.get("k"));
+        assertThat(viaPlain).as("any client can be used").isEqualTo("v");
+      }
+    }
+  }
+
+  @Test
+  void anExhaustedPoolIsExplainedAndNotRetriedAsAConnectFailure() {
+    Fixtures.Events events = new Fixtures.Events();
+    try (RedisLauncher.Node n = RedisLauncher.startPlain();
+        UnifiedJedis redis = PrivateRedis.builder(Fixtures.egress(Map.of("REDIS_URL", n.url()), events))
+            .maxTotal(1).maxWait(Duration.ofMillis(50)).build()) {
+      Pool<Connection> pool = ((RedisClient) redis).getPool();
+      try (Connection leaked = pool.getResource()) {
+        assertThat(leaked.ping()).isTrue();
+        assertThatThrownBy(() -> PrivateRedis.retrying(Fixtures.egress(Map.of("REDIS_URL", n.url()), events), redis,
+            r -> r.get("k")))
+            .isInstanceOf(redis.clients.jedis.exceptions.JedisException.class)
+            .isNotInstanceOf(JedisConnectionException.class)
+            .hasMessageContaining("pool exhausted: all 1 connections")
+            .hasMessageContaining("maxWait 50 ms")
+            .hasMessageContaining("raise maxTotal")
+            .hasMessageNotContaining("cannot connect");
+      }
+      assertThat(events.retries).isEmpty();
+      assertThat(events.connectFailures).isEmpty();
+      assertThat(redis.get("k")).as("works again once the connection is back").isNull();
+    }
+  }
+
+  @Test
+  void idleConnectionsAreEvictedAtBorrowWithoutABackgroundThreadOrAPing() throws Exception {
     try (RedisLauncher.Node n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.builder(Fixtures.egress(Map.of("REDIS_URL", n.url())))
             .validateIdleEvery(Duration.ofMillis(100)).evictAfterIdle(Duration.ofMillis(200)).build()) {
       Pool<Connection> pool = ((RedisClient) redis).getPool();
       assertThat(pool.getTimeBetweenEvictionRuns()).isNegative(); // no evictor thread
-      redis.ping();
+      redis.exists("k");
       assertThat(pool.getNumIdle()).isEqualTo(1);
       long created = pool.getCreatedCount();
-      Thread.sleep(350);
+      n.command("CONFIG", "RESETSTAT");
+      Thread.sleep(350); // a lower bound: longer is fine
       assertThat(pool.getNumIdle()).as("nothing runs in the background").isEqualTo(1);
-      redis.ping(); // this borrow sweeps first: the stale connection is closed, a new one opened
+      redis.exists("k"); // this borrow sweeps first: the stale connection is closed, a new one opened
       assertThat(pool.getDestroyedByEvictorCount()).isEqualTo(1);
       assertThat(pool.getCreatedCount()).isEqualTo(created + 1);
+      assertThat(calls(n, "ping")).as("evicted by age, without a round trip").isZero();
     }
+  }
+
+  @Test
+  void theSweepByARequestSendsNoPingToConnectionsThatAreNotExpired() throws Exception {
+    try (RedisLauncher.Node n = RedisLauncher.startPlain();
+        UnifiedJedis redis = PrivateRedis.builder(Fixtures.egress(Map.of("REDIS_URL", n.url())))
+            .validateIdleEvery(Duration.ofMillis(50)).build()) {
+      Pool<Connection> pool = ((RedisClient) redis).getPool();
+      List<Connection> held = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        held.add(pool.getResource());
+      }
+      held.forEach(Connection::close); // six idle connections
+      n.command("CONFIG", "RESETSTAT");
+      Thread.sleep(120); // past validateIdleEvery, so the next command sweeps (a lower bound: longer is fine)
+      redis.exists("k");
+      redis.exists("k");
+      // The old sweep PINGed each idle connection on the request thread (6 here; 3 s each if black-holed).
+      assertThat(calls(n, "ping")).isZero();
+      assertThat(calls(n, "exists")).isEqualTo(2);
+      assertThat(pool.getNumIdle()).isEqualTo(6);
+    }
+  }
+
+  /** How often the server ran {@code command} since the last CONFIG RESETSTAT. */
+  static long calls(RedisLauncher.Node n, String command) {
+    String stats = String.valueOf(n.command("INFO", "commandstats"));
+    return stats.lines().filter(l -> l.startsWith("cmdstat_" + command + ":")).findFirst()
+        .map(l -> Long.parseLong(l.replaceFirst("^[^:]*:calls=(\\d+),.*$", "$1"))).orElse(0L);
   }
 
   @Test
@@ -173,7 +266,7 @@ class StandaloneTest {
       Pool<Connection> pool = ((RedisClient) redis).getPool();
       assertThat(pool.getMaxTotal()).isEqualTo(8);
       assertThat(pool.getMinIdle()).isZero();
-      assertThat(pool.getTestWhileIdle()).isTrue();
+      assertThat(pool.getTestWhileIdle()).as("no PING on a request thread").isFalse();
       assertThat(pool.getMinEvictableIdleDuration()).isEqualTo(Duration.ofMinutes(5));
       assertThat(pool.getTimeBetweenEvictionRuns()).isNegative();
       assertThat(pool.getTestOnBorrow()).isFalse();

@@ -10,7 +10,11 @@ import dev.privateegress.DoctorReport;
 import dev.privateegress.redis.internal.RedisTls;
 import dev.privateegress.testing.RedisLauncher;
 import dev.privateegress.testing.TlsMaterial;
+import dev.privateegress.ConfigurationException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.Map;
 import java.util.Set;
@@ -22,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
 
-/** TLS against a real redis-server; skipped where openssl or a TLS-capable redis-server is missing. */
+/** TLS against a real redis-server; skipped where {@link RedisLauncher#tlsAvailable()} says no. */
 class TlsTest {
   private static TlsMaterial tls;
   private static TlsMaterial otherCa;
@@ -30,14 +34,10 @@ class TlsTest {
 
   @BeforeAll
   static void start() {
-    assumeTrue(TlsMaterial.opensslAvailable(), "openssl not on PATH");
+    assumeTrue(RedisLauncher.tlsAvailable(), "openssl missing or redis-server without TLS");
     tls = TlsMaterial.generate();
     otherCa = TlsMaterial.generate();
-    try {
-      node = RedisLauncher.builder().tls(tls).requirePass("tls-auth").start();
-    } catch (IllegalStateException e) {
-      assumeTrue(false, "redis-server without TLS support: " + e.getMessage());
-    }
+    node = RedisLauncher.builder().tls(tls).requirePass("tls-auth").start();
   }
 
   @AfterAll
@@ -107,7 +107,10 @@ class TlsTest {
 
   @Test
   void nameChecksAcceptTheIpSanAndRejectOtherNames() throws Exception {
-    X509Certificate cert = RedisTls.readCertificates(tls.serverCertificate(), "test").get(0);
+    X509Certificate cert;
+    try (InputStream in = Files.newInputStream(tls.serverCertificate())) {
+      cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+    }
     RedisTls.verifyName("127.0.0.1", Set.of(), cert);
     RedisTls.verifyName("localhost", Set.of(), cert);
     RedisTls.verifyName("10.0.0.9", Set.of("localhost"), cert); // dialled via an override of "localhost"
@@ -115,6 +118,17 @@ class TlsTest {
         .isInstanceOf(SSLPeerUnverifiedException.class).hasMessageContaining("does not name 10.0.0.9");
     assertThatThrownBy(() -> RedisTls.verifyName("redis.example", Set.of(), cert))
         .isInstanceOf(SSLPeerUnverifiedException.class);
+  }
+
+  @Test
+  void unusableCaFileIsAConfigurationErrorNamingTheVariable(@TempDir Path dir) throws Exception {
+    Path notPem = Files.writeString(dir.resolve("server-ca.pem"), "this is not a certificate\n");
+    assertThatThrownBy(() -> PrivateRedis.connect(Fixtures.egress(tlsEnv(notPem))))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("REDIS_TLS_CA")
+        .hasMessageContaining(notPem.toString())
+        .hasMessageContaining("BEGIN CERTIFICATE")
+        .hasMessageContaining("server-ca.pem");
   }
 
   @Test

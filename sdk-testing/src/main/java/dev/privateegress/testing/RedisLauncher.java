@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -81,16 +82,27 @@ public final class RedisLauncher {
 
   /**
    * True when TLS tests can run here: {@code openssl} is on {@code PATH} (to make certificates) and
-   * the redis-server binary was built with TLS support. Starts and stops one short-lived process.
+   * the redis-server binary was built with TLS support. The first call generates certificates and starts
+   * and stops one short-lived process; the answer is then remembered for the JVM. Use it as the one
+   * skip condition of TLS tests: {@code assumeTrue(RedisLauncher.tlsAvailable())}.
    */
   public static boolean tlsAvailable() {
-    if (!TlsMaterial.opensslAvailable()) {
-      return false;
-    }
-    try (TlsMaterial tls = TlsMaterial.generate(); Node n = builder().tls(tls).start()) {
-      return n.tlsPort() > 0;
-    } catch (RuntimeException e) {
-      return false;
+    return TlsProbe.AVAILABLE;
+  }
+
+  /** Probed once, on first use (class initialisation is lazy and thread-safe). */
+  private static final class TlsProbe {
+    static final boolean AVAILABLE = probe();
+
+    private static boolean probe() {
+      if (!TlsMaterial.opensslAvailable()) {
+        return false;
+      }
+      try (TlsMaterial tls = TlsMaterial.generate(); Node n = builder().tls(tls).start()) {
+        return n.tlsPort() > 0;
+      } catch (RuntimeException e) {
+        return false;
+      }
     }
   }
 
@@ -155,7 +167,11 @@ public final class RedisLauncher {
       return this;
     }
 
-    /** Any other configuration directive, e.g. {@code config("maxmemory", "64mb")}. */
+    /**
+     * Any other configuration directive, e.g. {@code config("maxmemory", "64mb")}. It is passed on the
+     * command line, so do not put secrets here: passwords set with {@link #requirePass} and {@link
+     * #aclUser} go into a config file instead.
+     */
     public Builder config(String name, String value) {
       extra.add("--" + name);
       extra.add(value);
@@ -243,6 +259,7 @@ public final class RedisLauncher {
       return nodes;
     }
 
+    /** Node {@code i} (0-based, in slot order). */
     public Node node(int i) {
       return nodes.get(i);
     }
@@ -310,7 +327,7 @@ public final class RedisLauncher {
     private int fixedPort = -1;
     private int port = -1;
     private int tlsPort = -1;
-    private Process process;
+    private volatile Process process; // replaced by each (re)start; read by the shutdown hook
     private Thread hook;
 
     private Node(Builder options, boolean cluster) {
@@ -356,6 +373,12 @@ public final class RedisLauncher {
       return dir;
     }
 
+    /** The operating-system process id of the current server process, or -1 before the first start. */
+    public long pid() {
+      Process p = process;
+      return p == null ? -1 : p.pid();
+    }
+
     /** True while the process is alive. */
     public synchronized boolean isRunning() {
       return process != null && process.isAlive();
@@ -398,6 +421,8 @@ public final class RedisLauncher {
     private void launch() {
       List<String> cmd = new ArrayList<>();
       cmd.add(binary().toString());
+      // Passwords go into a file only this user can read, not on the command line where ps shows them.
+      cmd.add(writeSecretConfig().toString());
       add(cmd, "port", Integer.toString(port));
       add(cmd, "bind", "127.0.0.1");
       add(cmd, "protected-mode", "no");
@@ -408,14 +433,6 @@ public final class RedisLauncher {
       add(cmd, "appendonly", options.appendOnly ? "yes" : "no");
       if (options.appendOnly) {
         add(cmd, "appendfsync", options.fsyncAlways ? "always" : "everysec");
-      }
-      // One argv element per ACL rule: redis-server quotes an element that contains spaces.
-      cmd.addAll(List.of("--user", ADMIN_USER, "on", ">" + adminPassword, "~*", "&*", "+@all"));
-      for (Map.Entry<String, String> u : options.aclUsers.entrySet()) {
-        cmd.addAll(List.of("--user", u.getKey(), "on", ">" + u.getValue(), "~*", "&*", "+@all"));
-      }
-      if (options.requirePass != null) {
-        add(cmd, "requirepass", options.requirePass);
       }
       if (options.tls != null) {
         add(cmd, "tls-port", Integer.toString(tlsPort));
@@ -442,11 +459,53 @@ public final class RedisLauncher {
         throw new IllegalStateException("cannot run " + cmd.get(0) + ": " + e.getMessage(), e);
       }
       if (hook == null) {
-        Process p = process;
-        hook = new Thread(() -> destroyQuietly(p), "redis-launcher-cleanup");
+        // Destroys whatever process is current when the JVM exits, also after restarts.
+        hook = new Thread(this::destroy, "redis-launcher-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
       }
       awaitUp(15_000);
+    }
+
+    /** {@code secrets.conf} in the node's directory, mode 0600: the admin user, ACL users, requirepass. */
+    private Path writeSecretConfig() {
+      StringBuilder conf = new StringBuilder();
+      conf.append("user ").append(ADMIN_USER).append(" on ").append(quote(">" + adminPassword))
+          .append(" ~* &* +@all\n");
+      for (Map.Entry<String, String> u : options.aclUsers.entrySet()) {
+        conf.append("user ").append(quote(u.getKey())).append(" on ").append(quote(">" + u.getValue()))
+            .append(" ~* &* +@all\n");
+      }
+      if (options.requirePass != null) {
+        conf.append("requirepass ").append(quote(options.requirePass)).append('\n');
+      }
+      Path file = dir.resolve("secrets.conf");
+      try {
+        Files.deleteIfExists(file);
+        try {
+          Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+          Files.createFile(file); // not a POSIX file system; the directory is private to this user anyway
+        }
+        Files.writeString(file, conf, StandardCharsets.UTF_8);
+        return file;
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + file, e);
+      }
+    }
+
+    /** A double-quoted config-file argument: backslash, quote and control characters escaped. */
+    private static String quote(String value) {
+      StringBuilder q = new StringBuilder("\"");
+      for (char c : value.toCharArray()) {
+        if (c == '"' || c == '\\') {
+          q.append('\\').append(c);
+        } else if (c < 0x20 || c == 0x7f) {
+          q.append(String.format("\\x%02x", (int) c));
+        } else {
+          q.append(c);
+        }
+      }
+      return q.append('"').toString();
     }
 
     private static void add(List<String> cmd, String name, String value) {
@@ -549,6 +608,7 @@ public final class RedisLauncher {
       return start();
     }
 
+    /** Destroys the current process, if any (not synchronized: the shutdown hook calls it too). */
     private void destroy() {
       Process p = process;
       if (p != null) {
@@ -591,6 +651,7 @@ public final class RedisLauncher {
   public static final class RedisError extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** An error with the server's reply line as message. */
     public RedisError(String message) {
       super(message);
     }

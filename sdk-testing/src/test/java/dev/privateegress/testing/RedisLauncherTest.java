@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -47,6 +48,24 @@ class RedisLauncherTest {
   }
 
   @Test
+  void passwordsAreNotOnTheCommandLineButInAPrivateConfigFile() throws Exception {
+    // set-proc-title no: keep the real argv visible (redis-server otherwise rewrites it after start-up)
+    try (RedisLauncher.Node n = RedisLauncher.builder().requirePass("pw-on-argv?").aclUser("app", "app \"pw\"")
+        .config("set-proc-title", "no").start()) {
+      assertThat(rawAuthed(n.port(), List.of("AUTH", "app", "app \"pw\""), "ACL", "WHOAMI")).isEqualTo("app");
+      assertThat(rawAuthed(n.port(), List.of("AUTH", "pw-on-argv?"), "PING")).isEqualTo("PONG");
+      java.util.Optional<String> commandLine = ProcessHandle.of(n.pid()).flatMap(h -> h.info().commandLine());
+      assumeTrue(commandLine.isPresent(), "this OS does not show other command lines");
+      assertThat(commandLine.get()).contains("--port").doesNotContain("pw-on-argv").doesNotContain("app \"pw");
+      Path conf = n.directory().resolve("secrets.conf");
+      assertThat(Files.readString(conf)).contains("requirepass");
+      if (conf.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(conf))).isEqualTo("rw-------");
+      }
+    }
+  }
+
+  @Test
   void aclUserCanLogIn() throws Exception {
     try (RedisLauncher.Node n = RedisLauncher.builder().aclUser("app", "pw1").requirePass("x").start()) {
       assertThat(rawAuthed(n.port(), List.of("AUTH", "app", "pw1"), "ACL", "WHOAMI")).isEqualTo("app");
@@ -59,10 +78,12 @@ class RedisLauncherTest {
   void killedNodeRestartsOnTheSamePortWithItsAppendOnlyFile() throws Exception {
     try (RedisLauncher.Node n = RedisLauncher.builder().appendOnly(true).fsyncAlways(true).start()) {
       int port = n.port();
+      long firstPid = n.pid();
       n.command("INCR", "c");
       n.kill();
       assertThat(n.isRunning()).isFalse();
       n.start();
+      assertThat(n.pid()).as("a new process").isNotEqualTo(firstPid);
       assertThat(n.port()).isEqualTo(port);
       assertThat(n.command("GET", "c")).isEqualTo("1");
       n.restart();
@@ -72,16 +93,9 @@ class RedisLauncherTest {
 
   @Test
   void tlsPortServesTheGeneratedCertificateWithAnIpSan() throws Exception {
-    assumeTrue(TlsMaterial.opensslAvailable(), "openssl not on PATH");
+    assumeTrue(RedisLauncher.tlsAvailable(), "openssl missing or redis-server without TLS");
     try (TlsMaterial tls = TlsMaterial.generate()) {
-      RedisLauncher.Node n;
-      try {
-        n = RedisLauncher.builder().tls(tls).start();
-      } catch (IllegalStateException e) {
-        assumeTrue(false, "redis-server without TLS support: " + e.getMessage());
-        return;
-      }
-      try (n) {
+      try (RedisLauncher.Node n = RedisLauncher.builder().tls(tls).start()) {
         X509Certificate ca;
         try (InputStream in = Files.newInputStream(tls.caCertificate())) {
           ca = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);

@@ -13,6 +13,11 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
 public final class Clusters {
   private Clusters() {}
 
+  /**
+   * Reads the slot map through {@code seed}.
+   *
+   * @throws JedisConnectionException when discovery fails; the cause tells connect, AUTH and TLS apart
+   */
   public static SafeClusterConnectionProvider discover(HostAndPort seed, JedisClientConfig config,
       GenericObjectPoolConfig<Connection> pool) {
     try {
@@ -27,6 +32,7 @@ public final class Clusters {
     }
   }
 
+  /** Gives the provider its connect retries and idle sweep (package-private there, set once after discovery). */
   public static void init(SafeClusterConnectionProvider provider, ConnectRetrier retrier, Endpoint ep,
       Duration sweep) {
     provider.init(retrier, ep, sweep);

@@ -1,11 +1,8 @@
 package dev.privateegress.redis.internal;
 
-import dev.privateegress.EgressListener;
 import dev.privateegress.PrivateEgress;
-import dev.privateegress.RetryPolicy;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
@@ -13,91 +10,94 @@ import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * Gets a connection from a pool, retrying only failures that happen before any command is sent
- * (connect refused or timed out, reset during setup) with the egress' retry policy: full-jitter
+ * (connect refused or timed out, reset during setup) on the client's {@link RedisRetry}: full-jitter
  * backoff, more attempts during the startup grace window, the shared retry budget and one deadline.
- * AUTH and TLS failures are not retried; they are explained.
+ * AUTH and TLS failures are not retried; they are explained. Neither is an exhausted pool: waiting for
+ * a free connection timed out, which another connect would not fix.
  */
 public final class ConnectRetrier {
   private final PrivateEgress egress;
+  private final RedisRetry retry;
+  private final int maxTotal;
+  private final Duration maxWait;
 
-  public ConnectRetrier(PrivateEgress egress) {
+  /**
+   * @param egress the retry policy, budget and listener
+   * @param retry the client's retry loop
+   * @param maxTotal the pool size (per node), for the pool-exhausted message
+   * @param maxWait how long a borrow waits for a free connection, for the pool-exhausted message
+   */
+  public ConnectRetrier(PrivateEgress egress, RedisRetry retry, int maxTotal, Duration maxWait) {
     this.egress = egress;
+    this.retry = retry;
+    this.maxTotal = maxTotal;
+    this.maxWait = maxWait;
+  }
+
+  /** The client's retry loop (shared with {@code PrivateRedis.retrying}). */
+  public RedisRetry retry() {
+    return retry;
   }
 
   /** What to do with a failure after the last attempt. */
   public interface Finisher {
+    /** The exception to throw for a connect failure of {@code kind}, explained by {@code message}. */
     JedisException finish(Failures.Kind kind, String message, JedisException cause);
   }
 
   /**
+   * Runs {@code get}, retrying connection set-up failures.
+   *
    * @param ep where (for messages and events)
    * @param get borrows a connection (or builds something that connects)
    * @param beforeRetry runs before each retry (e.g. refresh the cluster slot map); may be null
    * @param finisher turns the final failure into the exception to throw
    */
   public <T> T acquire(Endpoint ep, Supplier<T> get, Runnable beforeRetry, Finisher finisher) {
-    RetryPolicy policy = egress.retryPolicy();
-    EgressListener listener = egress.listener();
-    long start = System.nanoTime();
-    long deadline = start + policy.deadline().toNanos();
-    for (int attempt = 1; ; attempt++) {
-      JedisException failure;
+    String label = ep.label();
+    Runnable refresh = beforeRetry == null ? null : () -> {
       try {
-        return get.get();
-      } catch (JedisException e) {
-        failure = e;
+        beforeRetry.run();
+      } catch (JedisException ignored) {
+        // the next attempt reports the real problem
       }
-      Failures.Kind kind = Failures.classify(failure);
-      String label = ep.label();
-      if (kind == Failures.Kind.AUTH) {
-        String advice = Failures.advice(kind, ep, failure);
-        listener.redisAuthFailed(label, advice);
-        throw new JedisAccessControlException("AUTH to " + label + " failed: " + advice, failure);
-      }
-      if (kind == Failures.Kind.CONNECT || kind == Failures.Kind.CLOSED) {
-        listener.connectFailed(ep.host(), InetSocketAddress.createUnresolved(ep.connectHost(), ep.port()), failure);
-      }
-      String message = "cannot connect to " + label + " (" + Failures.shortCause(failure) + "): "
-          + Failures.advice(kind, ep, failure);
-      if (!kind.retryable()) {
-        throw finisher.finish(kind, message, failure);
-      }
-      int max = egress.inStartupGrace() ? policy.startupGraceMaxAttempts() : policy.maxAttempts();
-      if (attempt >= max) {
-        throw finisher.finish(kind, message + " [gave up after " + attempt + " attempts]", failure);
-      }
-      Duration delay = policy.backoff(attempt, ThreadLocalRandom.current());
-      if (System.nanoTime() + delay.toNanos() > deadline) {
-        throw finisher.finish(kind, message + " [retry deadline " + policy.deadline().toMillis() + " ms reached]",
-            failure);
-      }
-      if (!egress.retryBudget().tryAcquireRetry()) {
-        listener.retryBudgetExhausted(label);
-        throw finisher.finish(kind, message + " [retry budget exhausted]", failure);
-      }
-      listener.retry(label, attempt, delay, Failures.shortCause(failure));
-      sleep(delay);
-      if (beforeRetry != null) {
-        try {
-          beforeRetry.run();
-        } catch (JedisException ignored) {
-          // the next attempt reports the real problem
-        }
-      }
+    };
+    return retry.call(egress, label, get, (e, attempt) -> judge(ep, label, e, finisher), refresh);
+  }
+
+  private RedisRetry.Verdict judge(Endpoint ep, String label, RuntimeException e, Finisher finisher) {
+    if (!(e instanceof JedisException failure)) {
+      return new RedisRetry.Fatal(e);
     }
+    Failures.Kind kind = Failures.classify(failure);
+    if (kind == Failures.Kind.AUTH) {
+      String advice = Failures.advice(kind, ep, failure);
+      egress.listener().redisAuthFailed(label, advice);
+      return new RedisRetry.Fatal(new JedisAccessControlException("AUTH to " + label + " failed: " + advice, failure));
+    }
+    if (kind == Failures.Kind.POOL_EXHAUSTED) {
+      // Deliberately not a JedisConnectionException: nothing is wrong with the connection, and callers
+      // (PrivateRedis.retrying, Jedis' cluster executor) must not treat it as a connect failure.
+      return new RedisRetry.Fatal(new JedisException("pool exhausted: all " + maxTotal + " connections to "
+          + label + " stayed busy for maxWait " + maxWait.toMillis() + " ms; raise maxTotal on "
+          + "PrivateRedis.builder() if the load needs it, or find the code that keeps connections (a "
+          + "pipeline, transaction or Connection not closed)", failure));
+    }
+    if (kind == Failures.Kind.CONNECT || kind == Failures.Kind.CLOSED) {
+      egress.listener().connectFailed(ep.host(), InetSocketAddress.createUnresolved(ep.connectHost(), ep.port()),
+          failure);
+    }
+    String message = "cannot connect to " + label + " (" + Failures.shortCause(failure) + "): "
+        + Failures.advice(kind, ep, failure);
+    if (!kind.retryable()) {
+      return new RedisRetry.Fatal(finisher.finish(kind, message, failure));
+    }
+    return new RedisRetry.Retryable(Failures.shortCause(failure),
+        why -> finisher.finish(kind, message + " [" + why + "]", failure));
   }
 
   /** The standard finisher: a {@link JedisConnectionException} carrying the explanation. */
   public static JedisException asConnectionException(Failures.Kind kind, String message, JedisException cause) {
     return new JedisConnectionException(message, cause);
-  }
-
-  private static void sleep(Duration d) {
-    try {
-      Thread.sleep(d.toMillis(), (int) (d.toNanos() % 1_000_000));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new JedisConnectionException("interrupted while waiting to reconnect", e);
-    }
   }
 }

@@ -23,6 +23,7 @@ import java.util.Optional;
 public record Endpoint(String host, String connectHost, int port, boolean tls, Optional<Path> caFile, boolean iam,
     Optional<String> user, boolean hasPassword) {
 
+  /** The endpoint for the configured target, dialling the first {@code PRIVATE_EGRESS_HOSTS} address if mapped. */
   public static Endpoint of(RedisSettings s, Map<String, List<InetAddress>> overrides) {
     List<InetAddress> o = overrides.get(s.host().toLowerCase(java.util.Locale.ROOT));
     String connect = o == null || o.isEmpty() ? s.host() : o.get(0).getHostAddress();

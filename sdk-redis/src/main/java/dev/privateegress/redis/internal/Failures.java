@@ -36,6 +36,7 @@ public final class Failures {
     TOKEN(false),
     /** The pool had no free connection within its wait time. */
     POOL_EXHAUSTED(false),
+    /** Anything else: not retried, reported with its type. */
     OTHER(false);
 
     private final boolean retryable;
@@ -44,11 +45,13 @@ public final class Failures {
       this.retryable = retryable;
     }
 
+    /** Whether another connect attempt may succeed. */
     public boolean retryable() {
       return retryable;
     }
   }
 
+  /** What kind of failure {@code e} is, from its cause chain (TLS causes win over socket ones). */
   public static Kind classify(Throwable e) {
     boolean sawSsl = false;
     for (Throwable t = e; t != null; t = t.getCause()) {

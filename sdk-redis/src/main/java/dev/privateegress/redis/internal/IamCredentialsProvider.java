@@ -15,6 +15,7 @@ import redis.clients.jedis.RedisCredentialsProvider;
 public final class IamCredentialsProvider implements RedisCredentialsProvider {
   private final TokenProvider tokens;
 
+  /** @param tokens core's token provider, whose cached access token becomes the password */
   public IamCredentialsProvider(TokenProvider tokens) {
     this.tokens = tokens;
   }

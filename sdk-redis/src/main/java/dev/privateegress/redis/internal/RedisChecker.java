@@ -8,11 +8,11 @@ import dev.privateegress.RedisSettings;
 import dev.privateegress.Target;
 import dev.privateegress.TargetChecker;
 import dev.privateegress.TokenException;
+import dev.privateegress.internal.UserInfo;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -71,7 +71,7 @@ public final class RedisChecker implements TargetChecker {
         factory = RedisTls.socketFactory(ca, alsoAccept);
       } catch (RuntimeException e) {
         results.add(CheckResult.fail(target, CheckKind.TLS, 0, e.getMessage(),
-            "fix REDIS_TLS_CA: it must be a readable PEM file with the server CA certificate(s)"));
+            "fix REDIS_TLS_CA: it must be a readable PEM file with the instance's server CA certificate(s)"));
         return results;
       }
       CheckResult t = tlsCheck(target, factory, address, ca, ep, timeout);
@@ -86,15 +86,13 @@ public final class RedisChecker implements TargetChecker {
 
   private static Endpoint endpoint(Target target, Optional<RedisSettings> configured, boolean tls, Path ca,
       String dialled) {
-    Credentials c = null;
-    String userInfo = target.uri().getRawUserInfo();
-    boolean iam = userInfo == null && configured.map(RedisSettings::iamAuth).orElse(false);
+    Optional<UserInfo> credentials = UserInfo.of(target.uri());
+    boolean iam = credentials.isEmpty() && configured.map(RedisSettings::iamAuth).orElse(false);
     Optional<String> user = Optional.empty();
     boolean hasPassword = false;
-    if (userInfo != null && !userInfo.isEmpty()) {
-      c = Credentials.parse(userInfo);
-      user = Optional.ofNullable(c.user);
-      hasPassword = c.password != null;
+    if (credentials.isPresent()) {
+      user = Optional.ofNullable(credentials.get().user());
+      hasPassword = credentials.get().password() != null;
     } else if (configured.isPresent()) {
       user = configured.get().username();
       hasPassword = configured.get().password().isPresent();
@@ -132,13 +130,13 @@ public final class RedisChecker implements TargetChecker {
     DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
         .connectionTimeoutMillis(ms).socketTimeoutMillis(ms);
     String who = "no AUTH";
-    String userInfo = target.uri().getRawUserInfo();
+    Optional<UserInfo> credentials = UserInfo.of(target.uri());
     try {
-      if (userInfo != null && !userInfo.isEmpty()) {
-        Credentials c = Credentials.parse(userInfo);
-        if (c.password != null) {
-          b.user(c.user).password(c.password);
-          who = "AUTH as " + (c.user == null ? "default" : c.user) + " (password from the target URI)";
+      if (credentials.isPresent()) {
+        UserInfo c = credentials.get();
+        if (c.password() != null) {
+          b.user(c.user()).password(c.password());
+          who = "AUTH as " + (c.user() == null ? "default" : c.user()) + " (password from the target URI)";
         }
       } else if (configured.isPresent() && configured.get().iamAuth()) {
         b.password(egress.tokens().accessToken().value()).user("default");
@@ -171,28 +169,6 @@ public final class RedisChecker implements TargetChecker {
 
   private static long millis(long startNanos) {
     return Duration.ofNanos(System.nanoTime() - startNanos).toMillis();
-  }
-
-  /** {@code user:password}, {@code :password} or {@code password} from a URI (decoded). */
-  private record Credentials(String user, String password) {
-    static Credentials parse(String rawUserInfo) {
-      int colon = rawUserInfo.indexOf(':');
-      if (colon < 0) {
-        return new Credentials(null, decode(rawUserInfo));
-      }
-      String u = colon == 0 ? null : decode(rawUserInfo.substring(0, colon));
-      String p = decode(rawUserInfo.substring(colon + 1));
-      return new Credentials(u, p.isEmpty() ? null : p);
-    }
-
-    private static String decode(String s) {
-      return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
-    }
-
-    @Override
-    public String toString() {
-      return "Credentials{user=" + user + ", password=****}";
-    }
   }
 
   @Override

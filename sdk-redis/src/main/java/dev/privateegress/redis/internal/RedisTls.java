@@ -1,33 +1,28 @@
 package dev.privateegress.redis.internal;
 
 import dev.privateegress.ConfigurationException;
+import dev.privateegress.internal.Hosts;
+import dev.privateegress.internal.Pem;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.UnknownHostException;
-import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * TLS for Memorystore: trust exactly the CAs in {@code REDIS_TLS_CA} (several allowed, for CA
@@ -44,54 +39,32 @@ import javax.net.ssl.TrustManagerFactory;
 public final class RedisTls {
   private RedisTls() {}
 
-  /** Reads every certificate of a PEM file. */
-  public static List<X509Certificate> readCertificates(Path pem, String variable) {
-    try (InputStream in = Files.newInputStream(pem)) {
-      Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
-      List<X509Certificate> out = new ArrayList<>();
-      for (Certificate c : certs) {
-        out.add((X509Certificate) c);
-      }
-      if (out.isEmpty()) {
-        throw new ConfigurationException(variable, pem.toString(),
-            "no PEM certificate found; the file must hold one or more -----BEGIN CERTIFICATE----- blocks "
-                + "(Memorystore: the instance's server-ca.pem)");
-      }
-      return out;
-    } catch (IOException e) {
-      throw new ConfigurationException(variable, pem.toString(), "cannot read the file: " + e.getMessage(), e);
-    } catch (CertificateException e) {
-      throw new ConfigurationException(variable, pem.toString(),
-          "not a PEM certificate file (" + e.getMessage() + "); expected -----BEGIN CERTIFICATE----- blocks", e);
-    }
-  }
-
   /**
    * A socket factory that trusts the CAs in {@code pem} (or the JDK's default trust store when null)
    * and verifies the server name as described above; {@code alsoAccept} are names the certificate may
    * carry instead of the dialled address (the configured host name when PRIVATE_EGRESS_HOSTS maps it
    * to an IP).
+   *
+   * @throws ConfigurationException naming {@code REDIS_TLS_CA} when the file cannot be read or holds no
+   *     CA certificate
    */
   public static SSLSocketFactory socketFactory(Path pem, Set<String> alsoAccept) {
-    try {
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-      if (pem == null) {
-        tmf.init((KeyStore) null);
-      } else {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        int i = 0;
-        for (X509Certificate c : readCertificates(pem, "REDIS_TLS_CA")) {
-          ks.setCertificateEntry("ca-" + i++, c);
-        }
-        tmf.init(ks);
+    SSLSocketFactory trusting;
+    if (pem == null) {
+      trusting = (SSLSocketFactory) SSLSocketFactory.getDefault();
+    } else {
+      try {
+        trusting = Pem.trusting(pem);
+      } catch (IOException e) {
+        String why = e instanceof NoSuchFileException ? "no such file" : e.getMessage();
+        throw new ConfigurationException("REDIS_TLS_CA", pem.toString(), "cannot use it as the Redis server CA ("
+            + why + "): it must be a readable PEM file holding the instance's server CA certificate(s), i.e. "
+            + "-----BEGIN CERTIFICATE----- blocks (Memorystore: download server-ca.pem from the console, or "
+            + "gcloud redis instances describe INSTANCE --format='value(serverCaCerts)'); during a CA rotation "
+            + "put the old and the new CA in the file", e);
       }
-      SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(null, tmf.getTrustManagers(), null);
-      return new Verifying(ctx.getSocketFactory(), alsoAccept);
-    } catch (GeneralSecurityException | IOException e) {
-      throw new IllegalStateException("cannot set up TLS: " + e.getMessage(), e);
     }
+    return new Verifying(trusting, alsoAccept);
   }
 
   /**
@@ -124,14 +97,15 @@ public final class RedisTls {
     names.add(host);
     names.addAll(alsoAccept);
     for (String name : names) {
-      if (isIpLiteral(name)) {
-        InetAddress want = literal(name);
-        for (String ip : ipSans) {
-          if (want != null && want.equals(literal(ip))) {
+      Optional<InetAddress> ip = Hosts.parseIpLiteral(name);
+      if (ip.isPresent()) {
+        InetAddress want = ip.get();
+        for (String san : ipSans) {
+          if (Hosts.parseIpLiteral(san).filter(want::equals).isPresent()) {
             return;
           }
         }
-        if (ipSans.isEmpty() && cn != null && want != null && want.equals(literal(cn))) {
+        if (ipSans.isEmpty() && Hosts.parseIpLiteral(cn).filter(want::equals).isPresent()) {
           return;
         }
       } else {
@@ -173,21 +147,6 @@ public final class RedisTls {
       return dot > 0 && h.substring(dot + 1).equals(p.substring(2)) && p.substring(2).contains(".");
     }
     return h.equals(p);
-  }
-
-  public static boolean isIpLiteral(String s) {
-    return s.indexOf(':') >= 0 || s.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-  }
-
-  private static InetAddress literal(String s) {
-    if (s == null || !isIpLiteral(s)) {
-      return null;
-    }
-    try {
-      return InetAddress.getByName(s); // an IP literal: parsed, never looked up
-    } catch (UnknownHostException e) {
-      return null;
-    }
   }
 
   /** Handshakes and verifies the name before handing the socket to Jedis. */

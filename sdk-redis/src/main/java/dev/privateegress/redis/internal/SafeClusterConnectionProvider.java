@@ -25,6 +25,13 @@ public final class SafeClusterConnectionProvider extends ClusterConnectionProvid
   private Endpoint endpoint;
   private IdleMaintenance maintenance;
 
+  /**
+   * Contacts the seed for the slot map (Jedis needs it up front); call {@link Clusters#init} next.
+   *
+   * @param seeds the discovery endpoint
+   * @param config client settings for every node
+   * @param poolConfig pool settings for every node's pool
+   */
   public SafeClusterConnectionProvider(Set<HostAndPort> seeds, JedisClientConfig config,
       GenericObjectPoolConfig<Connection> poolConfig) {
     super(seeds, config, poolConfig); // contacts the seed: Jedis needs the slot map up front

@@ -18,15 +18,30 @@ import redis.clients.jedis.executors.ClusterCommandExecutor;
  * is never re-sent. Redirects still work: MOVED and ASK are replies, not connection failures, and
  * following them is safe. Connection set-up failures are retried by {@link SafeClusterConnectionProvider}.
  */
-public final class SafeClusterExecutor extends ClusterCommandExecutor {
+public final class SafeClusterExecutor extends ClusterCommandExecutor implements RedisRetry.Owner {
   private final Endpoint endpoint;
   private final RetryBudget budget;
+  private final RedisRetry retry;
 
+  /**
+   * @param provider the cluster's connection provider (retries connection set-up)
+   * @param maxRedirects how many MOVED/ASK redirects one command may follow
+   * @param maxTotal how long one command may take across redirects
+   * @param endpoint the discovery endpoint (for messages)
+   * @param budget refilled by each successful command
+   * @param retry the client's retry loop (the provider's)
+   */
   public SafeClusterExecutor(SafeClusterConnectionProvider provider, int maxRedirects, Duration maxTotal,
-      Endpoint endpoint, RetryBudget budget) {
+      Endpoint endpoint, RetryBudget budget, RedisRetry retry) {
     super(provider, maxRedirects, maxTotal, StaticCommandFlagsRegistry.registry());
     this.endpoint = endpoint;
     this.budget = budget;
+    this.retry = retry;
+  }
+
+  @Override
+  public RedisRetry redisRetry() {
+    return retry;
   }
 
   @Override

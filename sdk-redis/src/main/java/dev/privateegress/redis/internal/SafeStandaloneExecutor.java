@@ -12,13 +12,20 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  * failure after the command was written is ambiguous and surfaces as {@link
  * dev.privateegress.redis.AmbiguousCommandException} without a second send.
  */
-public final class SafeStandaloneExecutor implements CommandExecutor {
+public final class SafeStandaloneExecutor implements CommandExecutor, RedisRetry.Owner {
   private final PooledConnectionProvider provider;
   private final ConnectRetrier retrier;
   private final Endpoint endpoint;
   private final IdleMaintenance maintenance;
   private final RetryBudget budget;
 
+  /**
+   * @param provider the pool
+   * @param retrier retries getting a connection
+   * @param endpoint where (for messages)
+   * @param maintenance the idle sweep, run before each command when due
+   * @param budget refilled by each successful command
+   */
   public SafeStandaloneExecutor(PooledConnectionProvider provider, ConnectRetrier retrier, Endpoint endpoint,
       IdleMaintenance maintenance, RetryBudget budget) {
     this.provider = provider;
@@ -26,6 +33,11 @@ public final class SafeStandaloneExecutor implements CommandExecutor {
     this.endpoint = endpoint;
     this.maintenance = maintenance;
     this.budget = budget;
+  }
+
+  @Override
+  public RedisRetry redisRetry() {
+    return retrier.retry();
   }
 
   @Override

@@ -47,7 +47,10 @@ import org.slf4j.LoggerFactory;
  * since an instance's egress settings cannot change while it runs.
  */
 public final class EgressDetector {
-  private static final Logger log = LoggerFactory.getLogger(EgressDetector.class);
+  /** Initialised on first log call: slf4j start-up must stay off the fromEnvironment() path. */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(EgressDetector.class);
+  }
 
   /** Time allowed for one detection: access token plus admin-API reads. */
   public static final Duration DEFAULT_BUDGET = Duration.ofSeconds(5);
@@ -97,7 +100,7 @@ public final class EgressDetector {
         if (c == null || expired(c)) {
           c = detectNow();
           detected = c;
-          log.debug("{} ({})", c.info(), c.expires() == null ? "kept" : "kept until " + c.expires());
+          Log.LOG.debug("{} ({})", c.info(), c.expires() == null ? "kept" : "kept until " + c.expires());
         }
       }
     }

@@ -12,7 +12,10 @@ import org.slf4j.LoggerFactory;
  * WARN once per event kind, then at DEBUG.
  */
 public final class SafeListener implements EgressListener {
-  private static final Logger log = LoggerFactory.getLogger(SafeListener.class);
+  /** Initialised on first log call: slf4j start-up must stay off the fromEnvironment() path. */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(SafeListener.class);
+  }
 
   private final EgressListener delegate;
   private volatile boolean warned;
@@ -74,10 +77,10 @@ public final class SafeListener implements EgressListener {
   private void failed(String event, RuntimeException e) {
     if (!warned) {
       warned = true;
-      log.warn("EgressListener {} threw {}; the SDK ignores listener failures (further ones logged at DEBUG)",
+      Log.LOG.warn("EgressListener {} threw {}; the SDK ignores listener failures (further ones logged at DEBUG)",
           event, e.toString());
     } else {
-      log.debug("EgressListener {} threw {}", event, e.toString());
+      Log.LOG.debug("EgressListener {} threw {}", event, e.toString());
     }
   }
 

@@ -1,7 +1,7 @@
 package dev.privateegress.redis.internal;
 
 import dev.privateegress.ConfigurationException;
-import dev.privateegress.internal.Hosts;
+import dev.privateegress.internal.CertNames;
 import dev.privateegress.internal.Pem;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -9,17 +9,11 @@ import java.net.Socket;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import javax.naming.InvalidNameException;
-import javax.naming.ldap.LdapName;
-import javax.naming.ldap.Rdn;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
@@ -74,79 +68,14 @@ public final class RedisTls {
    */
   public static void verifyName(String host, Set<String> alsoAccept, X509Certificate cert)
       throws SSLPeerUnverifiedException {
-    List<String> ipSans = new ArrayList<>();
-    List<String> dnsSans = new ArrayList<>();
-    try {
-      Collection<List<?>> sans = cert.getSubjectAlternativeNames();
-      if (sans != null) {
-        for (List<?> san : sans) {
-          int type = (Integer) san.get(0);
-          if (type == 7) {
-            ipSans.add(String.valueOf(san.get(1)));
-          } else if (type == 2) {
-            dnsSans.add(String.valueOf(san.get(1)));
-          }
-        }
-      }
-    } catch (CertificateParsingException e) {
-      throw new SSLPeerUnverifiedException("cannot read the certificate's subject alternative names: "
-          + e.getMessage());
-    }
-    String cn = commonName(cert);
     List<String> names = new ArrayList<>();
     names.add(host);
     names.addAll(alsoAccept);
-    for (String name : names) {
-      Optional<InetAddress> ip = Hosts.parseIpLiteral(name);
-      if (ip.isPresent()) {
-        InetAddress want = ip.get();
-        for (String san : ipSans) {
-          if (Hosts.parseIpLiteral(san).filter(want::equals).isPresent()) {
-            return;
-          }
-        }
-        if (ipSans.isEmpty() && Hosts.parseIpLiteral(cn).filter(want::equals).isPresent()) {
-          return;
-        }
-      } else {
-        for (String dns : dnsSans) {
-          if (dnsMatches(name, dns)) {
-            return;
-          }
-        }
-        if (dnsSans.isEmpty() && cn != null && dnsMatches(name, cn)) {
-          return;
-        }
-      }
+    Optional<String> mismatch = CertNames.mismatch(cert, names);
+    if (mismatch.isPresent()) {
+      throw new SSLPeerUnverifiedException("the server certificate does not name " + String.join(" or ", names)
+          + " (it names " + mismatch.get() + ")");
     }
-    throw new SSLPeerUnverifiedException("the server certificate does not name " + String.join(" or ", names)
-        + " (it names CN=" + cn + ", IP SANs " + ipSans + ", DNS SANs " + dnsSans + ")");
-  }
-
-  private static String commonName(X509Certificate cert) {
-    try {
-      for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
-        if (rdn.getType().equalsIgnoreCase("CN")) {
-          return String.valueOf(rdn.getValue());
-        }
-      }
-    } catch (InvalidNameException e) {
-      return null;
-    }
-    return null;
-  }
-
-  static boolean dnsMatches(String host, String pattern) {
-    String h = host.toLowerCase(Locale.ROOT);
-    String p = pattern.toLowerCase(Locale.ROOT);
-    if (h.endsWith(".")) {
-      h = h.substring(0, h.length() - 1);
-    }
-    if (p.startsWith("*.")) {
-      int dot = h.indexOf('.');
-      return dot > 0 && h.substring(dot + 1).equals(p.substring(2)) && p.substring(2).contains(".");
-    }
-    return h.equals(p);
   }
 
   /** Handshakes and verifies the name before handing the socket to Jedis. */

@@ -62,6 +62,36 @@ public final class NetworkChecks {
     }
   }
 
+  /**
+   * The DNS and TCP checks every checker starts with.
+   *
+   * @param results the dns check, then the tcp check when DNS found addresses
+   * @param addresses what DNS found (empty when it failed)
+   */
+  public record Reach(List<CheckResult> results, List<InetAddress> addresses) {
+    public Reach {
+      results = List.copyOf(results);
+      addresses = List.copyOf(addresses);
+    }
+
+    /** True when DNS resolved and a TCP connection was accepted. */
+    public boolean ok() {
+      return results.size() == 2 && results.stream().allMatch(CheckResult::ok);
+    }
+  }
+
+  /**
+   * Resolves the target (bounded by {@code timeout}) and, when that worked, opens and closes one TCP
+   * connection; the common first two checks of every {@link TargetChecker}.
+   */
+  public static Reach reach(PrivateEgress egress, Target target, Duration timeout) {
+    Resolution dns = dns(egress, target, timeout);
+    if (dns.addresses().isEmpty()) {
+      return new Reach(List.of(dns.result()), List.of());
+    }
+    return new Reach(List.of(dns.result(), tcp(egress, target, dns.addresses(), timeout)), dns.addresses());
+  }
+
   /** How long {@link #dns(PrivateEgress, Target)} waits for the system resolver. */
   public static final Duration DEFAULT_DNS_TIMEOUT = Duration.ofSeconds(5);
 

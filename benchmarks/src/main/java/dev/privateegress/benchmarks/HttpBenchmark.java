@@ -4,14 +4,10 @@ import dev.privateegress.PrivateEgress;
 import dev.privateegress.RetryBudget;
 import dev.privateegress.http.PrivateHttp;
 import dev.privateegress.testing.FakeMetadataServer;
+import dev.privateegress.testing.NoDelayServerSocketFactory;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import javax.net.ServerSocketFactory;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -118,41 +114,5 @@ public class HttpBenchmark {
   @Benchmark
   public int sdkWithToken() throws IOException {
     return get(sdkWithToken, sdkRequest);
-  }
-
-  /** Accepted sockets get TCP_NODELAY. */
-  static final class NoDelayServerSocketFactory extends ServerSocketFactory {
-    private static ServerSocket socket() throws IOException {
-      return new ServerSocket() {
-        @Override
-        public Socket accept() throws IOException {
-          Socket s = super.accept();
-          s.setTcpNoDelay(true);
-          return s;
-        }
-      };
-    }
-
-    @Override
-    public ServerSocket createServerSocket() throws IOException {
-      return socket();
-    }
-
-    @Override
-    public ServerSocket createServerSocket(int port) throws IOException {
-      return createServerSocket(port, 50, null);
-    }
-
-    @Override
-    public ServerSocket createServerSocket(int port, int backlog) throws IOException {
-      return createServerSocket(port, backlog, null);
-    }
-
-    @Override
-    public ServerSocket createServerSocket(int port, int backlog, InetAddress address) throws IOException {
-      ServerSocket s = socket();
-      s.bind(new InetSocketAddress(address, port), backlog);
-      return s;
-    }
   }
 }

@@ -29,27 +29,21 @@ public final class CoreChecker implements TargetChecker {
 
   @Override
   public List<CheckResult> check(PrivateEgress egress, Target target, Purpose purpose, Duration timeout) {
-    List<CheckResult> results = new ArrayList<>(3);
-    NetworkChecks.Resolution dns = NetworkChecks.dns(egress, target, timeout);
-    results.add(dns.result());
-    if (dns.addresses().isEmpty()) {
-      return results;
-    }
-    CheckResult tcp = NetworkChecks.tcp(egress, target, dns.addresses(), timeout);
-    results.add(tcp);
-    if (!tcp.ok() || !target.tls()) {
+    NetworkChecks.Reach reach = NetworkChecks.reach(egress, target, timeout);
+    List<CheckResult> results = new ArrayList<>(reach.results());
+    if (!reach.ok() || !target.tls()) {
       return results;
     }
     Optional<Path> ca = redisCa(egress, target);
     if (ca.isEmpty()) {
-      results.add(NetworkChecks.tls(egress, target, dns.addresses(), timeout,
+      results.add(NetworkChecks.tls(egress, target, reach.addresses(), timeout,
           (SSLSocketFactory) SSLSocketFactory.getDefault()));
       return results;
     }
     try {
       // Memorystore names its server by IP: verify the chain against REDIS_TLS_CA and the name by the rule
       // the Redis client uses (IP SAN, or the IP as CN), not the HTTPS rule.
-      results.add(NetworkChecks.tls(egress, target, dns.addresses(), timeout, Pem.trusting(ca.get()), false));
+      results.add(NetworkChecks.tls(egress, target, reach.addresses(), timeout, Pem.trusting(ca.get()), false));
     } catch (IOException e) {
       results.add(CheckResult.fail(target, CheckKind.TLS, 0, "cannot load REDIS_TLS_CA: " + e.getMessage(),
           "point REDIS_TLS_CA at the PEM file with the instance's server CA certificate(s)"));

@@ -2,6 +2,7 @@ package dev.privateegress.http;
 
 import dev.privateegress.EgressListener;
 import dev.privateegress.RetryPolicy;
+import dev.privateegress.testing.NoDelayServerSocketFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -11,10 +12,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import javax.net.ServerSocketFactory;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 
@@ -47,42 +44,6 @@ final class Fixtures {
     String payload = new String(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8);
     int i = payload.indexOf("\"aud\":\"") + 7;
     return payload.substring(i, payload.indexOf('"', i));
-  }
-
-  /** Accepted sockets get TCP_NODELAY. */
-  static final class NoDelayServerSocketFactory extends ServerSocketFactory {
-    private static ServerSocket socket() throws IOException {
-      return new ServerSocket() {
-        @Override
-        public Socket accept() throws IOException {
-          Socket s = super.accept();
-          s.setTcpNoDelay(true);
-          return s;
-        }
-      };
-    }
-
-    @Override
-    public ServerSocket createServerSocket() throws IOException {
-      return socket();
-    }
-
-    @Override
-    public ServerSocket createServerSocket(int port) throws IOException {
-      return createServerSocket(port, 50, null);
-    }
-
-    @Override
-    public ServerSocket createServerSocket(int port, int backlog) throws IOException {
-      return createServerSocket(port, backlog, null);
-    }
-
-    @Override
-    public ServerSocket createServerSocket(int port, int backlog, InetAddress address) throws IOException {
-      ServerSocket s = socket();
-      s.bind(new java.net.InetSocketAddress(address, port), backlog);
-      return s;
-    }
   }
 
   /** Records every listener event. */

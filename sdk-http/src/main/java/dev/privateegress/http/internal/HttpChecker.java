@@ -33,19 +33,13 @@ public final class HttpChecker implements TargetChecker {
 
   @Override
   public List<CheckResult> check(PrivateEgress egress, Target target, Purpose purpose, Duration timeout) {
-    List<CheckResult> results = new ArrayList<>(5);
-    NetworkChecks.Resolution dns = NetworkChecks.dns(egress, target);
-    results.add(dns.result());
-    if (dns.addresses().isEmpty()) {
-      return results;
-    }
-    CheckResult tcp = NetworkChecks.tcp(egress, target, dns.addresses(), timeout);
-    results.add(tcp);
-    if (!tcp.ok()) {
+    NetworkChecks.Reach reach = NetworkChecks.reach(egress, target, timeout);
+    List<CheckResult> results = new ArrayList<>(reach.results());
+    if (!reach.ok()) {
       return results;
     }
     if (target.tls()) {
-      CheckResult tls = NetworkChecks.tls(egress, target, dns.addresses(), timeout,
+      CheckResult tls = NetworkChecks.tls(egress, target, reach.addresses(), timeout,
           (SSLSocketFactory) SSLSocketFactory.getDefault());
       results.add(tls);
       if (!tls.ok()) {

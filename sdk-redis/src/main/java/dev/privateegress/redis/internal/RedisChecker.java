@@ -46,22 +46,16 @@ public final class RedisChecker implements TargetChecker {
 
   @Override
   public List<CheckResult> check(PrivateEgress egress, Target target, Purpose purpose, Duration timeout) {
-    List<CheckResult> results = new ArrayList<>(4);
-    NetworkChecks.Resolution dns = NetworkChecks.dns(egress, target);
-    results.add(dns.result());
-    if (dns.addresses().isEmpty()) {
-      return results;
-    }
-    CheckResult tcp = NetworkChecks.tcp(egress, target, dns.addresses(), timeout);
-    results.add(tcp);
-    if (!tcp.ok()) {
+    NetworkChecks.Reach reach = NetworkChecks.reach(egress, target, timeout);
+    List<CheckResult> results = new ArrayList<>(reach.results());
+    if (!reach.ok()) {
       return results;
     }
     Optional<RedisSettings> configured = egress.config().redis()
         .filter(s -> s.host().equalsIgnoreCase(target.host()) && s.port() == target.port());
     boolean tls = target.tls() || configured.map(RedisSettings::tls).orElse(false);
     Path ca = configured.flatMap(RedisSettings::caFile).orElse(null);
-    InetAddress address = dns.addresses().get(0);
+    InetAddress address = reach.addresses().get(0);
     String dialled = address.getHostAddress();
     Set<String> alsoAccept = dialled.equalsIgnoreCase(target.host()) ? Set.of() : Set.of(target.host());
     Endpoint ep = endpoint(target, configured, tls, ca, dialled);

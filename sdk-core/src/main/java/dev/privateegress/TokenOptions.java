@@ -26,7 +26,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param deadline bounds one fetch including every attempt and backoff, and how long a caller waits for
  *     a refresh run by another thread; default 10 s
  * @param staleRetryInterval after a failed refresh of a still-valid token, how long (on the instance's
- *     clock) the cached token is served before the next refresh attempt; default 5 s
+ *     clock) the cached token is served before the next refresh attempt; also the least time between two
+ *     refreshes forced by servers rejecting a token ({@link TokenProvider#refreshIdToken}); default 5 s
  * @param idTokenFormat when to ask for full ID tokens, which carry the {@code email} claim IAP needs
  * @param fullFormatAudiences audiences that always get full tokens, whatever {@code idTokenFormat} says
  * @param refreshAhead null (default) to refresh on the calling thread only; an executor to refresh

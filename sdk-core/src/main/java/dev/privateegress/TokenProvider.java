@@ -20,16 +20,18 @@ public interface TokenProvider {
   Token accessToken();
 
   /**
-   * Called after a server rejected {@code rejected} (HTTP 401): drops it from the cache unless a newer
-   * token has already replaced it, and returns a freshly minted one. At most one fetch happens even if
-   * many callers report the same rejected token at once.
+   * Called after a server rejected {@code rejected} (HTTP 401): returns a newer token when one is cached
+   * or can be minted, fetching at most once even if many callers report the same token at once. Returns
+   * {@code rejected} itself, which stays cached while still valid, when the fetch fails or when a
+   * rejection already forced a refresh within {@link TokenOptions#staleRetryInterval()}: a persistent 401
+   * (wrong audience, missing invoker role) then costs no more than one metadata request per interval.
+   * Callers retry only when the result differs from {@code rejected}.
    */
   Token refreshIdToken(String audience, Token rejected);
 
   /**
-   * Like {@link #refreshIdToken} for access tokens (e.g. after Redis rejected an IAM token): drops {@code
-   * rejected} unless a newer token already replaced it, and returns a valid one, fetching at most once
-   * for concurrent reports. The default simply returns {@link #accessToken()}.
+   * Like {@link #refreshIdToken} for access tokens (e.g. after Redis rejected an IAM token). The default
+   * simply returns {@link #accessToken()}.
    */
   default Token refreshAccessToken(Token rejected) {
     return accessToken();

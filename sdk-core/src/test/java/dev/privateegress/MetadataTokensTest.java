@@ -332,9 +332,40 @@ class MetadataTokensTest {
     md.latency(Duration.ZERO);
     assertThat(tokens.refreshIdToken(A, rejected)).isEqualTo(got.get(0));
     assertThat(md.identityRequests(A)).isEqualTo(2);
-    // Rejecting the current one fetches again.
+    // Rejected again at once: a forced refresh just ran, so no fetch and the same token comes back.
+    assertThat(tokens.refreshIdToken(A, got.get(0))).isEqualTo(got.get(0));
+    assertThat(md.identityRequests(A)).isEqualTo(2);
+    // Once the interval has passed, rejecting the current one fetches again.
+    clock.advance(TokenOptions.defaults().staleRetryInterval());
     assertThat(tokens.refreshIdToken(A, got.get(0))).isNotEqualTo(got.get(0));
     assertThat(md.identityRequests(A)).isEqualTo(3);
+  }
+
+  @Test
+  void persistentRejectionCostsOneFetchPerInterval() {
+    TokenProvider tokens = tokens();
+    Token current = tokens.idToken(A);
+    for (int second = 0; second < 60; second++) {
+      for (int call = 0; call < 100; call++) { // 100 calls a second, every one answered 401
+        current = tokens.refreshIdToken(A, current);
+      }
+      clock.advance(Duration.ofSeconds(1));
+    }
+    // 1 initial + one forced refresh per 5 s interval over 60 s, not 6,000.
+    assertThat(md.identityRequests(A)).isEqualTo(1 + 12);
+  }
+
+  @Test
+  void rejectionWhileMetadataIsDownKeepsServingTheValidToken() {
+    TokenProvider tokens = tokens();
+    Token cached = tokens.idToken(A);
+    md.failNext(1_000, 503);
+    long started = System.nanoTime();
+    assertThat(tokens.refreshIdToken(A, cached)).isEqualTo(cached); // one attempt, then the rejected token back
+    assertThat(md.identityRequests(A)).isEqualTo(2);
+    assertThat(tokens.idToken(A)).isEqualTo(cached); // other callers are not thrown into an outage
+    assertThat(md.identityRequests(A)).isEqualTo(2);
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(TokenOptions.defaults().deadline());
   }
 
   @Test

@@ -69,6 +69,8 @@ final class TokenCache {
     // Guarded by this.
     CompletableFuture<Token> inFlight;
     Instant quietUntil;
+    /** When a server's rejection last forced a refresh. */
+    Instant forcedAt;
 
     Slot(String key, String name) {
       this.key = key;
@@ -101,19 +103,49 @@ final class TokenCache {
   }
 
   /**
-   * Drops {@code rejected} if it is still the cached token for {@code key} (a newer one may already have
-   * replaced it, which is then returned), and returns a valid token, fetching at most once for any
-   * number of concurrent callers reporting the same token.
+   * A server rejected {@code rejected}. If it is still the cached token, one caller fetches a replacement
+   * with a single attempt while concurrent reporters wait for that fetch; a newer token already cached is
+   * returned as is. Two guards keep a persistent rejection (wrong audience, missing invoker role) from
+   * turning every call into a metadata request or an outage for other callers: within {@code
+   * staleRetryInterval} of the last forced refresh the rejected token is returned unchanged, and when the
+   * fetch fails the rejected token, still valid, stays cached and is returned. Callers compare the result
+   * with {@code rejected} to know whether a retry can help.
    */
   Token invalidate(String key, Token rejected) {
     Slot s = slot(key);
+    CompletableFuture<Token> flight;
+    Token t;
+    boolean lead = false;
     synchronized (s) {
-      if (s.token != null && s.token.equals(rejected)) {
-        s.token = null;
-        s.quietUntil = null;
+      t = s.token;
+      Instant now = clock.instant();
+      if (t == null || !t.equals(rejected) || state(t, now) == State.EXPIRED) {
+        flight = null; // already replaced, or expired anyway: the ordinary path
+      } else if (s.inFlight != null) {
+        flight = s.inFlight;
+      } else if (s.forcedAt != null && now.isBefore(s.forcedAt.plus(options.staleRetryInterval()))) {
+        return t; // rejected again right after a forced refresh: another token will not help
+      } else {
+        s.forcedAt = now;
+        flight = new CompletableFuture<>();
+        s.inFlight = flight;
+        lead = true;
       }
     }
-    return get(key);
+    if (flight == null) {
+      return get(key);
+    }
+    if (lead) {
+      return refresh(s, flight, 1, t);
+    }
+    try {
+      return await(s, flight);
+    } catch (TokenException e) {
+      if (state(t, clock.instant()) != State.EXPIRED) {
+        return t; // the leader logged the failure; the rejected token is still the best there is
+      }
+      throw e;
+    }
   }
 
   private Slot slot(String key) {

@@ -7,7 +7,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.privateegress.EgressConfig;
 import dev.privateegress.PrivateEgress;
+import dev.privateegress.TokenOptions;
 import dev.privateegress.testing.FakeMetadataServer;
+import dev.privateegress.testing.MutableClock;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
@@ -27,13 +29,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class TokenInjectionTest {
   private static final String AUDIENCE = "https://my-api.example.com";
+  private final MutableClock clock = MutableClock.start();
   private FakeMetadataServer md;
   private MockWebServer api;
   private MockWebServer other;
 
   @BeforeEach
   void start() throws IOException {
-    md = FakeMetadataServer.start();
+    md = FakeMetadataServer.start(clock);
     api = Fixtures.server();
     other = Fixtures.server();
   }
@@ -53,7 +56,7 @@ class TokenInjectionTest {
     env.put("PRIVATE_EGRESS_HOSTS", "my.api.private=127.0.0.1,other.private=127.0.0.1,second.private=127.0.0.1");
     env.put("PRIVATE_EGRESS_AUDIENCES", audiences);
     env.put("PRIVATE_EGRESS_TOKEN_HEADER", tokenHeader);
-    return PrivateEgress.builder().environment(env).retryPolicy(Fixtures.FAST).build();
+    return PrivateEgress.builder().environment(env).clock(clock).retryPolicy(Fixtures.FAST).build();
   }
 
   private PrivateEgress egress(String tokenHeader) {
@@ -187,11 +190,44 @@ class TokenInjectionTest {
     assertThat(fresh).isNotEqualTo(rejected);
     assertThat(md.identityRequests(AUDIENCE)).isEqualTo(2);
 
+    clock.advance(TokenOptions.defaults().staleRetryInterval());
     api.enqueue(status(401));
     api.enqueue(status(401));
     api.enqueue(status(200));
     assertThat(get(client, "http://my.api.private:" + api.getPort() + "/")).startsWith("401");
     assertThat(api.getRequestCount()).isEqualTo(4); // one refresh, one retry, then the 401 is the answer
+    assertThat(md.identityRequests(AUDIENCE)).isEqualTo(3);
+  }
+
+  @Test
+  void persistent401DoesNotHammerTheMetadataServer() throws Exception {
+    OkHttpClient client = PrivateHttp.newClient(egress("Authorization"));
+    for (int i = 0; i < 200; i++) {
+      api.enqueue(status(401));
+    }
+    for (int i = 0; i < 100; i++) {
+      assertThat(get(client, "http://my.api.private:" + api.getPort() + "/")).startsWith("401");
+    }
+    // First call: initial token, one refresh, one retry; the other 99 get their 401 with the same token.
+    assertThat(md.identityRequests(AUDIENCE)).isEqualTo(2);
+    assertThat(api.getRequestCount()).isEqualTo(101);
+  }
+
+  @Test
+  void a401WhileMetadataIsDownReturnsThe401AndKeepsTheToken() throws Exception {
+    OkHttpClient client = PrivateHttp.newClient(egress("Authorization"));
+    api.enqueue(status(200));
+    get(client, "http://my.api.private:" + api.getPort() + "/");
+    md.failNext(1_000, 503);
+    api.enqueue(status(401));
+    assertThat(get(client, "http://my.api.private:" + api.getPort() + "/")).startsWith("401");
+    api.enqueue(status(200));
+    assertThat(get(client, "http://my.api.private:" + api.getPort() + "/")).startsWith("200");
+    assertThat(api.getRequestCount()).isEqualTo(3); // no retry with the same token
+    assertThat(md.identityRequests(AUDIENCE)).isEqualTo(2); // initial + one failed forced attempt
+    String first = api.takeRequest(5, TimeUnit.SECONDS).getHeaders().get("Authorization");
+    api.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(api.takeRequest(5, TimeUnit.SECONDS).getHeaders().get("Authorization")).isEqualTo(first);
   }
 
   @Test

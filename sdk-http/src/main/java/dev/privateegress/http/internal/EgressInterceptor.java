@@ -260,12 +260,25 @@ public final class EgressInterceptor implements Interceptor {
 
       if (response != null && response.code() == 401 && token != null && !refreshed && bodyReplayable && retries) {
         // The token may have been revoked or rotated early: one refresh, one more try, not counted as a retry.
+        // The provider hands back the same token when a new one cannot help (just refreshed, or the metadata
+        // server is down); the 401 is then the answer.
         refreshed = true;
-        response.close();
-        log.debug("{} answered 401; refreshing the ID token for audience {} once", target, audience.get());
-        token = idToken(host, audience.get(), token);
-        attempt--;
-        continue;
+        Token renewed;
+        try {
+          renewed = idToken(host, audience.get(), token);
+        } catch (TokenUnavailableException e) {
+          response.close();
+          throw e;
+        }
+        if (!renewed.equals(token)) {
+          response.close();
+          log.debug("{} answered 401; retrying once with a refreshed ID token for audience {}", target, audience.get());
+          token = renewed;
+          attempt--;
+          continue;
+        }
+        log.debug("{} answered 401 and no newer ID token for audience {} is available; not retrying",
+            target, audience.get());
       }
 
       Attempt a = decide(call, target, attempt, response, failure, tracker, replayable, bodyReplayable, deadline);

@@ -259,7 +259,13 @@ public final class PrivateRedis {
               + "instance's IP, or REDIS_URL=redis://host:port (rediss://host:6378 for TLS); optionally "
               + "REDIS_AUTH, REDIS_TLS_CA, REDIS_IAM_AUTH=true, REDIS_CLUSTER=true"));
       Endpoint ep = Endpoint.of(s, egress.config().hostOverrides());
-      JedisClientConfig config = clientConfig(s, ep);
+      DefaultJedisClientConfig.Builder configured = clientConfig(s, ep);
+      JedisClientConfig config = configured.build();
+      // UnifiedJedis borrows a connection in its constructor to learn the protocol unless the config names
+      // one. Naming it keeps build() free of network I/O, and keeps the reply parsers matched to what the
+      // connections speak: a client built while Redis was unreachable used to parse RESP2 while its later
+      // connections negotiated RESP3 (ZRANGE WITHSCORES then failed with a ClassCastException).
+      JedisClientConfig clientFacing = configured.resp2().build();
       GenericObjectPoolConfig<Connection> pool = poolConfig();
       ConnectRetrier retrier = new ConnectRetrier(egress, new RedisRetry(), maxTotal, maxWait);
       Duration sweep = validateIdleEvery.compareTo(evictAfterIdle) < 0 ? validateIdleEvery : evictAfterIdle;
@@ -269,20 +275,23 @@ public final class PrivateRedis {
             null, ConnectRetrier::asConnectionException);
         Clusters.init(provider, retrier, ep, sweep);
         SafeClusterExecutor executor = new SafeClusterExecutor(provider, maxRedirects,
-            egress.retryPolicy().deadline(), ep, egress.retryBudget(), retrier.retry());
-        return RedisClusterClient.builder().nodes(Set.of(seed)).clientConfig(config)
+            egress.retryPolicy().deadline(), ep, egress.retryBudget(), retrier);
+        return RedisClusterClient.builder().nodes(Set.of(seed)).clientConfig(clientFacing)
             .connectionProvider(provider).commandExecutor(executor).build();
       }
       PooledConnectionProvider provider = new PooledConnectionProvider(seed, config, pool);
       IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep);
       SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, ep, maintenance,
           egress.retryBudget());
-      return RedisClient.builder().hostAndPort(seed).clientConfig(config).connectionProvider(provider)
+      return RedisClient.builder().hostAndPort(seed).clientConfig(clientFacing).connectionProvider(provider)
           .commandExecutor(executor).build();
     }
 
-    private JedisClientConfig clientConfig(RedisSettings s, Endpoint ep) {
+    private DefaultJedisClientConfig.Builder clientConfig(RedisSettings s, Endpoint ep) {
       DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
+          // RESP2 with a plain AUTH, as every Redis and Valkey version speaks it (HELLO needs Redis 6+);
+          // the connections must not negotiate RESP3 behind the RESP2 parsers of the client.
+          .autoNegotiateProtocol(false)
           .connectionTimeoutMillis(millis(connectTimeout))
           .socketTimeoutMillis(millis(socketTimeout))
           .database(s.database());
@@ -301,7 +310,7 @@ public final class PrivateRedis {
         b.ssl(true).sslSocketFactory(RedisTls.socketFactory(s.caFile().orElse(null), alsoAccept))
             .sslParameters(new SSLParameters());
       }
-      return b.build();
+      return b;
     }
 
     private GenericObjectPoolConfig<Connection> poolConfig() {

@@ -135,6 +135,36 @@ class StandaloneTest {
   }
 
   @Test
+  void buildingOpensNoConnectionAndRepliesParseTheSameWhetherRedisWasUpOrNot() {
+    try (RedisLauncher.Node n = RedisLauncher.startPlain()) {
+      Map<String, String> env = Map.of("REDISHOST", "127.0.0.1", "REDISPORT", Integer.toString(n.port()));
+      long before = connectionsReceived(n);
+      try (UnifiedJedis up = PrivateRedis.connect(Fixtures.egress(env))) {
+        // + 1: the INFO that asks opens a connection of its own
+        assertThat(connectionsReceived(n)).as("connections opened by build()").isEqualTo(before + 1);
+        n.kill();
+        // Built while the server is down, as on a cold start before the VPC path is up.
+        try (UnifiedJedis builtWhileDown = PrivateRedis.connect(Fixtures.egress(env))) {
+          n.start();
+          for (UnifiedJedis redis : List.of(up, builtWhileDown)) {
+            redis.zadd("z", 1.5, "m");
+            assertThat(redis.zrangeWithScores("z", 0, -1)).singleElement()
+                .satisfies(t -> assertThat(t.getScore()).isEqualTo(1.5));
+            redis.hset("h", "f", "v");
+            assertThat(redis.hgetAll("h")).containsEntry("f", "v");
+          }
+        }
+      }
+    }
+  }
+
+  private static long connectionsReceived(RedisLauncher.Node n) {
+    return String.valueOf(n.command("INFO", "stats")).lines()
+        .filter(l -> l.startsWith("total_connections_received:")).findFirst()
+        .map(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).trim())).orElseThrow();
+  }
+
+  @Test
   void connectRetriesBridgeAServerThatStartsLate() throws Exception {
     try (RedisLauncher.Node n = RedisLauncher.startPlain()) {
       int port = n.port();

@@ -10,11 +10,15 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
 final class Ambiguity {
   private Ambiguity() {}
 
+  /**
+   * @param answered whether this client ever got a reply: a server that closes connections before any
+   *     reply may be a TLS port spoken to in plaintext, one that closes them after serving is restarting
+   */
   static AmbiguousCommandException of(CommandObject<?> command, String where, JedisConnectionException e,
-      Endpoint ep) {
+      Endpoint ep, boolean answered) {
     String name = commandName(command);
     String hint = "";
-    if (!ep.tls() && Failures.classify(e) == Failures.Kind.CLOSED) {
+    if (!ep.tls() && !answered && Failures.classify(e) == Failures.Kind.CLOSED) {
       hint = " If this port expects TLS (Memorystore with in-transit encryption listens on 6378), use "
           + "rediss:// and REDIS_TLS_CA.";
     }

@@ -71,9 +71,7 @@ public final class ConnectRetrier {
     }
     Failures.Kind kind = Failures.classify(failure);
     if (kind == Failures.Kind.AUTH) {
-      String advice = Failures.advice(kind, ep, failure);
-      egress.listener().redisAuthFailed(label, advice);
-      return new RedisRetry.Fatal(new JedisAccessControlException("AUTH to " + label + " failed: " + advice, failure));
+      return new RedisRetry.Fatal(authFailed(ep, failure));
     }
     if (kind == Failures.Kind.POOL_EXHAUSTED) {
       // Deliberately not a JedisConnectionException: nothing is wrong with the connection, and callers
@@ -94,6 +92,16 @@ public final class ConnectRetrier {
     }
     return new RedisRetry.Retryable(Failures.shortCause(failure),
         why -> finisher.finish(kind, message + " [" + why + "]", failure));
+  }
+
+  /**
+   * Explains a refused AUTH, or a command refused with NOAUTH (a connection set up without a password
+   * sends nothing until the first command), and reports it to the listener.
+   */
+  public JedisAccessControlException authFailed(Endpoint ep, JedisException failure) {
+    String advice = Failures.advice(Failures.Kind.AUTH, ep, failure);
+    egress.listener().redisAuthFailed(ep.label(), advice);
+    return new JedisAccessControlException("AUTH to " + ep.label() + " failed: " + advice, failure);
   }
 
   /** The standard finisher: a {@link JedisConnectionException} carrying the explanation. */

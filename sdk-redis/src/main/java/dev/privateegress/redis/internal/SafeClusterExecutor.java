@@ -5,6 +5,7 @@ import java.time.Duration;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.StaticCommandFlagsRegistry;
+import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.executors.ClusterCommandExecutor;
 
@@ -21,7 +22,9 @@ import redis.clients.jedis.executors.ClusterCommandExecutor;
 public final class SafeClusterExecutor extends ClusterCommandExecutor implements RedisRetry.Owner {
   private final Endpoint endpoint;
   private final RetryBudget budget;
-  private final RedisRetry retry;
+  private final ConnectRetrier retrier;
+  /** Whether any command got a reply; until then a closed connection may mean a TLS port spoken to in plaintext. */
+  private volatile boolean answered;
 
   /**
    * @param provider the cluster's connection provider (retries connection set-up)
@@ -29,19 +32,19 @@ public final class SafeClusterExecutor extends ClusterCommandExecutor implements
    * @param maxTotal how long one command may take across redirects
    * @param endpoint the discovery endpoint (for messages)
    * @param budget refilled by each successful command
-   * @param retry the client's retry loop (the provider's)
+   * @param retrier the provider's: its retry loop, and how it explains a refused AUTH
    */
   public SafeClusterExecutor(SafeClusterConnectionProvider provider, int maxRedirects, Duration maxTotal,
-      Endpoint endpoint, RetryBudget budget, RedisRetry retry) {
+      Endpoint endpoint, RetryBudget budget, ConnectRetrier retrier) {
     super(provider, maxRedirects, maxTotal, StaticCommandFlagsRegistry.registry());
     this.endpoint = endpoint;
     this.budget = budget;
-    this.retry = retry;
+    this.retrier = retrier;
   }
 
   @Override
   public RedisRetry redisRetry() {
-    return retry;
+    return retrier.retry();
   }
 
   @Override
@@ -49,10 +52,18 @@ public final class SafeClusterExecutor extends ClusterCommandExecutor implements
     try {
       T reply = connection.executeCommand(command);
       budget.recordSuccess();
+      if (!answered) {
+        answered = true; // written once: the hot path stays free of shared writes
+      }
       return reply;
     } catch (JedisConnectionException e) {
       String where = "cluster node " + connection.getHostAndPort() + " (" + endpoint.label() + ")";
-      throw Ambiguity.of(command, where, e, endpoint);
+      throw Ambiguity.of(command, where, e, endpoint, answered);
+    } catch (JedisAccessControlException e) {
+      if (Failures.classify(e) == Failures.Kind.AUTH) {
+        throw retrier.authFailed(endpoint, e);
+      }
+      throw e;
     }
   }
 }

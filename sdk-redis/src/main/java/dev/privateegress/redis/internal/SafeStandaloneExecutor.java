@@ -4,6 +4,7 @@ import dev.privateegress.RetryBudget;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.executors.CommandExecutor;
+import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.providers.PooledConnectionProvider;
 
@@ -18,6 +19,8 @@ public final class SafeStandaloneExecutor implements CommandExecutor, RedisRetry
   private final Endpoint endpoint;
   private final IdleMaintenance maintenance;
   private final RetryBudget budget;
+  /** Whether any command got a reply; until then a closed connection may mean a TLS port spoken to in plaintext. */
+  private volatile boolean answered;
 
   /**
    * @param provider the pool
@@ -48,9 +51,17 @@ public final class SafeStandaloneExecutor implements CommandExecutor, RedisRetry
     try (c) {
       T reply = c.executeCommand(command);
       budget.recordSuccess();
+      if (!answered) {
+        answered = true; // written once: the hot path stays free of shared writes
+      }
       return reply;
     } catch (JedisConnectionException e) {
-      throw Ambiguity.of(command, endpoint.label(), e, endpoint);
+      throw Ambiguity.of(command, endpoint.label(), e, endpoint, answered);
+    } catch (JedisAccessControlException e) {
+      if (Failures.classify(e) == Failures.Kind.AUTH) {
+        throw retrier.authFailed(endpoint, e);
+      }
+      throw e;
     }
   }
 

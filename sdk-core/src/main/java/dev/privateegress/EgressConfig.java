@@ -1,7 +1,9 @@
 package dev.privateegress;
 
 import dev.privateegress.internal.Hosts;
+import dev.privateegress.internal.Pem;
 import dev.privateegress.internal.UserInfo;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -287,6 +289,10 @@ public final class EgressConfig {
             + "PRIVATE_EGRESS_HOSTS=my.api.private=127.0.0.1,cache.private=10.0.0.3");
       }
       String host = normalizeHost(e.substring(0, eq).trim(), e);
+      if (host.startsWith("*.")) {
+        throw new IllegalArgumentException("'" + e + "': overrides map exact names, not wildcards (those are for "
+            + "PRIVATE_EGRESS_AUDIENCES); list each name, e.g. a.corp.private=10.0.0.5,b.corp.private=10.0.0.6");
+      }
       String ip = e.substring(eq + 1).trim();
       map.computeIfAbsent(host, k -> new ArrayList<>()).add(parseIp(host, ip));
     }
@@ -379,11 +385,19 @@ public final class EgressConfig {
       caFile = Path.of(ca.value().trim());
       if (!Files.isRegularFile(caFile)) {
         throw new ConfigurationException(ca.input(), ca.value(),
-            "no such file; point it at the PEM file with the server CA certificate(s) "
+            (Files.isDirectory(caFile) ? "a directory, not a file" : "no such file")
+                + "; point it at the PEM file with the server CA certificate(s) "
                 + "(Memorystore: download server-ca.pem from the instance, or mount it from Secret Manager)");
       }
       if (!Files.isReadable(caFile)) {
         throw new ConfigurationException(ca.input(), ca.value(), "the file is not readable by this process");
+      }
+      try {
+        Pem.trusting(caFile); // a local file: read now so a wrong file fails at start, not at the first command
+      } catch (IOException e) {
+        throw new ConfigurationException(ca.input(), ca.value(), "not usable as the server CA (" + e.getMessage()
+            + "); it must hold the instance's server CA certificate(s) as -----BEGIN CERTIFICATE----- blocks "
+            + "(Memorystore: gcloud redis instances describe INSTANCE --format='value(serverCaCerts)')", e);
       }
     }
     String password = auth == null || auth.value().isEmpty() ? null : auth.value();
@@ -410,13 +424,24 @@ public final class EgressConfig {
     if (h.startsWith("[") && h.endsWith("]")) {
       h = h.substring(1, h.length() - 1);
     }
+    if (h.indexOf(':') >= 0 && !Hosts.isIpLiteral(h)) {
+      throw new ConfigurationException(host.input(), h,
+          "expected a host name or IP only; put the port in REDISPORT (e.g. REDISHOST=10.0.0.3 REDISPORT=6378)");
+    }
+    if (!Hosts.isIpLiteral(h) && !h.matches("(?i)[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?")) {
+      throw new ConfigurationException(host.input(), h,
+          "not a host name (letters, digits, '-', '_' and '.' only); use the instance's IP address, "
+              + "e.g. REDISHOST=10.0.0.3");
+    }
     int p = parse(source, "REDISPORT", EgressConfig::checkPort, 6379);
     return new RedisSettings(h, p, null, password, 0, caFile != null, caFile, iam, cluster);
   }
 
   private static RedisSettings parseRedisUrl(Raw raw, String authPassword, Path caFile, boolean iam,
       boolean cluster) {
-    String shown = Target.maskUserInfo(raw.value().trim());
+    // Without "://" there is no user info to mask, and the value may be a password pasted into the wrong
+    // variable: show none of it.
+    String shown = raw.value().contains("://") ? Target.maskUserInfo(raw.value().trim()) : "****";
     URI uri;
     try {
       uri = new URI(raw.value().trim());

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,7 +72,7 @@ public final class PrivateEgress {
 
   private PrivateEgress(Builder b, EgressConfig config) {
     this.config = config;
-    this.env = Map.copyOf(b.env);
+    this.env = new Environment(Map.copyOf(b.env));
     this.clock = b.clock;
     this.startedAt = b.startedAt != null ? b.startedAt : clock.instant();
     this.listener = SafeListener.wrap(b.listener);
@@ -128,7 +129,10 @@ public final class PrivateEgress {
     return config;
   }
 
-  /** The environment this instance was built from (read-only). */
+  /**
+   * The environment this instance was built from (read-only). Its {@code toString()} masks {@code
+   * REDIS_AUTH}, the password in {@code REDIS_URL} and variables whose name says they hold a secret.
+   */
   public Map<String, String> environment() {
     return env;
   }
@@ -311,8 +315,14 @@ public final class PrivateEgress {
    *
    * @return the last successful check of each target
    * @throws NotReadyException when {@code timeout} passes first; its message says what still failed and why
+   * @throws IllegalArgumentException when {@code timeout} is negative
    */
   public List<CheckResult> awaitReady(Collection<String> targets, Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative()) {
+      throw new IllegalArgumentException("awaitReady timeout must not be negative, was " + timeout
+          + "; pass how long to wait, e.g. Duration.ofSeconds(60)");
+    }
     return Readiness.await(this, parseTargets(targets), timeout);
   }
 
@@ -716,6 +726,53 @@ public final class PrivateEgress {
       }
       EgressConfig config = EgressConfig.resolve(new EgressConfig.Source(all, properties, env));
       return new PrivateEgress(this, config);
+    }
+  }
+
+  /** The injected environment, read-only, with a {@code toString()} that shows no secret. */
+  private static final class Environment extends java.util.AbstractMap<String, String> {
+    private final Map<String, String> values;
+
+    Environment(Map<String, String> values) {
+      this.values = values;
+    }
+
+    @Override
+    public String get(Object key) {
+      return values.get(key);
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return values.containsKey(key);
+    }
+
+    @Override
+    public int size() {
+      return values.size();
+    }
+
+    @Override
+    public Set<Entry<String, String>> entrySet() {
+      return values.entrySet();
+    }
+
+    @Override
+    public String toString() {
+      StringBuilder b = new StringBuilder("{");
+      new java.util.TreeMap<>(values).forEach((k, v) -> {
+        b.append(b.length() == 1 ? "" : ", ").append(k).append('=').append(shown(k, v));
+      });
+      return b.append('}').toString();
+    }
+
+    private static String shown(String key, String value) {
+      String k = key.toUpperCase(java.util.Locale.ROOT);
+      if (k.contains("AUTH") || k.contains("PASSWORD") || k.contains("SECRET") || k.endsWith("KEY")
+          || (k.contains("TOKEN") && !k.endsWith("_HEADER"))) {
+        return value.isEmpty() ? "" : "****";
+      }
+      return value.contains("://") ? Target.maskUserInfo(value) : value; // e.g. REDIS_URL's password
     }
   }
 }

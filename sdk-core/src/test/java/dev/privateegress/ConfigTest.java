@@ -87,6 +87,7 @@ class ConfigTest {
       "PRIVATE_EGRESS_HOSTS         | foo           | is not host=ip",
       "PRIVATE_EGRESS_HOSTS         | a=not-an-ip   | is not an IP address",
       "PRIVATE_EGRESS_HOSTS         | a=10.0.0.300  | is not an IP address",
+      "PRIVATE_EGRESS_HOSTS         | *.corp.private=10.0.0.5 | not wildcards",
       "PRIVATE_EGRESS_AUDIENCES     | my.api.private| is not host=audience",
       "PRIVATE_EGRESS_TOKEN_HEADER  | Cookie        | allowed: Authorization, X-Serverless-Authorization, Proxy-Authorization",
       "PRIVATE_EGRESS_STARTUP_GRACE | 90            | ISO-8601 duration such as PT90S",
@@ -145,11 +146,43 @@ class ConfigTest {
 
   @Test
   void tlsCa_enablesTlsForRedisHost(@TempDir Path dir) throws Exception {
-    Path pem = Files.writeString(dir.resolve("server-ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+    Path pem = Files.copy(Path.of(ConfigTest.class.getResource("/test-ca.pem").toURI()), dir.resolve("server-ca.pem"));
     RedisSettings r = config(Map.of("REDISHOST", "10.0.0.3", "REDISPORT", "6378",
         "REDIS_TLS_CA", pem.toString())).redis().orElseThrow();
     assertThat(r.tls()).isTrue();
     assertThat(r.caFile()).contains(pem);
+  }
+
+  @Test
+  void tlsCa_thatHoldsNoCertificateOrIsADirectory_failsAtConfiguration(@TempDir Path dir) throws Exception {
+    Path junk = Files.writeString(dir.resolve("server-ca.pem"), "hello, not a certificate\n");
+    ConfigurationException e = failure(Map.of("REDISHOST", "10.0.0.3", "REDIS_TLS_CA", junk.toString()));
+    assertThat(e.input()).isEqualTo("REDIS_TLS_CA");
+    assertThat(e.getMessage()).contains(junk.toString()).contains("BEGIN CERTIFICATE");
+    assertThat(failure(Map.of("REDISHOST", "10.0.0.3", "REDIS_TLS_CA", dir.toString())).getMessage())
+        .contains("a directory, not a file");
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "10.0.0.3:6378 | put the port in REDISPORT",
+      "a b           | not a host name",
+      "host!         | not a host name"})
+  void redisHost_thatIsNotAHost_failsAtConfiguration(String host, String problem) {
+    ConfigurationException e = failure(Map.of("REDISHOST", host));
+    assertThat(e.input()).isEqualTo("REDISHOST");
+    assertThat(e.getMessage()).contains(host).contains(problem);
+    assertThat(config(Map.of("REDISHOST", "my_redis.internal")).redis().orElseThrow().host())
+        .isEqualTo("my_redis.internal");
+    assertThat(config(Map.of("REDISHOST", "fd00::3")).redis().orElseThrow().host()).isEqualTo("fd00::3");
+  }
+
+  @Test
+  void redisUrlWithoutScheme_isNotShown_becauseItMayBeAPassword() {
+    ConfigurationException e = failure(Map.of("REDIS_URL", "BadIn-S3cr3t-YYY2"));
+    assertThat(e.input()).isEqualTo("REDIS_URL");
+    assertThat(e.getMessage()).doesNotContain("S3cr3t").contains("redis://");
+    assertThat(e.shownValue()).hasValueSatisfying(v -> assertThat(v).doesNotContain("S3cr3t"));
   }
 
   @Test
@@ -164,6 +197,17 @@ class ConfigTest {
   void passwordInBadRedisUrl_isMaskedInTheMessage() {
     ConfigurationException e = failure(Map.of("REDIS_URL", "http://user:hunter2@host:1"));
     assertThat(e.getMessage()).doesNotContain("hunter2").contains("http://user:****@host:1");
+  }
+
+  @Test
+  void environmentToString_masksSecrets() {
+    Map<String, String> env = Map.of("REDIS_AUTH", "auth-1234", "REDIS_URL", "redis://app:hunter2@10.0.0.3:6379",
+        "REDISHOST", "10.0.0.3", "PRIVATE_EGRESS_TOKEN_HEADER", "Authorization");
+    Map<String, String> seen = PrivateEgress.builder().environment(env).build().environment();
+    assertThat(seen).isEqualTo(env); // the values themselves are untouched
+    assertThat(seen.toString()).doesNotContain("auth-1234").doesNotContain("hunter2")
+        .contains("REDIS_AUTH=****", "redis://app:****@10.0.0.3:6379", "REDISHOST=10.0.0.3",
+            "PRIVATE_EGRESS_TOKEN_HEADER=Authorization");
   }
 
   @Test

@@ -56,6 +56,12 @@ class ReadinessTest {
   }
 
   @Test
+  void aNegativeTimeoutIsRejected() {
+    assertThatThrownBy(() -> egress.awaitReady("tcp://127.0.0.1:1", Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT-1S");
+  }
+
+  @Test
   void aPortThatNeverOpensEndsInNotReadyWithAdvice() throws Exception {
     int port = freePort();
     assertThatThrownBy(() -> egress.awaitReady("tcp://127.0.0.1:" + port, Duration.ofMillis(500)))

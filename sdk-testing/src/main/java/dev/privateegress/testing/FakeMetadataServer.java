@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>{@code
  * try (FakeMetadataServer md = FakeMetadataServer.start()) {
  *   PrivateEgress egress = PrivateEgress.builder()
- *       .environment(Map.of("GCE_METADATA_HOST", md.hostPort(), "K_SERVICE", "api", "K_REVISION", "api-1"))
+ *       .environment(Map.of("GCE_METADATA_HOST", md.hostPort(), "K_SERVICE", "api", "K_REVISION", "api-1",
+ *           "PRIVATE_EGRESS_LOOKUP", "off")) // else egress() on "Cloud Run" asks run.googleapis.com
  *       .build();
  * }
  * }</pre>

@@ -224,6 +224,28 @@ class RetryTest {
   }
 
   @Test
+  void cancelEndsTheWaitBeforeARetry() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(503).setHeader("Retry-After", "20").build());
+    server.enqueue(status(200));
+    OkHttpClient client = PrivateHttp.newClient(
+        egress(Fixtures.FAST.withDeadline(Duration.ofSeconds(60)), RetryBudget.unlimited()));
+    okhttp3.Call call = client.newCall(new Request.Builder().url(url()).build());
+    Thread canceller = new Thread(() -> {
+      while (events.delays.isEmpty()) { // the call now sleeps 20 s before its retry
+        Thread.onSpinWait();
+      }
+      call.cancel();
+    });
+    canceller.start();
+    long start = System.nanoTime();
+    assertThatThrownBy(call::execute).isInstanceOf(java.io.InterruptedIOException.class).hasMessage("Canceled");
+    canceller.join();
+    assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).as("seconds waited").isLessThan(10);
+    assertThat(Thread.currentThread().isInterrupted()).as("the cancel's interrupt is not left behind").isFalse();
+    assertThat(server.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
   void retryAfterBeyondTheDeadlineStopsAtOnce() throws Exception {
     server.enqueue(new MockResponse.Builder().code(503).setHeader("Retry-After", "3600").build());
     server.enqueue(status(200));

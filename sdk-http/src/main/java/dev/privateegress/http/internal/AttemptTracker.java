@@ -52,6 +52,39 @@ final class AttemptTracker extends EventListener {
     return requestStarted;
   }
 
+  // Guarded by this: the thread sleeping before a retry, and whether cancel() interrupted it.
+  private Thread waiting;
+  private boolean interruptedByCancel;
+
+  /**
+   * The calling thread is about to sleep before a retry: {@link Call#cancel()} interrupts it from now
+   * until {@link #endWait()}, as cancel cuts short any other wait of an OkHttp call.
+   */
+  synchronized void beginWait(Call call) {
+    waiting = Thread.currentThread();
+    if (call.isCanceled()) {
+      interruptedByCancel = true;
+      waiting.interrupt();
+    }
+  }
+
+  /** The wait is over; clears an interrupt that came from {@code cancel()}, which is not the caller's. */
+  synchronized void endWait() {
+    waiting = null;
+    if (interruptedByCancel) {
+      interruptedByCancel = false;
+      Thread.interrupted();
+    }
+  }
+
+  @Override
+  public synchronized void canceled(Call call) {
+    if (waiting != null && !interruptedByCancel) {
+      interruptedByCancel = true;
+      waiting.interrupt();
+    }
+  }
+
   @Override
   public void connectStart(Call call, InetSocketAddress address, Proxy proxy) {
     connectStarted = true;

@@ -282,6 +282,7 @@ public final class EgressInterceptor implements Interceptor {
       }
 
       Attempt a = decide(call, target, attempt, response, failure, tracker, replayable, bodyReplayable, deadline);
+      tracker.beginWait(call); // resilience4j sleeps inside onError/onResult; cancel() must cut that short
       try {
         if (failure != null) {
           context.onError(new AttemptFailed(a)); // sleeps when retrying, rethrows otherwise
@@ -310,18 +311,20 @@ public final class EgressInterceptor implements Interceptor {
         }
         return response;
       } catch (CancellationException e) {
-        throw interrupted(a, e);
+        throw interrupted(a, e, call.isCanceled());
       } catch (IOException | RuntimeException e) {
         throw e;
       } catch (Exception e) {
         throw new IOException(e);
+      } finally {
+        tracker.endWait();
       }
     }
   }
 
-  private static InterruptedIOException interrupted(Attempt a, Exception cause) {
+  private static InterruptedIOException interrupted(Attempt a, Exception cause, boolean canceled) {
     a.discard();
-    InterruptedIOException e = new InterruptedIOException("interrupted while waiting to retry");
+    InterruptedIOException e = new InterruptedIOException(canceled ? "Canceled" : "interrupted while waiting to retry");
     e.initCause(cause);
     return e;
   }

@@ -12,6 +12,7 @@ import dev.privateegress.testing.RedisLauncher;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import redis.clients.jedis.UnifiedJedis;
 import org.junit.jupiter.api.Test;
 
 class RedisCheckerTest {
@@ -42,6 +43,39 @@ class RedisCheckerTest {
       assertThat(redis.target()).doesNotContain("wrong-pw");
       assertThat(redis.detail() + redis.advice()).doesNotContain("wrong-pw");
       assertThat(events.authFailures).hasSize(1);
+    }
+  }
+
+  @Test
+  void aServerThatEchoesTheAuthArgumentsLeaksNoPassword() throws Exception {
+    // Redis with AUTH renamed away answers like this; a loopback server that speaks just that line.
+    try (java.net.ServerSocket echo = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread server = new Thread(() -> {
+        while (!echo.isClosed()) {
+          try (java.net.Socket s = echo.accept()) {
+            s.getInputStream().read(new byte[4096]);
+            s.getOutputStream().write(("-ERR unknown command 'AUTH', with args beginning with: 'app' "
+                + "'Echoed-S3cret' \r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            s.getInputStream().read(new byte[4096]); // until the client hangs up
+          } catch (java.io.IOException e) {
+            // next connection, or closed
+          }
+        }
+      });
+      server.setDaemon(true);
+      server.start();
+      String url = "redis://app:Echoed-S3cret@127.0.0.1:" + echo.getLocalPort();
+      CheckResult redis = Fixtures.egress(Map.of()).doctor(url).checks().get(2);
+      assertThat(redis.ok()).isFalse();
+      assertThat(redis.detail()).contains("unknown command").doesNotContain("Echoed-S3cret");
+      try (UnifiedJedis client = PrivateRedis.connect(Fixtures.egress(Map.of("REDIS_URL", url)))) {
+        assertThatThrownBy(client::ping).satisfies(e -> {
+          java.io.StringWriter trace = new java.io.StringWriter();
+          e.printStackTrace(new java.io.PrintWriter(trace));
+          assertThat(trace.toString()).contains("unknown command").doesNotContain("Echoed-S3cret");
+        });
+      }
     }
   }
 

@@ -165,6 +165,33 @@ class StandaloneTest {
   }
 
   @Test
+  void aNameThatDoesNotResolveIsExplainedAndNotRetried() {
+    Fixtures.Events events = new Fixtures.Events();
+    // Resolved from src/test/resources/hosts only (surefire sets jdk.net.hosts.file): no DNS query leaves.
+    try (UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of(
+        "REDISHOST", "redis.corp.private", "PRIVATE_EGRESS_MODE", "none"), events))) {
+      assertThatThrownBy(() -> redis.get("k"))
+          .isInstanceOf(JedisConnectionException.class)
+          .hasMessageContaining("redis.corp.private does not resolve")
+          .hasMessageContaining("no VPC egress (mode none")
+          .hasMessageContaining("PRIVATE_EGRESS_HOSTS=redis.corp.private=127.0.0.1");
+      assertThat(events.retries).isEmpty();
+      assertThat(events.connectFailures).hasSize(1);
+    }
+  }
+
+  @Test
+  void connectFailureEventsCarryTheResolvedAddress() {
+    Fixtures.Events events = new Fixtures.Events();
+    int port = freePortNobodyListensOn();
+    try (UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of(
+        "REDISHOST", "127.0.0.1", "REDISPORT", Integer.toString(port)), events))) {
+      assertThatThrownBy(() -> redis.get("k")).isInstanceOf(JedisConnectionException.class);
+      assertThat(events.connectFailures).first().asString().endsWith(" /127.0.0.1:" + port);
+    }
+  }
+
+  @Test
   void connectRetriesBridgeAServerThatStartsLate() throws Exception {
     try (RedisLauncher.Node n = RedisLauncher.startPlain()) {
       int port = n.port();

@@ -168,13 +168,13 @@ public final class RedisLauncher {
     }
 
     /**
-     * Any other configuration directive, e.g. {@code config("maxmemory", "64mb")}. It is passed on the
-     * command line, so do not put secrets here: passwords set with {@link #requirePass} and {@link
-     * #aclUser} go into a config file instead.
+     * Any other configuration directive, e.g. {@code config("maxmemory", "64mb")} or {@code
+     * config("rename-command", "FLUSHALL", "")}. It is passed on the command line, so do not put secrets
+     * here: passwords set with {@link #requirePass} and {@link #aclUser} go into a config file instead.
      */
-    public Builder config(String name, String value) {
+    public Builder config(String name, String... values) {
       extra.add("--" + name);
-      extra.add(value);
+      extra.addAll(List.of(values));
       return this;
     }
 

@@ -1,6 +1,8 @@
 package dev.privateegress.redis.internal;
 
+import dev.privateegress.NetworkChecks;
 import dev.privateegress.PrivateEgress;
+import dev.privateegress.internal.Hosts;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.function.Supplier;
@@ -66,9 +68,10 @@ public final class ConnectRetrier {
   }
 
   private RedisRetry.Verdict judge(Endpoint ep, String label, RuntimeException e, Finisher finisher) {
-    if (!(e instanceof JedisException failure)) {
+    if (!(e instanceof JedisException raw)) {
       return new RedisRetry.Fatal(e);
     }
+    JedisException failure = Failures.withoutEchoedArguments(raw);
     Failures.Kind kind = Failures.classify(failure);
     if (kind == Failures.Kind.AUTH) {
       return new RedisRetry.Fatal(authFailed(ep, failure));
@@ -81,12 +84,13 @@ public final class ConnectRetrier {
           + "PrivateRedis.builder() if the load needs it, or find the code that keeps connections (a "
           + "pipeline, transaction or Connection not closed)", failure));
     }
-    if (kind == Failures.Kind.CONNECT || kind == Failures.Kind.CLOSED) {
-      egress.listener().connectFailed(ep.host(), InetSocketAddress.createUnresolved(ep.connectHost(), ep.port()),
-          failure);
+    if (kind == Failures.Kind.CONNECT || kind == Failures.Kind.CLOSED || kind == Failures.Kind.DNS) {
+      egress.listener().connectFailed(ep.host(), address(ep), failure);
     }
-    String message = "cannot connect to " + label + " (" + Failures.shortCause(failure) + "): "
-        + Failures.advice(kind, ep, failure);
+    String advice = kind == Failures.Kind.DNS
+        ? ep.connectHost() + " does not resolve: " + NetworkChecks.unresolvedAdvice(egress, ep.connectHost())
+        : Failures.advice(kind, ep, failure);
+    String message = "cannot connect to " + label + " (" + Failures.shortCause(failure) + "): " + advice;
     if (!kind.retryable()) {
       return new RedisRetry.Fatal(finisher.finish(kind, message, failure));
     }
@@ -102,6 +106,12 @@ public final class ConnectRetrier {
     String advice = Failures.advice(Failures.Kind.AUTH, ep, failure);
     egress.listener().redisAuthFailed(ep.label(), advice);
     return new JedisAccessControlException("AUTH to " + ep.label() + " failed: " + advice, failure);
+  }
+
+  /** Where the connection went: the IP when the endpoint is one (as most Memorystore targets are). */
+  private static InetSocketAddress address(Endpoint ep) {
+    return Hosts.parseIpLiteral(ep.connectHost()).map(ip -> new InetSocketAddress(ip, ep.port()))
+        .orElseGet(() -> InetSocketAddress.createUnresolved(ep.connectHost(), ep.port()));
   }
 
   /** The standard finisher: a {@link JedisConnectionException} carrying the explanation. */

@@ -13,6 +13,7 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisException;
 
 /** Classifies connection failures and explains them; never includes secrets. */
 public final class Failures {
@@ -28,7 +29,9 @@ public final class Failures {
     TLS_HOSTNAME(false),
     /** The TLS handshake failed otherwise, typically because the port speaks plaintext. */
     TLS_HANDSHAKE(false),
-    /** Connect refused, timed out, unreachable, name not resolved: worth retrying. */
+    /** The host name does not resolve: another try would get the same answer from the resolver. */
+    DNS(false),
+    /** Connect refused, timed out, unreachable: worth retrying. */
     CONNECT(true),
     /** The server closed or reset the connection during setup (restarting, or a TLS port spoken to in plaintext). */
     CLOSED(true),
@@ -83,8 +86,10 @@ public final class Failures {
       return Kind.TLS_HANDSHAKE;
     }
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof ConnectException || t instanceof NoRouteToHostException
-          || t instanceof UnknownHostException) {
+      if (t instanceof UnknownHostException) {
+        return Kind.DNS;
+      }
+      if (t instanceof ConnectException || t instanceof NoRouteToHostException) {
         return Kind.CONNECT;
       }
       if (t instanceof SocketTimeoutException) {
@@ -124,6 +129,8 @@ public final class Failures {
           + (ep.tls() ? "It may be restarting or overloaded (maxclients)"
               : "If the port expects TLS (Memorystore with in-transit encryption listens on 6378), use rediss:// "
                   + "and set REDIS_TLS_CA to the server CA file; otherwise the server may be restarting");
+      case DNS -> ep.connectHost() + " does not resolve: use the instance's IP address (REDISHOST), or check "
+          + "that the private DNS zone is visible through this service's VPC egress";
       case CONNECT -> "could not connect: check that the instance is up, that this service has VPC egress "
           + "(connector or Direct VPC) into the instance's network, and that the port is right "
           + "(6379 plaintext, 6378 TLS)";
@@ -161,12 +168,37 @@ public final class Failures {
         + "AUTH is disabled and re-enabled)";
   }
 
-  /** A short description of the root cause for events, e.g. {@code ConnectException: Connection refused}. */
+  /**
+   * A short description of the root cause for events, e.g. {@code ConnectException: Connection refused}.
+   * Redis echoes the arguments of a command it does not know ({@code ERR unknown command 'AUTH', with
+   * args beginning with: 'the-password'}, when AUTH is renamed); those are cut off.
+   */
   public static String shortCause(Throwable e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
-    return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
+    String m = root.getMessage() == null ? "" : ": " + ECHOED_ARGS.matcher(root.getMessage()).replaceAll("$1 (not shown)");
+    return root.getClass().getSimpleName() + m;
   }
+
+  /**
+   * {@code e} itself, or when a message in its cause chain echoes command arguments (which may hold the
+   * password), a {@link JedisException} with the cleaned root message and no such cause: exceptions are
+   * logged with their causes.
+   */
+  public static JedisException withoutEchoedArguments(JedisException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && ECHOED_ARGS.matcher(t.getMessage()).find()) {
+        return new JedisException(shortCause(e));
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return e;
+  }
+
+  private static final java.util.regex.Pattern ECHOED_ARGS =
+      java.util.regex.Pattern.compile("(?is)(with args beginning with:).*");
 }

@@ -122,6 +122,7 @@ public final class RedisChecker implements TargetChecker {
     long start = System.nanoTime();
     int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
     DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
+        .autoNegotiateProtocol(false) // as the client's connections: a plain AUTH, no HELLO
         .connectionTimeoutMillis(ms).socketTimeoutMillis(ms);
     String who = "no AUTH";
     Optional<UserInfo> credentials = UserInfo.of(target.uri());

@@ -53,6 +53,24 @@ class ClusterTest {
         .build();
   }
 
+  @Test
+  void clusterModeMismatchesAreExplained() {
+    try (RedisLauncher.Node standalone = RedisLauncher.startPlain()) {
+      Fixtures.Events events = new Fixtures.Events();
+      assertThatThrownBy(() -> PrivateRedis.connect(Fixtures.egress(Map.of("REDIS_URL", standalone.url(),
+          "REDIS_CLUSTER", "true"), events)))
+          .hasMessageContaining("REDIS_CLUSTER=true, but redis 127.0.0.1:" + standalone.port() + " is not a cluster");
+      assertThat(events.retries).as("not retried").isEmpty();
+    }
+    try (UnifiedJedis notClustered = PrivateRedis.connect(Fixtures.egress(Map.of("REDIS_URL", "redis://" + cluster.seed())))) {
+      String key = java.util.stream.IntStream.range(0, 100).mapToObj(i -> "k" + i)
+          .filter(k -> owner(k) != 0).findFirst().orElseThrow();
+      assertThatThrownBy(() -> notClustered.set(key, "v"))
+          .isInstanceOf(redis.clients.jedis.exceptions.JedisMovedDataException.class)
+          .hasMessageContaining("MOVED").hasMessageContaining("set REDIS_CLUSTER=true");
+    }
+  }
+
   /** Which node owns a key's slot (slots are split evenly, in node order). */
   private static int owner(String key) {
     return Math.min(2, JedisClusterCRC16.getSlot(key) / (16384 / 3));

@@ -23,6 +23,8 @@ public final class Failures {
   public enum Kind {
     /** Wrong password / token, missing role, or AUTH required: retrying does not help. */
     AUTH(false),
+    /** REDIS_CLUSTER=true, but the server has cluster support disabled: a standalone instance. */
+    NOT_A_CLUSTER(false),
     /** The server's certificate chain is not signed by a trusted CA. */
     TLS_UNTRUSTED(false),
     /** The certificate does not name the host or IP we dialled. */
@@ -68,6 +70,9 @@ public final class Failures {
       if (m.startsWith("WRONGPASS") || m.startsWith("NOAUTH") || m.contains("invalid password")
           || m.contains("invalid username-password")) {
         return Kind.AUTH;
+      }
+      if (m.contains("cluster support disabled")) {
+        return Kind.NOT_A_CLUSTER;
       }
       if (t instanceof java.util.NoSuchElementException && m.contains("Timeout waiting for idle object")) {
         return Kind.POOL_EXHAUSTED;
@@ -129,6 +134,9 @@ public final class Failures {
           + (ep.tls() ? "It may be restarting or overloaded (maxclients)"
               : "If the port expects TLS (Memorystore with in-transit encryption listens on 6378), use rediss:// "
                   + "and set REDIS_TLS_CA to the server CA file; otherwise the server may be restarting");
+      case NOT_A_CLUSTER -> "REDIS_CLUSTER=true, but " + ep.label() + " is not a cluster (it has cluster support "
+          + "disabled): unset REDIS_CLUSTER for a Memorystore for Redis instance; keep it for Memorystore for "
+          + "Redis Cluster or Valkey with cluster mode enabled, pointed at the discovery endpoint";
       case DNS -> ep.connectHost() + " does not resolve: use the instance's IP address (REDISHOST), or check "
           + "that the private DNS zone is visible through this service's VPC egress";
       case CONNECT -> "could not connect: check that the instance is up, that this service has VPC egress "

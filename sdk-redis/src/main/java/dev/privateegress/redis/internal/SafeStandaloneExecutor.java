@@ -6,6 +6,7 @@ import redis.clients.jedis.Connection;
 import redis.clients.jedis.executors.CommandExecutor;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisMovedDataException;
 import redis.clients.jedis.providers.PooledConnectionProvider;
 
 /**
@@ -57,6 +58,10 @@ public final class SafeStandaloneExecutor implements CommandExecutor, RedisRetry
       return reply;
     } catch (JedisConnectionException e) {
       throw Ambiguity.of(command, endpoint.label(), e, endpoint, answered);
+    } catch (JedisMovedDataException e) {
+      // Only a cluster answers MOVED; a standalone client cannot follow it.
+      throw new JedisMovedDataException(e.getMessage() + " (" + endpoint.label() + " is a cluster: set "
+          + "REDIS_CLUSTER=true and point REDISHOST at its discovery endpoint)", e.getTargetNode(), e.getSlot());
     } catch (JedisAccessControlException e) {
       if (Failures.classify(e) == Failures.Kind.AUTH) {
         throw retrier.authFailed(endpoint, e);

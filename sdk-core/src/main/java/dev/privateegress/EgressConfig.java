@@ -393,7 +393,7 @@ public final class EgressConfig {
         throw new ConfigurationException(ca.input(), ca.value(), "the file is not readable by this process");
       }
       try {
-        Pem.trusting(caFile); // a local file: read now so a wrong file fails at start, not at the first command
+        Pem.certificates(caFile); // a local file: parsed now so a wrong file fails at start, not at the first command
       } catch (IOException e) {
         throw new ConfigurationException(ca.input(), ca.value(), "not usable as the server CA (" + e.getMessage()
             + "); it must hold the instance's server CA certificate(s) as -----BEGIN CERTIFICATE----- blocks "

@@ -18,16 +18,30 @@ public final class Pem {
   private Pem() {}
 
   /**
-   * An {@link SSLSocketFactory} that trusts exactly the CAs in {@code pemFile}.
+   * The certificates in {@code pemFile}: reads and parses only, builds no TLS machinery.
    *
    * @throws IOException naming the file when it cannot be read or holds no certificate
    */
-  public static SSLSocketFactory trusting(Path pemFile) throws IOException {
+  public static Collection<? extends Certificate> certificates(Path pemFile) throws IOException {
     try (InputStream in = Files.newInputStream(pemFile)) {
       Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
       if (certs.isEmpty()) {
         throw new IOException(pemFile + " holds no PEM certificate");
       }
+      return certs;
+    } catch (GeneralSecurityException e) {
+      throw new IOException(pemFile + " is not a PEM file of CA certificates: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * An {@link SSLSocketFactory} that trusts exactly the CAs in {@code pemFile}.
+   *
+   * @throws IOException naming the file when it cannot be read or holds no certificate
+   */
+  public static SSLSocketFactory trusting(Path pemFile) throws IOException {
+    Collection<? extends Certificate> certs = certificates(pemFile);
+    try {
       KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
       ks.load(null, null);
       int i = 0;
@@ -40,7 +54,7 @@ public final class Pem {
       ctx.init(null, tmf.getTrustManagers(), null);
       return ctx.getSocketFactory();
     } catch (GeneralSecurityException e) {
-      throw new IOException(pemFile + " is not a PEM file of CA certificates: " + e.getMessage(), e);
+      throw new IOException("cannot trust the certificates in " + pemFile + ": " + e.getMessage(), e);
     }
   }
 }

@@ -31,7 +31,7 @@ public interface EgressListener {
    */
   default void retry(String target, int attempt, Duration delay, String cause) {}
 
-  /** A retry was skipped because the process-wide retry budget was empty. */
+  /** A retry was skipped because the target's retry budget was empty. */
   default void retryBudgetExhausted(String target) {}
 
   /** A TCP connection to {@code address} for {@code host} could not be established. */

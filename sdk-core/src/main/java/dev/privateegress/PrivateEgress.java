@@ -7,6 +7,7 @@ import dev.privateegress.internal.MetadataClient;
 import dev.privateegress.internal.MetadataException;
 import dev.privateegress.internal.PlatformDetector;
 import dev.privateegress.internal.Readiness;
+import dev.privateegress.internal.RetryBudgets;
 import dev.privateegress.internal.SafeListener;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -59,7 +60,7 @@ public final class PrivateEgress {
   private final Instant startedAt;
   private final EgressListener listener;
   private final RetryPolicy retryPolicy;
-  private final RetryBudget retryBudget;
+  private final RetryBudgets retryBudgets;
   private final MetadataClient metadata;
   private final Duration metadataConnectTimeout;
   private final Duration metadataReadTimeout;
@@ -77,7 +78,9 @@ public final class PrivateEgress {
     this.startedAt = b.startedAt != null ? b.startedAt : clock.instant();
     this.listener = SafeListener.wrap(b.listener);
     this.retryPolicy = b.retryPolicy;
-    this.retryBudget = b.retryBudget != null ? b.retryBudget : RetryBudget.defaults();
+    this.retryBudgets = b.retryBudget != null
+        ? RetryBudgets.shared(b.retryBudget)
+        : RetryBudgets.perTarget(b.retryBudgetFactory);
     this.metadata = new MetadataClient(config.metadataHost().orElse(MetadataClient.DEFAULT_HOST),
         b.metadataConnectTimeout, b.metadataReadTimeout);
     this.metadataConnectTimeout = b.metadataConnectTimeout;
@@ -160,9 +163,13 @@ public final class PrivateEgress {
     return retryPolicy;
   }
 
-  /** The retry budget shared by every client built from this instance. */
-  public RetryBudget retryBudget() {
-    return retryBudget;
+  /**
+   * The retry budget of one target: {@code host:port} for HTTP, the endpoint (or the cluster's seed) for
+   * Redis. Each target has its own bucket, created on first use, so an outage of one never spends the
+   * retries of another; past {@value RetryBudgets#MAX_TARGETS} targets the rest share one bucket.
+   */
+  public RetryBudget retryBudget(String target) {
+    return retryBudgets.forTarget(Objects.requireNonNull(target, "target"));
   }
 
   /** ID and access tokens (cached; created on first use, no network I/O until a token is asked for). */
@@ -498,6 +505,7 @@ public final class PrivateEgress {
     private EgressListener listener = EgressListener.NONE;
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private RetryBudget retryBudget;
+    private Supplier<RetryBudget> retryBudgetFactory = RetryBudget::defaults;
     private TokenProvider tokenProvider;
     private com.google.auth.oauth2.GoogleCredentials credentials;
     private TokenOptions tokenOptions = TokenOptions.defaults();
@@ -657,9 +665,19 @@ public final class PrivateEgress {
       return this;
     }
 
-    /** The retry budget shared by every client of this instance; {@link RetryBudget#defaults()} otherwise. */
+    /**
+     * One retry budget shared by every target of this instance (tests, or a single process-wide cap).
+     * Without it each target gets its own from {@link #retryBudgets(Supplier)}.
+     */
     public Builder retryBudget(RetryBudget budget) {
       this.retryBudget = Objects.requireNonNull(budget, "budget");
+      return this;
+    }
+
+    /** Makes the budget each target gets; {@link RetryBudget#defaults()} (100 tokens, 0.1 back) otherwise. */
+    public Builder retryBudgets(Supplier<RetryBudget> perTarget) {
+      this.retryBudgetFactory = Objects.requireNonNull(perTarget, "perTarget");
+      this.retryBudget = null;
       return this;
     }
 

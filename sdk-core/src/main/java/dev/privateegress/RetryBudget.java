@@ -3,7 +3,7 @@ package dev.privateegress;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A token bucket that caps retries across a whole {@link PrivateEgress} (normally one per process), so a
+ * A token bucket that caps the retries sent to one target ({@link PrivateEgress#retryBudget(String)}), so a
  * failing dependency sees little extra load: each retry spends one token, each success puts back a
  * fraction of one, and when the bucket is empty retries stop while first attempts still go through.
  *

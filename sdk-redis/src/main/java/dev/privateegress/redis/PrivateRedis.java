@@ -275,14 +275,14 @@ public final class PrivateRedis {
             null, ConnectRetrier::asConnectionException);
         Clusters.init(provider, retrier, ep, sweep);
         SafeClusterExecutor executor = new SafeClusterExecutor(provider, maxRedirects,
-            egress.retryPolicy().deadline(), ep, egress.retryBudget(), retrier);
+            egress.retryPolicy().deadline(), ep, egress.retryBudget(ep.label()), retrier);
         return RedisClusterClient.builder().nodes(Set.of(seed)).clientConfig(clientFacing)
             .connectionProvider(provider).commandExecutor(executor).build();
       }
       PooledConnectionProvider provider = new PooledConnectionProvider(seed, config, pool);
       IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep);
       SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, ep, maintenance,
-          egress.retryBudget());
+          egress.retryBudget(ep.label()));
       return RedisClient.builder().hostAndPort(seed).clientConfig(clientFacing).connectionProvider(provider)
           .commandExecutor(executor).build();
     }

@@ -59,7 +59,6 @@ public final class EgressInterceptor implements Interceptor {
 
   private final PrivateEgress egress;
   private final RetryPolicy policy;
-  private final RetryBudget budget;
   /** Core's guarded listener: a listener that throws is logged by core and never breaks a call. */
   private final EgressListener listener;
   private final String tokenHeader;
@@ -81,7 +80,6 @@ public final class EgressInterceptor implements Interceptor {
       boolean retries) {
     this.egress = egress;
     this.policy = egress.retryPolicy();
-    this.budget = egress.retryBudget();
     this.listener = egress.listener();
     this.tokenHeader = egress.config().tokenHeader();
     this.followRedirects = followRedirects;
@@ -300,7 +298,7 @@ public final class EgressInterceptor implements Interceptor {
         }
         // Completed by intercept() once it knows this hop is the last (not a redirect it follows).
         if (response.code() < 500 && !a.retryable) {
-          budget.recordSuccess();
+          budgetOf(response.request().url()).recordSuccess();
         }
         return response;
       } catch (AttemptFailed stopped) {
@@ -327,6 +325,11 @@ public final class EgressInterceptor implements Interceptor {
     InterruptedIOException e = new InterruptedIOException(canceled ? "Canceled" : "interrupted while waiting to retry");
     e.initCause(cause);
     return e;
+  }
+
+  /** The retry budget of the call's target, {@code host:port}: one per upstream, as Envoy keeps one per cluster. */
+  private RetryBudget budgetOf(okhttp3.HttpUrl url) {
+    return egress.retryBudget(url.host() + ":" + url.port());
   }
 
   /** Decides whether this attempt's outcome is retried, and after how long. Spends the budget only for a retry. */
@@ -391,7 +394,7 @@ public final class EgressInterceptor implements Interceptor {
           delay.toMillis(), TimeUnit.NANOSECONDS.toMillis(remaining));
       return a;
     }
-    if (!budget.tryAcquireRetry()) {
+    if (!budgetOf(call.request().url()).tryAcquireRetry()) {
       log.debug("{}: {}; retry budget exhausted, not retried", target, cause);
       listener.retryBudgetExhausted(target);
       return a;

@@ -121,7 +121,7 @@ public final class RedisRetry {
           delay = policy.backoff(n, ThreadLocalRandom.current());
           if (System.nanoTime() + delay.toNanos() > deadline) {
             stop = "retry deadline " + policy.deadline().toMillis() + " ms reached";
-          } else if (!egress.retryBudget().tryAcquireRetry()) {
+          } else if (!egress.retryBudget(label).tryAcquireRetry()) {
             egress.listener().retryBudgetExhausted(label);
             stop = "retry budget exhausted";
           }

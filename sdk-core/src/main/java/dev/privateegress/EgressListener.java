@@ -39,4 +39,35 @@ public interface EgressListener {
 
   /** A Redis server refused AUTH; {@code reason} explains without showing the secret. */
   default void redisAuthFailed(String target, String reason) {}
+
+  /**
+   * One attempt of a call finished (HTTP: one request on the wire; Redis: one try of a command).
+   *
+   * @param target low-cardinality name of the upstream: {@code host:port} for HTTP, {@code redis host:port}
+   *     for Redis (fit for a metric tag)
+   * @param attempt 1 for the first attempt
+   * @param outcome an HTTP status code ({@code "503"}) or a failure kind: {@code connect}, {@code reset},
+   *     {@code timeout}, {@code dns}, {@code tls}, {@code io}, or {@code ok} for a Redis reply
+   * @param took time the attempt took
+   */
+  default void attempt(String target, int attempt, String outcome, Duration took) {}
+
+  /**
+   * A logical call ended, after all its attempts.
+   *
+   * @param target as in {@link #attempt}
+   * @param attempts how many attempts were made (retries = attempts - 1)
+   * @param succeeded true when the caller got a successful result (HTTP: a response below 500 other than
+   *     429; Redis: a reply)
+   */
+  default void callEnded(String target, int attempts, boolean succeeded) {}
+
+  /**
+   * A Redis command failed after it may have reached the server and was not re-sent
+   * ({@code AmbiguousCommandException}).
+   *
+   * @param target as in {@link #attempt}
+   * @param command the command name only, e.g. {@code INCR}; never its arguments
+   */
+  default void redisAmbiguous(String target, String command) {}
 }

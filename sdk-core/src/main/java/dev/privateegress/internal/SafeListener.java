@@ -74,6 +74,33 @@ public final class SafeListener implements EgressListener {
     }
   }
 
+  @Override
+  public void attempt(String target, int attempt, String outcome, Duration took) {
+    try {
+      delegate.attempt(target, attempt, outcome, took);
+    } catch (RuntimeException e) {
+      failed("attempt", e);
+    }
+  }
+
+  @Override
+  public void callEnded(String target, int attempts, boolean succeeded) {
+    try {
+      delegate.callEnded(target, attempts, succeeded);
+    } catch (RuntimeException e) {
+      failed("callEnded", e);
+    }
+  }
+
+  @Override
+  public void redisAmbiguous(String target, String command) {
+    try {
+      delegate.redisAmbiguous(target, command);
+    } catch (RuntimeException e) {
+      failed("redisAmbiguous", e);
+    }
+  }
+
   private void failed(String event, RuntimeException e) {
     if (!warned) {
       warned = true;

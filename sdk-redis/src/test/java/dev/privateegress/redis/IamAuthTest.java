@@ -8,6 +8,7 @@ import dev.privateegress.Token;
 import dev.privateegress.testing.FakeMetadataServer;
 import dev.privateegress.testing.MutableClock;
 import dev.privateegress.testing.RedisLauncher;
+import dev.privateegress.testing.RedisNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +23,7 @@ import redis.clients.jedis.util.Pool;
 /** IAM auth with access tokens from the fake metadata server; Redis' default user's password plays Memorystore. */
 class IamAuthTest {
 
-  private static PrivateEgress egress(FakeMetadataServer md, MutableClock clock, RedisLauncher.Node n,
+  private static PrivateEgress egress(FakeMetadataServer md, MutableClock clock, RedisNode n,
       Fixtures.Events events) {
     return PrivateEgress.builder()
         .environment(Map.of("GCE_METADATA_HOST", md.hostPort(), "K_SERVICE", "api", "K_REVISION", "api-1",
@@ -36,7 +37,7 @@ class IamAuthTest {
   void newConnectionsUseTheCurrentCachedTokenAcrossARotation() {
     MutableClock clock = MutableClock.start();
     try (FakeMetadataServer md = FakeMetadataServer.start(clock).tokenLifetime(Duration.ofMinutes(10));
-        RedisLauncher.Node n = RedisLauncher.startPlain()) {
+        RedisNode n = RedisLauncher.startPlain()) {
       PrivateEgress egress = egress(md, clock, n, new Fixtures.Events());
       Token first = egress.tokens().accessToken();
       n.command("ACL", "SETUSER", "default", "on", "resetpass", ">" + first.value());
@@ -70,7 +71,7 @@ class IamAuthTest {
     MutableClock clock = MutableClock.start();
     Fixtures.Events events = new Fixtures.Events();
     try (FakeMetadataServer md = FakeMetadataServer.start(clock);
-        RedisLauncher.Node n = RedisLauncher.builder().requirePass("not-a-token").start();
+        RedisNode n = RedisLauncher.builder().requirePass("not-a-token").start();
         UnifiedJedis redis = PrivateRedis.connect(egress(md, clock, n, events))) {
       assertThatThrownBy(redis::ping).isInstanceOf(JedisAccessControlException.class)
           .hasMessageContaining("roles/redis.dbConnectionUser")
@@ -84,7 +85,7 @@ class IamAuthTest {
     MutableClock clock = MutableClock.start();
     FakeMetadataServer gone = FakeMetadataServer.start(clock);
     gone.close(); // GCE_METADATA_HOST points at a closed port
-    try (RedisLauncher.Node n = RedisLauncher.startPlain();
+    try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.connect(egress(gone, clock, n, new Fixtures.Events()))) {
       assertThatThrownBy(redis::ping).isInstanceOf(redis.clients.jedis.exceptions.JedisException.class)
           .hasMessageContaining("needs the service account's access token");

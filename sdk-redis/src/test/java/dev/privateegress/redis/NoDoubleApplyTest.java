@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.RetryPolicy;
 import dev.privateegress.testing.RedisLauncher;
+import dev.privateegress.testing.RedisNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +22,7 @@ class NoDoubleApplyTest {
   @Test
   void incrementsSurviveTwoRestartsWithoutDoubleApplying() throws Exception {
     int total = 5_000;
-    try (RedisLauncher.Node n = RedisLauncher.builder().appendOnly(true).start()) {
+    try (RedisNode n = RedisLauncher.builder().appendOnly(true).start()) {
       PrivateEgress egress = PrivateEgress.builder()
           .environment(Map.of("REDIS_URL", n.url(), "PRIVATE_EGRESS_STARTUP_GRACE", "PT0S"))
           .retryPolicy(RetryPolicy.defaults().withMaxAttempts(4).withBackoff(Duration.ofMillis(20), Duration.ofMillis(100)))

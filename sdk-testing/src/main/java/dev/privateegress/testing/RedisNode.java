@@ -117,6 +117,19 @@ public final class RedisNode implements AutoCloseable {
    * @throws IllegalStateException when the server does not start within 15 s; includes its log
    */
   public synchronized RedisNode start() {
+    return start(false);
+  }
+
+  /**
+   * Like {@link #start()}, but returns as soon as the server accepts connections, possibly while it
+   * still loads its data set: until then commands are refused with {@code LOADING}, as after a restart
+   * of a large instance.
+   */
+  public synchronized RedisNode startAccepting() {
+    return start(true);
+  }
+
+  private RedisNode start(boolean loadingIsUp) {
     if (isRunning()) {
       return this;
     }
@@ -129,7 +142,7 @@ public final class RedisNode implements AutoCloseable {
         tlsPort = options.tls == null ? -1 : fixedPort > 0 && tlsCluster ? fixedPort : Ports.freePort();
       }
       try {
-        launch();
+        launch(loadingIsUp);
         return this;
       } catch (IllegalStateException e) {
         failure = e;
@@ -145,7 +158,7 @@ public final class RedisNode implements AutoCloseable {
     throw failure;
   }
 
-  private void launch() {
+  private void launch(boolean loadingIsUp) {
     List<String> cmd = options.commandLine(dir, options.writeSecrets(dir, adminPassword), port, tlsPort);
     try {
       Files.deleteIfExists(dir.resolve("redis.log"));
@@ -161,10 +174,10 @@ public final class RedisNode implements AutoCloseable {
       hook = new Thread(this::destroy, "redis-launcher-cleanup");
       Runtime.getRuntime().addShutdownHook(hook);
     }
-    awaitUp(15_000);
+    awaitUp(15_000, loadingIsUp);
   }
 
-  private void awaitUp(long timeoutMillis) {
+  private void awaitUp(long timeoutMillis, boolean loadingIsUp) {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     Exception last = null;
     while (System.nanoTime() < deadline) {
@@ -175,6 +188,11 @@ public final class RedisNode implements AutoCloseable {
         if ("PONG".equals(command("PING"))) {
           return;
         }
+      } catch (RedisError e) {
+        if (loadingIsUp && String.valueOf(e.getMessage()).startsWith("LOADING")) {
+          return;
+        }
+        last = e;
       } catch (RuntimeException e) {
         last = e;
       }

@@ -19,7 +19,8 @@ import redis.clients.jedis.Connection;
  * connection has nothing to read, so the read times out; end of stream (the server's FIN), a reset, or
  * any unexpected byte (a TLS close_notify) means the connection is dead, and it is closed and replaced
  * before anything is written. Connections in use are never checked, so busy clients pay nothing; an idle
- * one pays about 1 ms once. Redis' smallest {@code timeout} is 1 s, well above the threshold.
+ * one pays about 1 ms once (so does a new connection's first command). Redis' smallest {@code timeout}
+ * is 1 s, well above the threshold.
  *
  * <p>The last use of each connection is kept in a map keyed by identity (an entry is allocated once
  * per connection); closed connections are dropped from it by the idle sweep ({@link #forgetClosed}).
@@ -43,11 +44,12 @@ public final class StaleConnections {
 
   /**
    * False when {@code c} was idle long enough to be checked and turned out closed; the caller then
-   * discards it ({@link #discard}) and borrows another. A connection never used before is fresh.
+   * discards it ({@link #discard}) and borrows another. A connection without a recorded use is checked
+   * too (once): it may have waited in the pool since it was opened.
    */
   public boolean usable(Connection c) {
     long[] stamp = lastUsed.get(c);
-    return stamp == null || System.nanoTime() - stamp[0] < CHECK_AFTER_IDLE_NANOS || alive(c);
+    return stamp != null && System.nanoTime() - stamp[0] < CHECK_AFTER_IDLE_NANOS || alive(c);
   }
 
   /** Records that {@code c} just got a reply. */

@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.commons.pool2.impl.GenericObjectPool;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
@@ -27,6 +29,8 @@ public final class SafeClusterConnectionProvider extends ClusterConnectionProvid
   private IdleMaintenance maintenance;
   private StaleConnections stale;
   private int maxTotal;
+  private static final long RENEW_AFTER_FAILURE_MILLIS = 100;
+  private final AtomicLong lastFailureRenewal = new AtomicLong(System.nanoTime() - TimeUnit.SECONDS.toNanos(1));
 
   /**
    * Contacts the seed for the slot map (Jedis needs it up front); call {@link Clusters#init} next.
@@ -124,7 +128,30 @@ public final class SafeClusterConnectionProvider extends ClusterConnectionProvid
           SafeClusterConnectionProvider::finish);
     } catch (RuntimeException e) {
       retrier.events().ended(false); // the command ends here, before it was sent
+      if (renewBetween) {
+        renewAfterFailure();
+      }
       throw e;
+    }
+  }
+
+  /**
+   * Refreshes the slot map after a command could not reach its node, also when no retry was allowed (the
+   * budget was empty): otherwise every later command would go to a dead master long after its replica
+   * took over. At most once per {@value #RENEW_AFTER_FAILURE_MILLIS} ms, so a dead node does not turn
+   * every command into a {@code CLUSTER SLOTS} on the others.
+   */
+  private void renewAfterFailure() {
+    long now = System.nanoTime();
+    long last = lastFailureRenewal.get();
+    if (now - last < TimeUnit.MILLISECONDS.toNanos(RENEW_AFTER_FAILURE_MILLIS)
+        || !lastFailureRenewal.compareAndSet(last, now)) {
+      return;
+    }
+    try {
+      renewSlotCache();
+    } catch (RuntimeException ignored) {
+      // no node answered; the next failure tries again
     }
   }
 

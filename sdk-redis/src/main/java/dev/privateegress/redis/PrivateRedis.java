@@ -62,11 +62,16 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  *       closed, without a round trip, by the next command after {@link Builder#validateIdleEvery};
  *       TCP keepalive on; 2 s connect and 3 s socket timeouts;
  *   <li>commands sent at most once: setting up a connection is retried with backoff (harder during
- *       the startup grace window, within the shared retry budget), but when a connection fails after a
- *       command was sent the caller gets {@link AmbiguousCommandException} and nothing is re-sent, in
- *       standalone and cluster mode alike (Jedis' cluster executor would otherwise re-send it). Only
- *       {@link #retrying} re-runs an operation, because the caller says it is idempotent. Both retry
- *       loops run on the client's resilience4j {@link Retry} ({@link #retry}), for metrics.
+ *       the startup grace window, within the target's retry budget, {@code redis HOST:PORT}, a cluster's
+ *       being its discovery endpoint's); a pooled connection the server closed while idle is replaced
+ *       before the command is written; a command refused with {@code LOADING} or {@code CLUSTERDOWN}
+ *       (not run) is sent again until the deadline; but when a connection fails after a command was
+ *       sent the caller gets {@link AmbiguousCommandException} and nothing is re-sent, in standalone and
+ *       cluster mode alike (Jedis' cluster executor would otherwise re-send it). Only {@link #retrying}
+ *       re-runs an operation, because the caller says it is idempotent. The retry loops run on the
+ *       client's resilience4j {@link Retry} ({@link #retry}), for metrics;
+ *   <li>with IAM auth, a token the server refuses forces one token refresh (at most one per {@code
+ *       TokenOptions.staleRetryInterval}) and one more connect.
  * </ul>
  *
  * <p>A standalone client does no network I/O until the first command. A cluster client contacts the
@@ -91,10 +96,12 @@ public final class PrivateRedis {
 
   /**
    * Runs {@code operation} and, when it fails because a connection failed (including {@link
-   * AmbiguousCommandException}), runs it again with the egress retry policy and budget. Use it only for
+   * AmbiguousCommandException}) or the server was not ready ({@code LOADING}, {@code CLUSTERDOWN}), runs it
+   * again with the egress retry policy and the client's budget. Use it only for
    * operations that are harmless to run twice: reads ({@code GET}, {@code HGETALL}), and idempotent
    * writes ({@code SET k v}, {@code DEL}, {@code EXPIRE}, {@code HSET} with fixed values). Never for
-   * {@code INCR}, {@code LPUSH} and the like. Redis errors ({@code WRONGTYPE}, AUTH) are not retried.
+   * {@code INCR}, {@code LPUSH} and the like. Redis errors ({@code WRONGTYPE}, AUTH), a missing IAM token,
+   * TLS and DNS failures and an exhausted pool are not retried: another run would get the same answer.
    *
    * <pre>{@code
    * String name = PrivateRedis.retrying(egress, redis, r -> r.get("user:42:name"));
@@ -129,9 +136,11 @@ public final class PrivateRedis {
   /**
    * The resilience4j {@link Retry} of a client built by this class, e.g. for {@code
    * TaggedRetryMetrics.ofRetryRegistry(...)} from resilience4j-micrometer (add the client's Retry to a
-   * {@code RetryRegistry}). It counts each connection set-up of a command once (succeeded with or
-   * without retry, or failed) and each {@link #retrying} call once; its event publisher reports every
-   * retry. The SDK makes the retry decisions (policy, deadline, budget); the Retry records and waits.
+   * {@code RetryRegistry}). It counts once each command whose first try failed (a connection set-up or a
+   * not-ready reply: succeeded with retry, or failed) and each {@link #retrying} call; its event
+   * publisher reports every retry. A command that succeeds at its first try does not reach it (that path
+   * allocates nothing); count those with {@code EgressListener.callEnded}. The SDK makes the retry
+   * decisions (policy, deadline, budget); the Retry records and waits.
    *
    * @throws IllegalArgumentException when the client was not built by {@link #connect} or {@link
    *     Builder#build()}

@@ -46,7 +46,7 @@ class ServerRestartsAndTimeoutsTest {
     try (UnifiedJedis redis = PrivateRedis.builder(egress).clientName("idle-victim").build()) {
       Pool<Connection> pool = ((RedisClient) redis).getPool();
       int ok = 0;
-      for (int round = 0; round < 3; round++) {
+      for (int round = 0; round < 2; round++) {
         openConnections(pool, 4); // the pool keeps four idle connections
         assertThat(redis.incr("counter")).isEqualTo(++ok);
         awaitNoClientNamed(n, "idle-victim"); // the server closed every one of them

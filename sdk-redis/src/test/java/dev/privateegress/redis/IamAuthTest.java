@@ -155,7 +155,7 @@ class IamAuthTest {
         assertThat(events.retries).as("a missing token is not retried").isEmpty();
         for (Throwable t : List.of(plain, retried)) {
           assertThat(t).isInstanceOf(redis.clients.jedis.exceptions.JedisException.class)
-              .hasMessageContaining("IAM auth to redis 127.0.0.1:" + n.port() + " needs an access token")
+              .hasMessageContaining("IAM auth to redis 127.0.0.1:" + n.port() + " got no access token")
               .hasMessageContaining("metadata server").hasMessageContaining("REDIS_IAM_AUTH")
               .hasMessageNotContaining("cannot connect to redis");
         }

@@ -151,8 +151,8 @@ public final class ConnectRetrier {
       }
       case TOKEN -> {
         // Redis was reached; the token source was not. Name the token source, not Redis.
-        String message = "IAM auth to " + where + " needs an access token, and none could be obtained: "
-            + tokenMessage(e) + ". " + Failures.advice(kind, endpoint, failure);
+        String message = "IAM auth to " + where + " got no access token (" + tokenMessage(e) + "). "
+            + Failures.advice(kind, endpoint, failure);
         return new RedisRetry.Fatal(finisher.finish(kind, message, failure));
       }
       case POOL_EXHAUSTED -> {

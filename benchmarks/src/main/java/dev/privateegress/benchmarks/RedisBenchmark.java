@@ -3,6 +3,7 @@ package dev.privateegress.benchmarks;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.redis.PrivateRedis;
 import dev.privateegress.testing.RedisLauncher;
+import dev.privateegress.testing.RedisNode;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -31,7 +32,7 @@ import redis.clients.jedis.UnifiedJedis;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class RedisBenchmark {
-  private RedisLauncher.Node server;
+  private RedisNode server;
   private RedisClient raw;
   private UnifiedJedis sdk;
 

@@ -42,10 +42,12 @@ public final class PrivateEgressMetricsAutoConfiguration {
   @ConditionalOnMissingBean(name = "privateEgressInfoMeterBinder")
   MeterBinder privateEgressInfoMeterBinder(PrivateEgress egress) {
     return registry -> {
+      // Platform first: what is known about egress depends on it.
+      String platform = egress.platform().id();
       var known = egress.knownEgress();
       Gauge.builder("private.egress.info", () -> 1)
           .description("Where the application runs and how its traffic reaches the VPC")
-          .tags("platform", egress.platform().id(), "mode", known.mode().id(), "scope", known.scope().id())
+          .tags("platform", platform, "mode", known.mode().id(), "scope", known.scope().id())
           .register(registry);
     };
   }

@@ -1,0 +1,105 @@
+package dev.privateegress.spring;
+
+import dev.privateegress.ConfigurationException;
+import dev.privateegress.EgressListener;
+import dev.privateegress.PrivateEgress;
+import dev.privateegress.spring.internal.CompositeEgressListener;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Auto-configuration of the {@link PrivateEgress} bean from {@code private-egress.*} properties over the
+ * process environment and system properties (properties win), with every {@link EgressListener} bean
+ * (the Micrometer meters among them) as its listener and every {@link PrivateEgressBuilderCustomizer}
+ * applied last.
+ */
+@AutoConfiguration
+@ConditionalOnClass(PrivateEgress.class)
+@EnableConfigurationProperties(PrivateEgressProperties.class)
+public final class PrivateEgressAutoConfiguration {
+
+  PrivateEgressAutoConfiguration() {}
+
+  @Bean
+  @ConditionalOnMissingBean
+  PrivateEgress privateEgress(PrivateEgressProperties properties, ObjectProvider<EgressListener> listeners,
+      ObjectProvider<PrivateEgressBuilderCustomizer> customizers) {
+    // The one place the starter reads the real process environment; tests replace it with a customizer.
+    PrivateEgress.Builder builder = PrivateEgress.builder()
+        .environment(System.getenv())
+        .systemProperties(System.getProperties())
+        .dmiProductName(Path.of("/sys/class/dmi/id/product_name"));
+    return build(builder, properties, listeners.orderedStream().toList(), customizers.orderedStream().toList());
+  }
+
+  /** Applies the properties, the listeners and the customizers, in that order, and builds. */
+  static PrivateEgress build(PrivateEgress.Builder builder, PrivateEgressProperties properties,
+      List<EgressListener> listeners, List<PrivateEgressBuilderCustomizer> customizers) {
+    Map<String, String> set = apply(properties, builder);
+    if (!listeners.isEmpty()) {
+      builder.listener(CompositeEgressListener.of(listeners));
+    }
+    customizers.forEach(c -> c.customize(builder));
+    try {
+      return builder.build();
+    } catch (ConfigurationException e) {
+      String property = set.get(e.input());
+      if (property == null) {
+        throw e;
+      }
+      String message = e.getMessage();
+      int problem = message.indexOf(" is invalid: ");
+      throw new ConfigurationException(property + " (same as " + e.input() + ")", e.shownValue().orElse(null),
+          problem < 0 ? message : message.substring(problem + " is invalid: ".length()), e);
+    }
+  }
+
+  /**
+   * Copies every set property onto the builder.
+   *
+   * @return variable name to property name, for each property that was set
+   */
+  static Map<String, String> apply(PrivateEgressProperties p, PrivateEgress.Builder b) {
+    Map<String, String> set = new java.util.LinkedHashMap<>();
+    setIf(set, "PRIVATE_EGRESS_MODE", "private-egress.mode", p.getMode(), b::mode);
+    setIf(set, "PRIVATE_EGRESS_SCOPE", "private-egress.scope", p.getScope(), b::scope);
+    setIf(set, "PRIVATE_EGRESS_LOOKUP", "private-egress.lookup", p.getLookup(), b::lookup);
+    if (p.getHosts() != null && !p.getHosts().isEmpty()) {
+      setIf(set, "PRIVATE_EGRESS_HOSTS", "private-egress.hosts", String.join(",", p.getHosts()), b::hosts);
+    }
+    if (p.getAudiences() != null && !p.getAudiences().isEmpty()) {
+      setIf(set, "PRIVATE_EGRESS_AUDIENCES", "private-egress.audiences", String.join(",", p.getAudiences()),
+          b::audiences);
+    }
+    setIf(set, "PRIVATE_EGRESS_TOKEN_HEADER", "private-egress.token-header", p.getTokenHeader(), b::tokenHeader);
+    setIf(set, "PRIVATE_EGRESS_STARTUP_GRACE", "private-egress.startup-grace", p.getStartupGrace(),
+        b::startupGrace);
+    setIf(set, "GCE_METADATA_HOST", "private-egress.metadata-host", p.getMetadataHost(), b::metadataHost);
+    setIf(set, "NO_GCE_CHECK", "private-egress.no-gce-check", p.getNoGceCheck(), b::noGceCheck);
+    PrivateEgressProperties.Redis r = p.getRedis();
+    setIf(set, "REDIS_URL", "private-egress.redis.url", r.getUrl(), b::redisUrl);
+    setIf(set, "REDISHOST", "private-egress.redis.host", r.getHost(), b::redisHost);
+    setIf(set, "REDISPORT", "private-egress.redis.port", r.getPort(), b::redisPort);
+    setIf(set, "REDIS_AUTH", "private-egress.redis.auth", r.getAuth(), b::redisAuth);
+    setIf(set, "REDIS_TLS_CA", "private-egress.redis.tls-ca", r.getTlsCa(), b::redisTlsCa);
+    setIf(set, "REDIS_IAM_AUTH", "private-egress.redis.iam-auth", r.getIamAuth(), b::redisIamAuth);
+    setIf(set, "REDIS_CLUSTER", "private-egress.redis.cluster", r.getCluster(), b::redisCluster);
+    return set;
+  }
+
+  private static <T> void setIf(Map<String, String> set, String variable, String property, T value,
+      Consumer<T> setter) {
+    if (value != null) {
+      setter.accept(value);
+      set.put(variable, property);
+    }
+  }
+}

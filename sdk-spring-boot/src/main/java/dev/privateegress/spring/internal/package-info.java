@@ -1,0 +1,2 @@
+/** Machinery of the starter; not part of its API. */
+package dev.privateegress.spring.internal;

@@ -56,7 +56,7 @@ final class SampleProcess implements AutoCloseable {
     pb.redirectErrorStream(true).redirectOutput(log.toFile());
     SampleProcess p = new SampleProcess(pb.start(), log, port);
     p.process.getOutputStream().close();
-    p.awaitListening(Duration.ofSeconds(60));
+    p.awaitListening(Duration.ofSeconds(180)); // generous: a loaded 2-core machine
     return p;
   }
 

@@ -11,7 +11,6 @@ import dev.privateegress.RetryPolicy;
 import dev.privateegress.http.PrivateHttp;
 import dev.privateegress.redis.PrivateRedis;
 import dev.privateegress.testing.NoDelayServerSocketFactory;
-import dev.privateegress.testing.RedisLauncher;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,7 +43,7 @@ class PrivateEgressAutoConfigurationTest {
   static final RetryPolicy FAST =
       new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofSeconds(10), 3);
 
-  private static RedisLauncher.Node redis;
+  private static TestRedis redis;
   private MockWebServer api;
 
   /** The environment the bean reads instead of the process environment. */
@@ -60,11 +59,11 @@ class PrivateEgressAutoConfigurationTest {
 
   @BeforeAll
   static void startRedis() {
-    redis = RedisLauncher.startPlain();
+    redis = TestRedis.start();
   }
 
   @AfterAll
-  static void stopRedis() {
+  static void stopRedis() throws Exception {
     redis.close();
   }
 
@@ -272,7 +271,7 @@ class PrivateEgressAutoConfigurationTest {
 
   @Test
   void unifiedJedisWhenARedisTargetIsConfigured() {
-    runner.withPropertyValues("private-egress.redis.url=" + redis.url()).run(ctx -> {
+    runner.withPropertyValues("private-egress.redis.url=" + redis.url).run(ctx -> {
       UnifiedJedis jedis = ctx.getBean(UnifiedJedis.class);
       assertThat(jedis.incr("runner-counter")).isPositive();
       assertThat(PrivateRedis.retry(jedis)).isNotNull(); // made by PrivateRedis
@@ -283,10 +282,10 @@ class PrivateEgressAutoConfigurationTest {
   void unifiedJedisFromTheRedisVariables() {
     // In an application the process environment is both a Spring property source (which the condition
     // reads) and what the PrivateEgress bean reads; here each gets the same two variables.
-    Map<String, String> env = Map.of("REDISHOST", redis.host(), "REDISPORT", Integer.toString(redis.port()),
+    Map<String, String> env = Map.of("REDISHOST", redis.host, "REDISPORT", Integer.toString(redis.port),
         "NO_GCE_CHECK", "true");
     runner.withBean("testEnvironment", PrivateEgressBuilderCustomizer.class, () -> env(env))
-        .withPropertyValues("REDISHOST=" + redis.host(), "REDISPORT=" + redis.port())
+        .withPropertyValues("REDISHOST=" + redis.host, "REDISPORT=" + redis.port)
         .run(ctx -> assertThat(ctx.getBean(UnifiedJedis.class).ping()).isEqualTo("PONG"));
   }
 
@@ -297,15 +296,15 @@ class PrivateEgressAutoConfigurationTest {
 
   @Test
   void noUnifiedJedisWithoutSdkRedis() {
-    runner.withPropertyValues("private-egress.redis.url=" + redis.url())
+    runner.withPropertyValues("private-egress.redis.url=" + redis.url)
         .withClassLoader(new FilteredClassLoader(PrivateRedis.class))
         .run(ctx -> assertThat(ctx).hasNotFailed().doesNotHaveBean(UnifiedJedis.class));
   }
 
   @Test
   void aUserUnifiedJedisWins() {
-    runner.withPropertyValues("private-egress.redis.url=" + redis.url())
-        .withBean("mine", UnifiedJedis.class, () -> RedisClient.create(java.net.URI.create(redis.url())))
+    runner.withPropertyValues("private-egress.redis.url=" + redis.url)
+        .withBean("mine", UnifiedJedis.class, () -> RedisClient.create(java.net.URI.create(redis.url)))
         .run(ctx -> assertThat(ctx).hasSingleBean(UnifiedJedis.class).hasBean("mine"));
   }
 
@@ -315,7 +314,7 @@ class PrivateEgressAutoConfigurationTest {
   void closingTheContextClosesTheClients() throws Exception {
     OkHttpClient[] client = new OkHttpClient[1];
     UnifiedJedis[] jedis = new UnifiedJedis[1];
-    runner.withPropertyValues("private-egress.redis.url=" + redis.url(), "private-egress.hosts=my.api.private=127.0.0.1")
+    runner.withPropertyValues("private-egress.redis.url=" + redis.url, "private-egress.hosts=my.api.private=127.0.0.1")
         .run(ctx -> {
           client[0] = ctx.getBean(OkHttpClient.class);
           jedis[0] = ctx.getBean(UnifiedJedis.class);
@@ -323,22 +322,16 @@ class PrivateEgressAutoConfigurationTest {
           assertThat(get(client[0], apiUrl())).isEqualTo("200 x");
           assertThat(client[0].connectionPool().connectionCount()).isEqualTo(1);
           assertThat(jedis[0].ping()).isEqualTo("PONG");
-          assertThat(clientsOf(redis)).isGreaterThanOrEqualTo(1);
+          assertThat(redis.clients()).isGreaterThanOrEqualTo(1);
         });
     assertThat(client[0].dispatcher().executorService().isShutdown()).isTrue();
     assertThat(client[0].connectionPool().connectionCount()).isZero();
     assertThatThrownBy(() -> jedis[0].ping()).isInstanceOf(RuntimeException.class);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (clientsOf(redis) > 0 && System.nanoTime() < deadline) {
+    while (redis.clients() > 0 && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
-    assertThat(clientsOf(redis)).as("connections the server still holds").isZero();
-  }
-
-  /** Clients connected to the server, not counting the one asking. */
-  private static long clientsOf(RedisLauncher.Node node) {
-    String list = String.valueOf(node.command("CLIENT", "LIST"));
-    return list.lines().filter(l -> !l.isBlank()).count() - 1;
+    assertThat(redis.clients()).as("connections the server still holds").isZero();
   }
 
   static String get(OkHttpClient client, String url) throws IOException {

@@ -22,6 +22,7 @@ final class PushTokenVerifier {
   static final String GOOGLE_CERTS = "https://www.googleapis.com/oauth2/v3/certs";
 
   private final String serviceAccount;
+  private final String certificates;
   private final Map<String, TokenVerifier> byIssuer;
 
   /** Why a request was refused: 401 (no or invalid token) or 403 (valid token, wrong sender). */
@@ -38,6 +39,7 @@ final class PushTokenVerifier {
   PushTokenVerifier(String audience, String serviceAccount, String certificatesLocation) {
     this.serviceAccount = Objects.requireNonNull(serviceAccount, "serviceAccount");
     String certs = certificatesLocation == null ? GOOGLE_CERTS : certificatesLocation;
+    this.certificates = certs;
     this.byIssuer = Map.of(
         "https://accounts.google.com", verifier(audience, "https://accounts.google.com", certs),
         "accounts.google.com", verifier(audience, "accounts.google.com", certs));
@@ -72,9 +74,15 @@ final class PushTokenVerifier {
     try {
       verifier.verify(token);
     } catch (TokenVerifier.VerificationException e) {
-      throw new Rejected(401, "push token rejected: " + e.getMessage()
-          + (e.getMessage().contains("audience") ? " (token aud '" + payload.getAudience()
-              + "'; RELAY_PUSH_AUDIENCE must equal the subscription's audience)" : ""));
+      String m = String.valueOf(e.getMessage());
+      String hint = "";
+      if (m.contains("audience")) {
+        hint = " (token aud '" + payload.getAudience() + "'; RELAY_PUSH_AUDIENCE must equal the subscription's audience)";
+      } else if (m.contains("PublicKey")) {
+        // TokenVerifier treats an unreachable key location like an unknown key id.
+        hint = " (keys from " + certificates + ": unreachable from here, or the token was not signed by Google)";
+      }
+      throw new Rejected(401, "push token rejected: " + m + hint);
     }
     Object email = payload.get("email");
     if (!serviceAccount.equals(email)) {

@@ -56,10 +56,16 @@ class RelayController {
     }
     String type = headers.getFirst(HttpHeaders.CONTENT_TYPE);
     Request.Builder forward = new Request.Builder().url(settings.target())
-        .post(RequestBody.create(content, MediaType.parse(type == null ? "application/json" : type)))
-        // The receiver de-duplicates on it, which also lets the SDK retry this POST.
-        .header("Idempotency-Key", delivery.id());
-    delivery.ceHeaders().forEach(forward::header);
+        .post(RequestBody.create(content, MediaType.parse(type == null ? "application/json" : type)));
+    try {
+      // The receiver de-duplicates on it, which also lets the SDK retry this POST.
+      forward.header("Idempotency-Key", delivery.id());
+      delivery.ceHeaders().forEach(forward::header);
+    } catch (IllegalArgumentException e) {
+      // OkHttp refuses what HTTP/1.1 cannot carry; CloudEvents percent-encode such characters.
+      return text(HttpStatus.BAD_REQUEST, "ce-* header or message id with characters that cannot be forwarded "
+          + "(CloudEvents header values must be percent-encoded)");
+    }
     try (Response r = http.newCall(forward.build()).execute()) {
       if (r.isSuccessful()) {
         return ResponseEntity.noContent().build();

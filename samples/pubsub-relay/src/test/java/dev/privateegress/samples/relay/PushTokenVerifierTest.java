@@ -87,6 +87,14 @@ class PushTokenVerifierTest {
   }
 
   @Test
+  void unreachableKeysAreNamedInTheRefusal() throws Exception {
+    PushTokenVerifier noKeys = new PushTokenVerifier(AUD, TestTokens.PUSH_ACCOUNT, "http://127.0.0.1:1/certs");
+    String token = bearer(TestTokens.pushClaims(AUD));
+    assertThatThrownBy(() -> noKeys.verify(token)).isInstanceOf(PushTokenVerifier.Rejected.class)
+        .hasFieldOrPropertyWithValue("status", 401).hasMessageContaining("keys from http://127.0.0.1:1/certs");
+  }
+
+  @Test
   void rejectsAMissingOrMalformedHeaderWith401() {
     assertThatThrownBy(() -> verifier.verify(null)).isInstanceOf(PushTokenVerifier.Rejected.class)
         .hasFieldOrPropertyWithValue("status", 401).hasMessageContaining("Authorization: Bearer");

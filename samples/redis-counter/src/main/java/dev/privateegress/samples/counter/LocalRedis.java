@@ -5,6 +5,8 @@ import dev.privateegress.PrivateEgress;
 import dev.privateegress.testing.RedisLauncher;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
@@ -35,7 +37,7 @@ public final class LocalRedis implements ApplicationContextInitializer<Configura
   @Override
   public void initialize(ConfigurableApplicationContext context) {
     ConfigurableEnvironment env = context.getEnvironment();
-    Decision decision = decide(env::containsProperty, () -> platform(System.getenv()));
+    Decision decision = decide(env::getProperty, () -> platform(System.getenv()));
     if (decision == Decision.CONFIGURED) {
       return;
     }
@@ -58,9 +60,10 @@ public final class LocalRedis implements ApplicationContextInitializer<Configura
 
   enum Decision { CONFIGURED, MISSING_ON_GOOGLE_CLOUD, START_LOCAL }
 
-  static Decision decide(java.util.function.Predicate<String> has, java.util.function.Supplier<Platform> platform) {
+  static Decision decide(UnaryOperator<String> property, Supplier<Platform> platform) {
     for (String key : TARGET_KEYS) {
-      if (has.test(key)) {
+      String value = property.apply(key);
+      if (value != null && !value.isBlank()) { // blank counts as unset, as for the starter's Redis bean
         return Decision.CONFIGURED;
       }
     }

@@ -40,8 +40,8 @@ class CounterController {
   @ExceptionHandler(AmbiguousCommandException.class)
   ResponseEntity<String> ambiguous(AmbiguousCommandException e) {
     LOG.warn("INCR counter outcome unknown", e);
-    return unavailable("Redis did not confirm INCR counter: the connection broke after the command was sent, "
-        + "so this visit may or may not have been counted, and it was not sent again. Reload to count it.");
+    return unavailable("Redis did not confirm INCR counter: the connection broke or timed out after the command "
+        + "was sent, so this visit may or may not have been counted, and it was not sent again. Reload to count it.");
   }
 
   @ExceptionHandler(JedisException.class)

@@ -308,6 +308,17 @@ class PrivateEgressAutoConfigurationTest {
         .run(ctx -> assertThat(ctx).hasSingleBean(UnifiedJedis.class).hasBean("mine"));
   }
 
+  @Test
+  void anOlderJedisFromSpringBootsDependencyManagementIsExplained() {
+    NoSuchMethodError missing = new NoSuchMethodError("'redis.clients.jedis.DefaultJedisClientConfig$Builder "
+        + "redis.clients.jedis.DefaultJedisClientConfig$Builder.autoNegotiateProtocol(boolean)'");
+    assertThat(PrivateEgressRedisAutoConfiguration.wrongJedis(missing, "7.0.0"))
+        .hasMessageContaining("Jedis 7.0.0 is on the class path")
+        .hasMessageContaining("<jedis.version>8.0.2</jedis.version>")
+        .hasCause(missing);
+    assertThat(PrivateEgressRedisAutoConfiguration.jedisVersion()).isEqualTo("8.0.2");
+  }
+
   // ---------------------------------------------------------------- shutdown
 
   @Test

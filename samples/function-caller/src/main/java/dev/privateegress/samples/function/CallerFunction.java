@@ -1,0 +1,113 @@
+package dev.privateegress.samples.function;
+
+import com.google.cloud.functions.HttpFunction;
+import com.google.cloud.functions.HttpRequest;
+import com.google.cloud.functions.HttpResponse;
+import dev.privateegress.PrivateEgress;
+import dev.privateegress.http.PrivateHttp;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.Writer;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+
+/**
+ * A Cloud Run function (Functions Framework {@link HttpFunction}) that calls {@code INTERNAL_API_URL}
+ * (default {@code http://my.api.private/}) through the SDK's OkHttp client and relays the status, the
+ * {@code Content-Type} and the body.
+ *
+ * <p>The SDK resolves the private name (or a {@code PRIVATE_EGRESS_HOSTS} override), adds an ID token
+ * when {@code PRIVATE_EGRESS_AUDIENCES} maps the host, and retries connect failures and 429/502/503/504
+ * under one deadline. When the API cannot be reached at all the function answers 502 with the SDK's
+ * one-line explanation (no VPC egress, private zone not visible, firewall...), never a stack trace.
+ *
+ * <p>The framework creates one instance per runtime instance; the constructor does no network I/O.
+ */
+public final class CallerFunction implements HttpFunction {
+  /** Where the function sends its GET. */
+  public static final String URL_VARIABLE = "INTERNAL_API_URL";
+  /** The private name of the field report: an internal load balancer in a private Cloud DNS zone. */
+  public static final String DEFAULT_URL = "http://my.api.private/";
+
+  private static final Logger LOG = Logger.getLogger(CallerFunction.class.getName());
+
+  private final OkHttpClient http;
+  private final HttpUrl target;
+
+  /** Reads the SDK variables and {@code INTERNAL_API_URL} from the process environment. */
+  public CallerFunction() {
+    this(PrivateEgress.fromEnvironment(), System.getenv());
+  }
+
+  /**
+   * For tests and embedding: the SDK configuration and the variables to read {@code INTERNAL_API_URL} from.
+   *
+   * @throws IllegalArgumentException when {@code INTERNAL_API_URL} is not an http(s) URL
+   */
+  CallerFunction(PrivateEgress egress, Map<String, String> env) {
+    this.target = targetUrl(env);
+    this.http = PrivateHttp.newClient(egress);
+  }
+
+  static HttpUrl targetUrl(Map<String, String> env) {
+    String raw = env.get(URL_VARIABLE);
+    if (raw == null || raw.isBlank()) {
+      raw = System.getProperty("internal.api.url", DEFAULT_URL);
+    }
+    HttpUrl url = HttpUrl.parse(raw.strip());
+    if (url == null) {
+      throw new IllegalArgumentException(URL_VARIABLE + " must be an http:// or https:// URL such as "
+          + DEFAULT_URL + ", was '" + raw + "'; set it to the internal load balancer's URL");
+    }
+    return url;
+  }
+
+  @Override
+  public void service(HttpRequest request, HttpResponse response) throws IOException {
+    if (!"GET".equals(request.getMethod())) {
+      response.setStatusCode(405, "Method Not Allowed");
+      response.appendHeader("Allow", "GET");
+      return;
+    }
+    Request call = new Request.Builder().url(target).get().build();
+    try (Response upstream = http.newCall(call).execute()) {
+      response.setStatusCode(upstream.code());
+      ResponseBody body = upstream.body();
+      String type = upstream.header("Content-Type");
+      if (type != null) {
+        response.setContentType(type);
+      }
+      try (InputStream in = body.byteStream(); OutputStream out = response.getOutputStream()) {
+        in.transferTo(out);
+      }
+    } catch (IOException e) {
+      // Logged for the operator with the cause chain; the client gets one line.
+      LOG.log(Level.WARNING, "GET " + shown(target) + " failed", e);
+      response.setStatusCode(502, "Bad Gateway");
+      response.setContentType("text/plain; charset=utf-8");
+      try (Writer w = response.getWriter()) {
+        w.write("internal API " + shown(target) + " unreachable: " + oneLine(e) + "\n");
+      }
+    }
+  }
+
+  /** The URL without user info and query, which may carry secrets. */
+  static String shown(HttpUrl url) {
+    return url.newBuilder().username("").password("").query(null).fragment(null).build().toString();
+  }
+
+  static String oneLine(Throwable e) {
+    String m = e.getMessage();
+    if (m == null || m.isBlank()) {
+      m = e.getClass().getSimpleName();
+    }
+    return m.replaceAll("\\s+", " ").strip();
+  }
+}

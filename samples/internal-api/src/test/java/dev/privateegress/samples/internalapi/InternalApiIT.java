@@ -1,0 +1,80 @@
+package dev.privateegress.samples.internalapi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.privateegress.testing.FakeMetadataServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import org.junit.jupiter.api.Test;
+
+/** Runs {@code java -jar internal-api.jar} against a stand-in for the internal load balancer on loopback. */
+class InternalApiIT {
+  private static final Path JAR = Path.of(System.getProperty("sample.jar", "target/internal-api.jar"));
+  /** An IAP-protected internal load balancer wants its OAuth client ID as the audience. */
+  private static final String AUDIENCE = "1234567890-abcdef.apps.googleusercontent.com";
+  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @Test
+  void sendsTheMappedAudienceRetriesA503AndRelaysStatusAndBody() throws Exception {
+    try (FakeMetadataServer metadata = FakeMetadataServer.start(); MockWebServer api = new MockWebServer()) {
+      api.start();
+      Map<String, String> env = Map.of(
+          "INTERNAL_API_URL", "http://my.api.private:" + api.getPort() + "/v1/status",
+          "PRIVATE_EGRESS_HOSTS", "my.api.private=127.0.0.1",
+          "PRIVATE_EGRESS_AUDIENCES", "my.api.private=" + AUDIENCE,
+          "GCE_METADATA_HOST", metadata.hostPort());
+      try (SampleProcess app = SampleProcess.start(JAR, env)) {
+        api.enqueue(new MockResponse.Builder().code(503).body("warming up").build());
+        api.enqueue(new MockResponse.Builder().code(200).addHeader("Content-Type", "application/json")
+            .body("{\"ok\":true}").build());
+        HttpResponse<String> ok = get(app.url("/"));
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+        assertThat(ok.body()).isEqualTo("{\"ok\":true}");
+        assertThat(ok.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+        for (int i = 0; i < 2; i++) {
+          RecordedRequest r = api.takeRequest(5, TimeUnit.SECONDS);
+          assertThat(r.getTarget()).isEqualTo("/v1/status");
+          assertThat(LocalStandIn.audience(r.getHeaders().get("Authorization"))).isEqualTo(AUDIENCE);
+        }
+        assertThat(metadata.identityRequests(AUDIENCE)).isEqualTo(1);
+
+        api.enqueue(new MockResponse.Builder().code(418).body("teapot").build());
+        HttpResponse<String> teapot = get(app.url("/"));
+        assertThat(teapot.statusCode()).isEqualTo(418);
+        assertThat(teapot.body()).isEqualTo("teapot");
+        assertThat(api.getRequestCount()).isEqualTo(3);
+
+        api.close();
+        HttpResponse<String> down = get(app.url("/"));
+        assertThat(down.statusCode()).isEqualTo(502);
+        assertThat(down.body()).startsWith("internal API http://my.api.private:" + api.getPort() + "/v1/status unreachable: ");
+        assertThat(down.body().strip()).doesNotContain("\n");
+      }
+    }
+  }
+
+  @Test
+  void theStandInModeRunsTheWholePathOnALaptop() throws Exception {
+    try (SampleProcess app = SampleProcess.start(JAR, Map.of("INTERNAL_API_STAND_IN", "true"))) {
+      HttpResponse<String> r = get(app.url("/"));
+      assertThat(r.statusCode()).as(r.body() + app.output()).isEqualTo(200);
+      assertThat(r.body()).contains("\"from\":\"stand-in for my.api.private\"")
+          .contains("\"idTokenAudience\":\"" + LocalStandIn.AUDIENCE + "\"");
+      assertThat(app.output()).contains("Internal API caller ready: curl http://localhost:" + app.port + "/");
+    }
+  }
+
+  private HttpResponse<String> get(String url) throws Exception {
+    return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+}

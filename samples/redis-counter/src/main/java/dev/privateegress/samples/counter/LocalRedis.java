@@ -3,6 +3,7 @@ package dev.privateegress.samples.counter;
 import dev.privateegress.Platform;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.testing.RedisLauncher;
+import dev.privateegress.testing.RedisNode;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -46,7 +47,7 @@ public final class LocalRedis implements ApplicationContextInitializer<Configura
           + "instance with in-transit encryption, plus REDIS_TLS_CA) or REDIS_URL to your Memorystore instance; "
           + "the local throwaway redis-server is started only off Google Cloud");
     }
-    RedisLauncher.Node node = RedisLauncher.builder().start();
+    RedisNode node = RedisLauncher.builder().start();
     LOG.info("No Redis configured (REDIS_URL, REDISHOST) and not on Google Cloud: started a throwaway local "
         + "redis-server {} (pid {}) on {}:{} without persistence; it stops with this service",
         RedisLauncher.binary(), node.pid(), node.host(), node.port());

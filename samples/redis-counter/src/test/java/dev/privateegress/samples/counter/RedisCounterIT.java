@@ -3,6 +3,7 @@ package dev.privateegress.samples.counter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.privateegress.testing.RedisLauncher;
+import dev.privateegress.testing.RedisNode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,7 +40,7 @@ class RedisCounterIT {
   @Test
   void countsConcurrentVisitorsExactlyAndSurvivesARedisOutage() throws Exception {
     // AOF with fsync always: the counter survives the kill, so a replayed INCR would show as a skipped number.
-    try (RedisLauncher.Node redis = RedisLauncher.builder().appendOnly(true).fsyncAlways(true).start();
+    try (RedisNode redis = RedisLauncher.builder().appendOnly(true).fsyncAlways(true).start();
          SampleProcess app = SampleProcess.start(JAR, Map.of("REDIS_URL", redis.url()))) {
       HttpResponse<String> hello = get(app.url("/"));
       assertThat(hello.statusCode()).isEqualTo(200);

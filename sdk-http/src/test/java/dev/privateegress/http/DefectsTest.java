@@ -246,13 +246,28 @@ class DefectsTest {
   }
 
   @Test
-  void aTlsFailureExplainsItself() {
-    OkHttpClient client = PrivateHttp.newClient(builder().build());
-    server.enqueue(status(200));
-    assertThatThrownBy(() -> code(client, get("https://my.api.private:" + server.getPort() + "/")))
-        .isInstanceOf(SSLException.class)
-        .hasMessageContaining("GET https://my.api.private:" + server.getPort() + "/")
-        .hasMessageContaining("may speak plain http");
+  void aTlsFailureExplainsItself() throws Exception {
+    // a plain-http server answering at once: what an https call to an http port meets
+    try (ServerSocket plain = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread t = new Thread(() -> {
+        while (!plain.isClosed()) {
+          try (java.net.Socket s = plain.accept()) {
+            s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          } catch (IOException e) {
+            return;
+          }
+        }
+      });
+      t.setDaemon(true);
+      t.start();
+      OkHttpClient client = PrivateHttp.newClient(builder().build());
+      int port = plain.getLocalPort();
+      assertThatThrownBy(() -> code(client, get("https://my.api.private:" + port + "/")))
+          .isInstanceOf(SSLException.class)
+          .hasMessageContaining("GET https://my.api.private:" + port + "/")
+          .hasMessageContaining("may speak plain http");
+    }
   }
 
   // The metrics: 503, 503, 200 is one successful call with retry, 3 attempts, 2 retries.

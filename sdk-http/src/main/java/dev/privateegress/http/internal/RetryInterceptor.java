@@ -211,7 +211,8 @@ public final class RetryInterceptor implements Interceptor {
       return Failure.PERMANENT;
     }
     if (!state.connectionAcquired()) {
-      return Failure.CONNECT;
+      // A handshake the server answers with something that is not TLS (an http port) will not heal either.
+      return failure instanceof javax.net.ssl.SSLException ? Failure.PERMANENT : Failure.CONNECT;
     }
     if (!state.requestStarted()) {
       return Failure.BEFORE_SEND;

@@ -60,7 +60,7 @@ final class FailureAdvice {
           + " (proxy, load balancer, firewall) closes connections");
       case AFTER_SEND -> new IOException(where + ": the connection broke after the request was written"
           + after + original + ". The server may have received it"
-          + (RetryInterceptor.replayable(request) ? "; retries are used up (attempts, deadline or retry budget)"
+          + (RetryStep.replayable(request) ? "; retries are used up (attempts, deadline or retry budget)"
               : ", so a " + request.method() + " is not re-sent: add an Idempotency-Key header or "
                   + "PrivateHttp.idempotent(...) if the server de-duplicates it")
           + ". A backend or load balancer that resets connections, or closes idle ones sooner than "

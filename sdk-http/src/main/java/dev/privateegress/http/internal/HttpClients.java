@@ -48,8 +48,7 @@ public final class HttpClients {
       // Configured before (e.g. newBuilder() of an SDK client): keep the user's original redirect intent.
       followRedirects = previous.calls.followRedirects;
       followSslRedirects = previous.calls.followSslRedirects;
-      builder.interceptors().removeIf(i -> i instanceof RedirectInterceptor || i instanceof TokenInterceptor
-          || i instanceof RetryInterceptor);
+      builder.interceptors().removeIf(i -> i instanceof RedirectInterceptor);
       builder.networkInterceptors().removeIf(i -> i instanceof WireInterceptor);
       OkHttpClient probe = builder.build();
       dns = probe.dns() instanceof EgressDns d ? d.fallback() : probe.dns();
@@ -144,8 +143,6 @@ public final class HttpClients {
     builder.retryOnConnectionFailure(false);
     HttpCalls calls = new HttpCalls(egress, followRedirects, followSslRedirects, retries);
     builder.addInterceptor(new RedirectInterceptor(calls));
-    builder.addInterceptor(new TokenInterceptor(calls));
-    builder.addInterceptor(new RetryInterceptor(calls));
     builder.addNetworkInterceptor(new WireInterceptor());
   }
 }

@@ -13,10 +13,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The SDK's outermost interceptor: opens the logical call (its {@link CallState}: deadline, attempt count) and
- * follows redirects hop by hop with OkHttp's rules, OkHttp's own following being off, so that each hop gets the
- * token of its own host only. When the call ends it reports it once: {@code callEnded} to the listener and the
- * outcome to the client's resilience4j {@code Retry}.
+ * The SDK's application interceptor. Its own job: open the logical call (its {@link CallState}: deadline,
+ * attempt count), follow redirects hop by hop with OkHttp's rules (OkHttp's own following is off, so each hop
+ * gets the token of its own host only), and report the call once when it ends ({@code callEnded} to the
+ * listener, the outcome to the client's resilience4j {@code Retry}). Each hop goes through {@link TokenStep}
+ * (token, 401) and {@link RetryStep} (attempts), each with one job, called directly rather than as OkHttp
+ * interceptors: every OkHttp interceptor costs a copy of the chain per call.
  */
 public final class RedirectInterceptor implements Interceptor {
   private static final Logger log = LoggerFactory.getLogger(RedirectInterceptor.class);
@@ -25,9 +27,11 @@ public final class RedirectInterceptor implements Interceptor {
   static final int MAX_FOLLOW_UPS = 20;
 
   final HttpCalls calls;
+  private final TokenStep next;
 
   RedirectInterceptor(HttpCalls calls) {
     this.calls = calls;
+    this.next = new TokenStep(calls, new RetryStep(calls));
   }
 
   /**
@@ -42,15 +46,15 @@ public final class RedirectInterceptor implements Interceptor {
   @Override
   public Response intercept(Chain chain) throws IOException {
     Call call = chain.call();
-    Request first = chain.request();
-    CallState state = call.tag(CallState.class, () -> open(call, first));
-    Request request = first;
+    Request request = chain.request();
+    CallState state = open(call, request);
+    CallState outer = CallState.enter(state);
     boolean succeeded = false;
     try {
       int followUps = 0;
       while (true) {
         state.target = calls.target(request.url());
-        Response response = chain.proceed(request);
+        Response response = next.proceed(chain, state, request);
         Request followUp = calls.followRedirects ? followUp(response, request) : null;
         RequestBody body = followUp == null ? null : followUp.body();
         if (followUp == null || body != null && body.isOneShot()) {
@@ -68,6 +72,7 @@ public final class RedirectInterceptor implements Interceptor {
         request = followUp;
       }
     } finally {
+      CallState.exit(outer);
       if (calls.listener != null) {
         calls.listener.callEnded(state.target, state.attempts, succeeded);
       }
@@ -82,7 +87,7 @@ public final class RedirectInterceptor implements Interceptor {
     if (callTimeout > 0) {
       limit = Math.min(limit, callTimeout);
     }
-    CallState state = new CallState(calls, start, limit, request.isHttps());
+    CallState state = new CallState(call, calls, start, limit, request.isHttps());
     call.addEventListener(state);
     return state;
   }

@@ -47,13 +47,13 @@ public final class WireInterceptor implements Interceptor {
   @Override
   public Response intercept(Chain chain) throws IOException {
     Request request = chain.request();
-    CallState state = CallState.of(chain.call());
+    CallState state = CallState.current(chain.call());
     if (state == null) {
       return chain.proceed(request); // a client whose application interceptors were replaced
     }
     Connection connection = chain.connection();
     if (connection != null && state.reusedConnection() && connection.protocol() != Protocol.HTTP_2
-        && idleNanos(connection) >= (RetryInterceptor.replayable(request) ? PROBE_REPLAYABLE_AFTER_IDLE_NANOS
+        && idleNanos(connection) >= (RetryStep.replayable(request) ? PROBE_REPLAYABLE_AFTER_IDLE_NANOS
             : PROBE_AFTER_IDLE_NANOS)
         && closedByPeer(connection.socket())) {
       throw new StaleConnectionException("pooled connection to " + state.target + " was closed by the server");

@@ -31,25 +31,23 @@ import org.slf4j.LoggerFactory;
  * before anything was written ({@link StaleConnectionException}) is not an attempt: the request is sent on
  * another connection at once, as OkHttp does after its own health check.
  */
-public final class RetryInterceptor implements Interceptor {
-  private static final Logger log = LoggerFactory.getLogger(RetryInterceptor.class);
+final class RetryStep {
+  private static final Logger log = LoggerFactory.getLogger(RetryStep.class);
 
   /** Stale pooled connections skipped per hop: more than the pool holds, fewer than a loop. */
   static final int MAX_STALE_SKIPS = HttpClients.POOL_MAX_IDLE + 2;
 
   private final HttpCalls calls;
 
-  RetryInterceptor(HttpCalls calls) {
+  RetryStep(HttpCalls calls) {
     this.calls = calls;
   }
 
-  @Override
-  public Response intercept(Chain chain) throws IOException {
+  /** Sends one hop ({@code request}) on {@code chain}, retrying as {@link RetryRules} allows. */
+  Response proceed(Interceptor.Chain chain, CallState state, Request request) throws IOException {
     Call call = chain.call();
-    CallState state = CallState.of(call);
-    Request request = chain.request();
     // Exactly one layer retries: if someone switched OkHttp's replays back on after configure(), not beneath us.
-    Chain next = chain.getRetryOnConnectionFailure() ? chain.withRetryOnConnectionFailure(false) : chain;
+    Interceptor.Chain next = chain.getRetryOnConnectionFailure() ? chain.withRetryOnConnectionFailure(false) : chain;
     RequestBody body = request.body();
     boolean replayable = replayable(request) && (body == null || !body.isOneShot());
     int attempt = 0;

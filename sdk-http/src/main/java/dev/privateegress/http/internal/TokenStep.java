@@ -17,28 +17,28 @@ import org.slf4j.LoggerFactory;
  * call's {@link CallState} and put on the wire there, for the exact host and scheme it was granted for. So no
  * request or response the caller can reach, and none of their interceptors, shows it, whatever the header name.
  */
-public final class TokenInterceptor implements Interceptor {
-  private static final Logger log = LoggerFactory.getLogger(TokenInterceptor.class);
+final class TokenStep {
+  private static final Logger log = LoggerFactory.getLogger(TokenStep.class);
 
   private final HttpCalls calls;
+  private final RetryStep next;
 
-  TokenInterceptor(HttpCalls calls) {
+  TokenStep(HttpCalls calls, RetryStep next) {
     this.calls = calls;
+    this.next = next;
   }
 
-  @Override
-  public Response intercept(Chain chain) throws IOException {
-    Request request = chain.request();
-    CallState state = CallState.of(chain.call());
+  /** Sends one hop ({@code request}) through the retry step with the hop's token, answering a 401 once. */
+  Response proceed(Interceptor.Chain chain, CallState state, Request request) throws IOException {
     String audience = calls.audience(request.url(), state.tlsOrigin);
     if (audience == null) {
       state.clearGrant();
-      return chain.proceed(request);
+      return next.proceed(chain, state, request);
     }
     String host = request.url().host();
     Token token = calls.token(host, audience, null);
     state.grant(host, request.isHttps(), calls.bearer(audience, token));
-    Response response = chain.proceed(request);
+    Response response = next.proceed(chain, state, request);
     if (response.code() != 401 || !calls.retries) {
       return response;
     }
@@ -48,7 +48,7 @@ public final class TokenInterceptor implements Interceptor {
     }
     response.close();
     state.grant(host, request.isHttps(), calls.bearer(audience, renewed));
-    return chain.proceed(request);
+    return next.proceed(chain, state, request);
   }
 
   /**

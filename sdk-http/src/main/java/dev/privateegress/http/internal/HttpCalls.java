@@ -33,6 +33,11 @@ final class HttpCalls {
   /** The user's listener behind core's guard, or null when there is none: then no event is even built. */
   final EgressListener listener;
   final String tokenHeader;
+  /**
+   * OkHttp's {@code toString()} redacts {@code Authorization} and {@code Proxy-Authorization} itself; for any
+   * other token header the network response is rebuilt without the token-bearing request.
+   */
+  final boolean hideNetworkRequest;
   final boolean followRedirects;
   final boolean followSslRedirects;
   /** False for the single-shot clients of doctor and readiness checks. */
@@ -48,6 +53,8 @@ final class HttpCalls {
     this.policy = egress.retryPolicy();
     this.listener = egress.listener() == EgressListener.NONE ? null : egress.listener();
     this.tokenHeader = egress.config().tokenHeader();
+    this.hideNetworkRequest = !tokenHeader.equalsIgnoreCase("Authorization")
+        && !tokenHeader.equalsIgnoreCase("Proxy-Authorization");
     this.followRedirects = followRedirects;
     this.followSslRedirects = followSslRedirects;
     this.retries = retries;

@@ -15,8 +15,10 @@ import okhttp3.internal.connection.RealConnection;
  *
  * <ol>
  *   <li><b>Token.</b> Puts the hop's ID token on the request here, and only if the request goes to the host and
- *       scheme it was granted for; the response hands back the request without it, so neither
- *       {@code response.request()} nor {@code networkResponse().request()} can show it.
+ *       scheme it was granted for. {@code response.request()} is the application-level request, which never
+ *       held it; {@code networkResponse().request()} holds it only in {@code Authorization} or
+ *       {@code Proxy-Authorization}, which OkHttp's {@code toString()} redacts. For any other header name the
+ *       response is handed back with the request without the token.
  *   <li><b>Stale connections.</b> OkHttp checks a pooled HTTP/1 connection for a server-side close only after
  *       it sat idle 10 s, so a server with a shorter keep-alive (nginx or gunicorn at 2 s, Node at 5 s) has closed
  *       connections OkHttp still uses: the request is written into a dead socket and fails with "unexpected end
@@ -63,7 +65,9 @@ public final class WireInterceptor implements Interceptor {
         && (!state.grantTls || request.isHttps())) {
       Request withToken = request.newBuilder().header(state.calls.tokenHeader, state.grantValue).build();
       response = chain.proceed(withToken);
-      response = response.newBuilder().request(request).build();
+      if (state.calls.hideNetworkRequest) {
+        response = response.newBuilder().request(request).build();
+      }
     } else {
       response = chain.proceed(request);
     }

@@ -8,7 +8,6 @@ import dev.privateegress.EgressConfig;
 import dev.privateegress.EgressListener;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.RetryBudget;
-import dev.privateegress.RetryPolicy;
 import dev.privateegress.testing.FakeMetadataServer;
 import dev.privateegress.testing.MisbehavingHttpServer;
 import dev.privateegress.testing.MutableClock;
@@ -331,9 +330,5 @@ class DefectsTest {
     for (String h : EgressConfig.TOKEN_HEADERS) {
       assertThat(second.getHeaders().get(h)).isNull();
     }
-  }
-
-  static RetryPolicy policy(int attempts) {
-    return Fixtures.FAST.withMaxAttempts(attempts);
   }
 }

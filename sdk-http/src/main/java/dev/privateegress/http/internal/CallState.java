@@ -74,11 +74,9 @@ final class CallState extends EventListener {
   }
 
   static void exit(CallState outer) {
-    if (outer == null) {
-      CURRENT.remove();
-    } else {
-      CURRENT.set(outer);
-    }
+    // set(null) rather than remove(): the thread keeps its map entry, so the next call allocates none; the
+    // entry holds no state once the call is over.
+    CURRENT.set(outer);
   }
 
   /** The SDK call being sent on this thread for {@code call}, or null. */

@@ -1,5 +1,6 @@
 package dev.privateegress;
 
+import dev.privateegress.internal.ConfigSource;
 import dev.privateegress.internal.Doctor;
 import dev.privateegress.internal.EgressDetector;
 import dev.privateegress.internal.GoogleTokenProvider;
@@ -7,6 +8,7 @@ import dev.privateegress.internal.MetadataClient;
 import dev.privateegress.internal.MetadataException;
 import dev.privateegress.internal.PlatformDetector;
 import dev.privateegress.internal.Readiness;
+import dev.privateegress.internal.RedisUrlParser;
 import dev.privateegress.internal.RetryBudgets;
 import dev.privateegress.internal.SafeListener;
 import java.io.IOException;
@@ -550,19 +552,38 @@ public final class PrivateEgress {
       return this;
     }
 
-    /** Same as {@code PRIVATE_EGRESS_MODE}: {@code auto}, {@code direct-vpc}, {@code connector}, {@code none}. */
-    public Builder mode(String mode) {
-      return put("PRIVATE_EGRESS_MODE", mode);
+    /**
+     * Same as {@code PRIVATE_EGRESS_MODE}: {@link EgressMode#DIRECT_VPC}, {@link EgressMode#CONNECTOR} or
+     * {@link EgressMode#NONE} declare the path; {@link EgressMode#UNKNOWN} means {@code auto} (detect).
+     *
+     * @throws IllegalArgumentException for {@link EgressMode#VPC}, which only detection reports
+     */
+    public Builder mode(EgressMode mode) {
+      Objects.requireNonNull(mode, "mode");
+      if (mode == EgressMode.VPC) {
+        throw new IllegalArgumentException("mode VPC is a detection result, not a declaration; declare "
+            + "DIRECT_VPC, CONNECTOR or NONE, or UNKNOWN to detect");
+      }
+      return put("PRIVATE_EGRESS_MODE", mode == EgressMode.UNKNOWN ? "auto" : mode.id());
     }
 
-    /** Same as {@code PRIVATE_EGRESS_SCOPE}: {@code all-traffic} or {@code private-ranges-only}. */
-    public Builder scope(String scope) {
-      return put("PRIVATE_EGRESS_SCOPE", scope);
+    /**
+     * Same as {@code PRIVATE_EGRESS_SCOPE}.
+     *
+     * @throws IllegalArgumentException for {@link EgressScope#UNKNOWN}, which only detection reports
+     */
+    public Builder scope(EgressScope scope) {
+      Objects.requireNonNull(scope, "scope");
+      if (scope == EgressScope.UNKNOWN) {
+        throw new IllegalArgumentException("scope UNKNOWN is a detection result; declare ALL_TRAFFIC or "
+            + "PRIVATE_RANGES_ONLY, or leave the scope unset");
+      }
+      return put("PRIVATE_EGRESS_SCOPE", scope.id());
     }
 
-    /** Same as {@code PRIVATE_EGRESS_LOOKUP}: {@code admin-api} or {@code off}. */
-    public Builder lookup(String lookup) {
-      return put("PRIVATE_EGRESS_LOOKUP", lookup);
+    /** Same as {@code PRIVATE_EGRESS_LOOKUP}. */
+    public Builder lookup(LookupMode lookup) {
+      return put("PRIVATE_EGRESS_LOOKUP", Objects.requireNonNull(lookup, "lookup").id());
     }
 
     /** Adds one {@code PRIVATE_EGRESS_HOSTS} entry: resolve {@code host} to the IP literal {@code ip}. */
@@ -742,7 +763,7 @@ public final class PrivateEgress {
       if (!audiences.isEmpty()) {
         all.put("PRIVATE_EGRESS_AUDIENCES", String.join(",", audiences));
       }
-      EgressConfig config = EgressConfig.resolve(new EgressConfig.Source(all, properties, env));
+      EgressConfig config = ConfigParser.parse(new ConfigSource(all, properties, env));
       return new PrivateEgress(this, config);
     }
   }
@@ -790,7 +811,7 @@ public final class PrivateEgress {
           || (k.contains("TOKEN") && !k.endsWith("_HEADER"))) {
         return value.isEmpty() ? "" : "****";
       }
-      return value.contains("://") ? Target.maskUserInfo(value) : value; // e.g. REDIS_URL's password
+      return value.contains("://") ? RedisUrlParser.masked(value) : value; // e.g. REDIS_URL's password
     }
   }
 }

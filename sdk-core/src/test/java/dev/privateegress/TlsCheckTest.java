@@ -15,7 +15,7 @@ class TlsCheckTest {
   static final Duration TIMEOUT = Duration.ofSeconds(3);
 
   static PrivateEgress egress(String... hosts) {
-    PrivateEgress.Builder b = PrivateEgress.builder().environment(Map.of());
+    PrivateEgressBuilder b = PrivateEgress.builder().environment(Map.of());
     for (String h : hosts) {
       b.host(h, "127.0.0.1");
     }

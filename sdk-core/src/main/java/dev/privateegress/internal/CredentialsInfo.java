@@ -7,7 +7,6 @@ import com.google.gson.JsonParser;
 import com.google.auth.oauth2.GoogleCredentials;
 import com.google.auth.oauth2.ImpersonatedCredentials;
 import com.google.auth.oauth2.ServiceAccountCredentials;
-import dev.privateegress.PrivateEgress;
 import dev.privateegress.TokenException;
 import dev.privateegress.TokenProvider;
 import java.io.IOException;
@@ -26,7 +25,7 @@ public final class CredentialsInfo {
   private CredentialsInfo() {}
 
   /** One line, e.g. {@code metadata server (runtime@p.iam.gserviceaccount.com)}. */
-  public static String describe(PrivateEgress egress) {
+  public static String describe(EgressContext egress) {
     TokenProvider provider;
     try {
       provider = egress.tokens();

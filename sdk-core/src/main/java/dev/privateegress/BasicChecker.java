@@ -1,12 +1,6 @@
-package dev.privateegress.internal;
+package dev.privateegress;
 
-import dev.privateegress.CheckKind;
-import dev.privateegress.CheckResult;
-import dev.privateegress.NetworkChecks;
-import dev.privateegress.PrivateEgress;
-import dev.privateegress.RedisSettings;
-import dev.privateegress.Target;
-import dev.privateegress.TargetChecker;
+import dev.privateegress.internal.Pem;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,9 +13,10 @@ import javax.net.ssl.SSLSocketFactory;
 /**
  * Core's own checks: DNS, TCP and, for {@code https://} and {@code rediss://}, a TLS handshake. It
  * handles {@code tcp://} and is the fallback for http(s) and redis(s) targets when sdk-http or sdk-redis
- * is not on the class path (then no HTTP request or Redis command is sent).
+ * is not on the class path (then no HTTP request or Redis command is sent). Not a service: the facade
+ * falls back to it when no checker on the class path handles a scheme.
  */
-public final class CoreChecker implements TargetChecker {
+final class BasicChecker implements TargetChecker {
   @Override
   public Set<String> schemes() {
     return Set.of("tcp", "http", "https", "redis", "rediss");

@@ -1,6 +1,5 @@
 package dev.privateegress;
 
-import dev.privateegress.internal.ConfigSource;
 import dev.privateegress.internal.Doctor;
 import dev.privateegress.internal.EgressContext;
 import dev.privateegress.internal.EgressDetector;
@@ -9,28 +8,29 @@ import dev.privateegress.internal.Lazy;
 import dev.privateegress.internal.MaskedEnvironment;
 import dev.privateegress.internal.MetadataClient;
 import dev.privateegress.internal.MetadataFacts;
+import dev.privateegress.internal.NetworkChecks;
 import dev.privateegress.internal.PlatformDetector;
 import dev.privateegress.internal.Readiness;
 import dev.privateegress.internal.RetryBudgets;
 import dev.privateegress.internal.SafeListener;
+import dev.privateegress.spi.CheckContext;
+import dev.privateegress.spi.Reach;
+import dev.privateegress.spi.TargetChecker;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * The entry point: configuration, platform and egress detection, tokens, retry policy and budget,
@@ -59,6 +59,7 @@ public final class PrivateEgress {
   private final Lazy<TokenProvider> tokens;
   private final EgressContext context;
   private final EgressDetector egressDetector;
+  private final NetworkChecks network;
   private final TargetChecks checks = new TargetChecks();
 
   PrivateEgress(PrivateEgressBuilder b, EgressConfig config) {
@@ -85,6 +86,7 @@ public final class PrivateEgress {
         : new GoogleTokenProvider(context(), client, credentials, tokenOptions));
     this.context = new EgressContext(config, env, clock, listener, platform, tokens, metadata);
     this.egressDetector = newEgressDetector(b.adminApiBaseUrl, EgressDetector.DEFAULT_BUDGET);
+    this.network = new NetworkChecks(context, egressDetector);
   }
 
   /** An egress detector wired to this instance (tests give it a short budget and a local admin API). */
@@ -220,9 +222,9 @@ public final class PrivateEgress {
     return egressDetector.known();
   }
 
-  /** Evidence for egress detection step 3: a TCP connection to a private address succeeded. No I/O. */
-  void recordProbe(String host, java.net.InetSocketAddress address) {
-    egressDetector.recordProbe(host, address);
+  /** The DNS, TCP, TLS and token checks of this instance (tests reach them through it). */
+  NetworkChecks networkChecks() {
+    return network;
   }
 
   /**
@@ -267,6 +269,14 @@ public final class PrivateEgress {
     return Readiness.await(parseTargets(targets), timeout, checks);
   }
 
+  /**
+   * The DNS, TCP, TLS and token checks of this instance as a {@link TargetChecker} receives them, to test a
+   * checker of your own: {@code new MyChecker().check(egress.checkContext(), target, purpose, timeout)}.
+   */
+  public CheckContext checkContext() {
+    return checks;
+  }
+
   /** Single-target form of {@link #awaitReady(Collection, Duration)}. */
   public List<CheckResult> awaitReady(String target, Duration timeout) {
     return awaitReady(List.of(target), timeout);
@@ -288,28 +298,44 @@ public final class PrivateEgress {
 
   /**
    * Runs each target through the first {@link TargetChecker} on the class path that handles its scheme
-   * (sdk-http, sdk-redis), else core's DNS, TCP and TLS checks.
+   * (sdk-http, sdk-redis), else core's DNS, TCP and TLS checks, and gives checkers their {@link
+   * CheckContext}.
    */
-  private final class TargetChecks implements Doctor.Checks {
+  private final class TargetChecks implements Doctor.Checks, CheckContext {
     private final Map<String, TargetChecker> byScheme = new ConcurrentHashMap<>();
 
     @Override
     public List<CheckResult> diagnose(Target target, Duration timeout) {
-      return checker(target).check(PrivateEgress.this, target, TargetChecker.Purpose.DOCTOR, timeout);
+      return checker(target).check(this, target, TargetChecker.Purpose.DOCTOR, timeout);
     }
 
     @Override
     public List<CheckResult> poll(Target target, Duration timeout) {
-      return checker(target).check(PrivateEgress.this, target, TargetChecker.Purpose.READINESS, timeout);
+      return checker(target).check(this, target, TargetChecker.Purpose.READINESS, timeout);
     }
 
-    private TargetChecker checker(Target target) {
-      return byScheme.computeIfAbsent(target.scheme(), TargetChecks::load);
+    @Override
+    public PrivateEgress egress() {
+      return PrivateEgress.this;
+    }
+
+    @Override
+    public Reach reach(Target target, Duration timeout) {
+      return network.reach(target, timeout);
+    }
+
+    @Override
+    public CheckResult tls(Target target, List<InetAddress> addresses, Duration timeout, SSLSocketFactory factory) {
+      return network.tls(target, addresses, timeout, factory);
     }
 
     @Override
     public Optional<CheckResult> token(Target target) {
-      return NetworkChecks.token(PrivateEgress.this, target);
+      return network.token(target);
+    }
+
+    private TargetChecker checker(Target target) {
+      return byScheme.computeIfAbsent(target.scheme(), TargetChecks::load);
     }
 
     private static TargetChecker load(String scheme) {

@@ -51,6 +51,20 @@ public final class Util {
         || type == Character.PARAGRAPH_SEPARATOR;
   }
 
+  /** Milliseconds since {@code startNanos} ({@link System#nanoTime()}). */
+  public static long millisSince(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000L;
+  }
+
+  /** The last cause in {@code t}'s chain (itself when it has none); stops at a cause that is its own cause. */
+  public static Throwable rootCause(Throwable t) {
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root;
+  }
+
   /** True when {@code s} is 1 to {@code maxDigits} ASCII digits (never other scripts' digits). */
   public static boolean isAsciiDigits(String s, int maxDigits) {
     if (s.isEmpty() || s.length() > maxDigits) {

@@ -2,7 +2,7 @@ package dev.privateegress.http.internal;
 
 import dev.privateegress.EgressConfig;
 import dev.privateegress.EgressListener;
-import dev.privateegress.NetworkChecks;
+import dev.privateegress.internal.NetworkAdvice;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.RetryBudget;
 import dev.privateegress.RetryPolicy;
@@ -415,7 +415,7 @@ public final class EgressInterceptor implements Interceptor {
     if (root instanceof java.net.SocketTimeoutException || failure instanceof java.net.SocketTimeoutException) {
       return "timed out";
     }
-    return root instanceof IOException io ? NetworkChecks.describe(io, Duration.ZERO) : root.toString();
+    return root instanceof IOException io ? NetworkAdvice.describe(io, Duration.ZERO) : root.toString();
   }
 
   /** Caps each phase of one attempt at the time left before the deadline. */

@@ -1,6 +1,6 @@
 package dev.privateegress.redis.internal;
 
-import dev.privateegress.NetworkChecks;
+import dev.privateegress.internal.NetworkAdvice;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.internal.Hosts;
 import java.net.InetSocketAddress;
@@ -88,7 +88,7 @@ public final class ConnectRetrier {
       egress.listener().connectFailed(ep.host(), address(ep), failure);
     }
     String advice = kind == Failures.Kind.DNS
-        ? ep.connectHost() + " does not resolve: " + NetworkChecks.unresolvedAdvice(egress, ep.connectHost())
+        ? ep.connectHost() + " does not resolve: " + NetworkAdvice.unresolved(egress.knownEgress(), ep.connectHost())
         : Failures.advice(kind, ep, failure);
     String message = "cannot connect to " + label + " (" + Failures.shortCause(failure) + "): " + advice;
     if (!kind.retryable()) {

@@ -31,7 +31,8 @@ final class ConfigParser {
     EgressScope scope = get(source, "PRIVATE_EGRESS_SCOPE",
         raw -> SCOPES.get(ConfigValues.keyword(raw, List.of("all-traffic", "private-ranges-only"))), null);
     LookupMode lookup = get(source, "PRIVATE_EGRESS_LOOKUP",
-        raw -> LookupMode.values()[ConfigValues.keyword(raw, List.of("admin-api", "off"))], LookupMode.ADMIN_API);
+        raw -> ConfigValues.keyword(raw, List.of("admin-api", "off")) == 0 ? LookupMode.ADMIN_API : LookupMode.OFF,
+        LookupMode.ADMIN_API);
     String header = get(source, "PRIVATE_EGRESS_TOKEN_HEADER",
         raw -> EgressConfig.TOKEN_HEADERS.get(ConfigValues.keyword(raw, EgressConfig.TOKEN_HEADERS)), "Authorization");
     return new EgressConfig(

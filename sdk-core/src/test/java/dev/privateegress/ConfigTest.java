@@ -312,7 +312,8 @@ class ConfigTest {
       "redis://user:Tr0ub4dor                      | the port is not a number",
       "redis://user:Tr0ub4dor%zz@10.0.0.3          | write a literal '%' as %25",
       "http://user:Tr0ub4dor@10.0.0.3              | scheme must be",
-      "redis://user:Tr0ub4dor@bad_host:1           | not a valid host name"})
+      "redis://user:Tr0ub4dor@bad_host:1           | not a valid host name",
+      "redis://Tr0ub@4dor@/:x@10.0.0.3             | percent-encode it as %40"})
   void redisUrlErrors_showNoPartOfThePassword(String url, String problem) {
     ConfigurationException e = failure(Map.of("REDIS_URL", url));
     assertThat(e.input()).isEqualTo("REDIS_URL");

@@ -71,6 +71,11 @@ public final class RedisUrlParser {
       int colon = userInfo.indexOf(':');
       // redis://secret@host: user info without a colon is the password
       String rawUser = colon < 0 ? null : userInfo.substring(0, colon);
+      if (rawUser != null && rawUser.indexOf('@') >= 0) {
+        // "user@x:pass@host" could split either way; refuse rather than guess which part is the secret.
+        throw new ConfigurationException(raw.input(), shown,
+            "the user name holds an '@'; percent-encode it as %40 (a password may hold '@' as written)");
+      }
       String rawPassword = colon < 0 ? userInfo : userInfo.substring(colon + 1);
       user = rawUser == null || rawUser.isEmpty() ? null : percentDecode(raw, shown, rawUser);
       password = rawPassword.isEmpty() ? null : percentDecode(raw, shown, rawPassword);

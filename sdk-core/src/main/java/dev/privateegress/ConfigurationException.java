@@ -1,10 +1,12 @@
 package dev.privateegress;
 
+import dev.privateegress.internal.Util;
 import java.util.Optional;
 
 /**
  * A configuration variable, system property, builder value or CLI argument was invalid. The message
- * names the input, shows the value (masked when it is a secret) and lists what is allowed.
+ * names the input, shows the value (masked when it is a secret, control characters escaped) and lists
+ * what is allowed.
  */
 public final class ConfigurationException extends PrivateEgressException {
   private static final long serialVersionUID = 1L;
@@ -20,19 +22,21 @@ public final class ConfigurationException extends PrivateEgressException {
   public ConfigurationException(String input, String shownValue, String problem) {
     super(format(input, shownValue, problem));
     this.input = input;
-    this.shownValue = shownValue;
+    this.shownValue = Util.escapeControls(shownValue);
   }
 
+  /** Like {@link #ConfigurationException(String, String, String)}, with the exception that revealed it. */
   public ConfigurationException(String input, String shownValue, String problem, Throwable cause) {
     super(format(input, shownValue, problem), cause);
     this.input = input;
-    this.shownValue = shownValue;
+    this.shownValue = Util.escapeControls(shownValue);
   }
 
+  /** Control characters are escaped: a value read from the environment must not forge log lines. */
   private static String format(String input, String shownValue, String problem) {
-    return shownValue == null
+    return Util.escapeControls(shownValue == null
         ? input + " is not set: " + problem
-        : input + "=" + shownValue + " is invalid: " + problem;
+        : input + "=" + shownValue + " is invalid: " + problem);
   }
 
   /** The variable, property or argument that was wrong, e.g. {@code PRIVATE_EGRESS_MODE}. */

@@ -1,6 +1,8 @@
 package dev.privateegress;
 
-import dev.privateegress.internal.Json;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -57,34 +59,38 @@ public record DoctorReport(
    * null when unknown, evidence is a list of {@code {"source","detail"}}.
    */
   public String toJson() {
-    StringBuilder sb = new StringBuilder(256 + checks.size() * 160);
-    sb.append("{\"platform\":").append(Json.quote(platform.id()))
-        .append(",\"project\":").append(project.map(Json::quote).orElse("null"))
-        .append(",\"region\":").append(region.map(Json::quote).orElse("null"))
-        .append(",\"credentials\":").append(Json.quote(credentials))
-        .append(",\"egress\":{\"mode\":").append(Json.quote(egress.mode().id()))
-        .append(",\"scope\":").append(Json.quote(egress.scope().id()))
-        .append(",\"source\":").append(Json.quote(egress.source().id()))
-        .append(",\"evidence\":[");
-    for (int i = 0; i < egress.evidence().size(); i++) {
-      Evidence e = egress.evidence().get(i);
-      sb.append(i == 0 ? "" : ",")
-          .append("{\"source\":").append(Json.quote(e.source().id()))
-          .append(",\"detail\":").append(Json.quote(e.detail())).append('}');
+    JsonObject root = new JsonObject();
+    root.addProperty("platform", platform.id());
+    root.addProperty("project", project.orElse(null));
+    root.addProperty("region", region.orElse(null));
+    root.addProperty("credentials", credentials);
+    JsonObject e = new JsonObject();
+    e.addProperty("mode", egress.mode().id());
+    e.addProperty("scope", egress.scope().id());
+    e.addProperty("source", egress.source().id());
+    JsonArray evidence = new JsonArray();
+    for (Evidence ev : egress.evidence()) {
+      JsonObject o = new JsonObject();
+      o.addProperty("source", ev.source().id());
+      o.addProperty("detail", ev.detail());
+      evidence.add(o);
     }
-    sb.append("]},\"checks\":[");
-    for (int i = 0; i < checks.size(); i++) {
-      CheckResult c = checks.get(i);
-      sb.append(i == 0 ? "" : ",")
-          .append("{\"target\":").append(Json.quote(c.target()))
-          .append(",\"check\":").append(Json.quote(c.check().id()))
-          .append(",\"ok\":").append(c.ok())
-          .append(",\"millis\":").append(c.millis())
-          .append(",\"detail\":").append(Json.quote(c.detail()))
-          .append(",\"advice\":").append(Json.quote(c.advice()))
-          .append('}');
+    e.add("evidence", evidence);
+    root.add("egress", e);
+    JsonArray results = new JsonArray();
+    for (CheckResult c : checks) {
+      JsonObject o = new JsonObject();
+      o.addProperty("target", c.target());
+      o.addProperty("check", c.check().id());
+      o.addProperty("ok", c.ok());
+      o.addProperty("millis", c.millis());
+      o.addProperty("detail", c.detail());
+      o.addProperty("advice", c.advice());
+      results.add(o);
     }
-    return sb.append("]}").toString();
+    root.add("checks", results);
+    // Nulls kept (project and region are null when unknown); no HTML escaping: the output is not HTML.
+    return new GsonBuilder().serializeNulls().disableHtmlEscaping().create().toJson(root);
   }
 
   /**

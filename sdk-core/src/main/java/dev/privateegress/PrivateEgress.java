@@ -1,35 +1,36 @@
 package dev.privateegress;
 
 import dev.privateegress.internal.Doctor;
+import dev.privateegress.internal.EgressContext;
 import dev.privateegress.internal.EgressDetector;
 import dev.privateegress.internal.GoogleTokenProvider;
+import dev.privateegress.internal.Lazy;
+import dev.privateegress.internal.MaskedEnvironment;
 import dev.privateegress.internal.MetadataClient;
-import dev.privateegress.internal.MetadataException;
+import dev.privateegress.internal.MetadataFacts;
+import dev.privateegress.internal.NetworkChecks;
 import dev.privateegress.internal.PlatformDetector;
 import dev.privateegress.internal.Readiness;
 import dev.privateegress.internal.RetryBudgets;
 import dev.privateegress.internal.SafeListener;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.privateegress.spi.CheckContext;
+import dev.privateegress.spi.Reach;
+import dev.privateegress.spi.TargetChecker;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Properties;
-import java.util.Set;
-import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * The entry point: configuration, platform and egress detection, tokens, retry policy and budget,
@@ -46,14 +47,6 @@ import org.slf4j.LoggerFactory;
  * are detected lazily on first use and cached. No background threads are started.
  */
 public final class PrivateEgress {
-  /**
-   * Loaded on first log call only: initialising slf4j costs tens of milliseconds in a cold JVM, and
-   * {@code fromEnvironment()} plus {@code platform()} off Google Cloud must stay far below that.
-   */
-  private static final class Log {
-    static final Logger LOG = LoggerFactory.getLogger(PrivateEgress.class);
-  }
-
   private final EgressConfig config;
   private final Map<String, String> env;
   private final Clock clock;
@@ -61,19 +54,17 @@ public final class PrivateEgress {
   private final EgressListener listener;
   private final RetryPolicy retryPolicy;
   private final RetryBudgets retryBudgets;
-  private final MetadataClient metadata;
-  private final Duration metadataConnectTimeout;
-  private final Duration metadataReadTimeout;
-  private final Path dmiProductName;
-  private final String adminApiBaseUrl;
+  private final MetadataFacts metadata;
   private final Lazy<Platform> platform;
   private final Lazy<TokenProvider> tokens;
+  private final EgressContext context;
   private final EgressDetector egressDetector;
-  private final Map<String, Optional<String>> metadataValues = new HashMap<>();
+  private final NetworkChecks network;
+  private final TargetChecks checks = new TargetChecks();
 
-  private PrivateEgress(Builder b, EgressConfig config) {
+  PrivateEgress(PrivateEgressBuilder b, EgressConfig config) {
     this.config = config;
-    this.env = new Environment(Map.copyOf(b.env));
+    this.env = new MaskedEnvironment(b.env);
     this.clock = b.clock;
     this.startedAt = b.startedAt != null ? b.startedAt : clock.instant();
     this.listener = SafeListener.wrap(b.listener);
@@ -81,28 +72,31 @@ public final class PrivateEgress {
     this.retryBudgets = b.retryBudget != null
         ? RetryBudgets.shared(b.retryBudget)
         : RetryBudgets.perTarget(b.retryBudgetFactory);
-    this.metadata = new MetadataClient(config.metadataHost().orElse(MetadataClient.DEFAULT_HOST),
+    MetadataClient client = new MetadataClient(config.metadataHost().orElse(MetadataClient.DEFAULT_HOST),
         b.metadataConnectTimeout, b.metadataReadTimeout);
-    this.metadataConnectTimeout = b.metadataConnectTimeout;
-    this.metadataReadTimeout = b.metadataReadTimeout;
-    this.dmiProductName = b.dmiProductName;
-    this.adminApiBaseUrl = b.adminApiBaseUrl;
-    this.platform = new Lazy<>(this::detectPlatform);
+    Lazy<Platform> detected = new Lazy<>(() -> PlatformDetector.detect(env, () -> context().metadata().metadataAnswers()));
+    this.platform = detected;
+    this.metadata = new MetadataFacts(client, env, config.metadataHost().isPresent(), config.noGceCheck(),
+        b.dmiProductName, b.metadataConnectTimeout, b.metadataReadTimeout, detected::peek);
     TokenProvider custom = b.tokenProvider;
     com.google.auth.oauth2.GoogleCredentials credentials = b.credentials;
     TokenOptions tokenOptions = b.tokenOptions;
     this.tokens = new Lazy<>(() -> custom != null
         ? custom
-        : new GoogleTokenProvider(this, metadata, credentials, tokenOptions));
-    this.egressDetector = newEgressDetector(adminApiBaseUrl, EgressDetector.DEFAULT_BUDGET);
+        : new GoogleTokenProvider(context(), client, credentials, tokenOptions));
+    this.context = new EgressContext(config, env, clock, listener, platform, tokens, metadata);
+    this.egressDetector = newEgressDetector(b.adminApiBaseUrl, EgressDetector.DEFAULT_BUDGET);
+    this.network = new NetworkChecks(context, egressDetector);
   }
 
-  /**
-   * An egress detector wired to this instance, with project and region read from the metadata server
-   * within the detection's own deadline (tests use a short budget).
-   */
+  /** An egress detector wired to this instance (tests give it a short budget and a local admin API). */
   EgressDetector newEgressDetector(String adminApiBaseUrl, Duration budget) {
-    return new EgressDetector(this, adminApiBaseUrl, budget, this::projectBefore, this::regionBefore);
+    return new EgressDetector(context, adminApiBaseUrl, budget, metadata::project, metadata::region);
+  }
+
+  /** What the machinery behind this facade is given (tests reach internals through it). */
+  EgressContext context() {
+    return context;
   }
 
   /**
@@ -120,11 +114,11 @@ public final class PrivateEgress {
 
   /**
    * A builder with an empty environment, the system clock and no system properties: only what is set
-   * on it counts. Every configuration variable has a setter; {@link Builder#environment} supplies the
+   * on it counts. Every configuration variable has a setter; {@link PrivateEgressBuilder#environment} supplies the
    * rest as a map.
    */
-  public static Builder builder() {
-    return new Builder();
+  public static PrivateEgressBuilder builder() {
+    return new PrivateEgressBuilder();
   }
 
   /** The validated configuration. */
@@ -189,48 +183,12 @@ public final class PrivateEgress {
 
   /** The project id: {@code GOOGLE_CLOUD_PROJECT}, {@code GCLOUD_PROJECT}, {@code GCP_PROJECT}, else the metadata server. */
   public Optional<String> project() {
-    Optional<String> declared = declaredProject();
-    return declared.isPresent() ? declared : metadataValue("project/project-id");
-  }
-
-  private Optional<String> declaredProject() {
-    for (String name : List.of("GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "GCP_PROJECT")) {
-      String v = env.get(name);
-      if (v != null && !v.isBlank()) {
-        return Optional.of(v.trim());
-      }
-    }
-    return Optional.empty();
-  }
-
-  /** {@link #project()} with every metadata read bounded by {@code deadlineNanos}; failures are thrown. */
-  private Optional<String> projectBefore(long deadlineNanos) throws MetadataException {
-    Optional<String> declared = declaredProject();
-    return declared.isPresent() ? declared : metadataValueBefore("project/project-id", deadlineNanos);
-  }
-
-  /** {@link #region()} with every metadata read bounded by {@code deadlineNanos}; failures are thrown. */
-  private Optional<String> regionBefore(long deadlineNanos) throws MetadataException {
-    String v = env.get("FUNCTION_REGION");
-    if (v != null && !v.isBlank()) {
-      return Optional.of(v.trim());
-    }
-    Optional<String> region = metadataValueBefore("instance/region", deadlineNanos).map(PrivateEgress::lastSegment);
-    if (region.isPresent()) {
-      return region;
-    }
-    return metadataValueBefore("instance/zone", deadlineNanos).map(PrivateEgress::lastSegment)
-        .map(PrivateEgress::zoneRegion);
-  }
-
-  private static String zoneRegion(String zone) {
-    int dash = zone.lastIndexOf('-');
-    return dash > 0 ? zone.substring(0, dash) : zone;
+    return metadata.lenient(MetadataFacts::project);
   }
 
   /** The numeric project number from the metadata server (needed by some admin APIs). */
   public Optional<String> projectNumber() {
-    return metadataValue("project/numeric-project-id");
+    return metadata.lenient(MetadataFacts::projectNumber);
   }
 
   /**
@@ -238,20 +196,12 @@ public final class PrivateEgress {
    * instance/region} (serverless) or the region of {@code instance/zone} (GCE, GKE).
    */
   public Optional<String> region() {
-    String v = env.get("FUNCTION_REGION");
-    if (v != null && !v.isBlank()) {
-      return Optional.of(v.trim());
-    }
-    Optional<String> region = metadataValue("instance/region").map(PrivateEgress::lastSegment);
-    if (region.isPresent()) {
-      return region;
-    }
-    return metadataValue("instance/zone").map(PrivateEgress::lastSegment).map(PrivateEgress::zoneRegion);
+    return metadata.lenient(MetadataFacts::region);
   }
 
   /** The runtime service account's email, from the metadata server. */
   public Optional<String> serviceAccountEmail() {
-    return metadataValue("instance/service-accounts/default/email");
+    return metadata.lenient(MetadataFacts::serviceAccountEmail);
   }
 
   /**
@@ -272,12 +222,9 @@ public final class PrivateEgress {
     return egressDetector.known();
   }
 
-  /**
-   * Evidence for egress detection step 3: a TCP connection to a private address succeeded (called by
-   * {@link NetworkChecks#tcp}). No I/O.
-   */
-  void recordProbe(String host, java.net.InetSocketAddress address) {
-    egressDetector.recordProbe(host, address);
+  /** The DNS, TCP, TLS and token checks of this instance (tests reach them through it). */
+  NetworkChecks networkChecks() {
+    return network;
   }
 
   /**
@@ -286,18 +233,7 @@ public final class PrivateEgress {
    * carry traffic after an instance starts. Never does I/O.
    */
   public boolean inStartupGrace() {
-    Duration grace = config.startupGrace();
-    if (grace.isZero() || !Duration.between(startedAt, clock.instant()).minus(grace).isNegative()) {
-      return false;
-    }
-    EgressMode mode = knownEgress().mode();
-    if (mode == EgressMode.DIRECT_VPC) {
-      return true;
-    }
-    Platform p = platform.peek();
-    boolean cloudRun = p != null ? p.onCloudRun() : PlatformDetector.fromEnvironment(env) != null
-        && PlatformDetector.fromEnvironment(env).onCloudRun();
-    return cloudRun && (mode == EgressMode.UNKNOWN || mode == EgressMode.VPC);
+    return egressDetector.inStartupGrace(startedAt, platform.peek());
   }
 
   /**
@@ -307,7 +243,7 @@ public final class PrivateEgress {
    * @throws ConfigurationException when a target cannot be parsed
    */
   public DoctorReport doctor(Collection<String> targets) {
-    return Doctor.run(this, parseTargets(targets));
+    return Doctor.run(context, this::egress, parseTargets(targets), checks);
   }
 
   /** Varargs form of {@link #doctor(Collection)}. */
@@ -330,7 +266,15 @@ public final class PrivateEgress {
       throw new IllegalArgumentException("awaitReady timeout must not be negative, was " + timeout
           + "; pass how long to wait, e.g. Duration.ofSeconds(60)");
     }
-    return Readiness.await(this, parseTargets(targets), timeout);
+    return Readiness.await(parseTargets(targets), timeout, checks);
+  }
+
+  /**
+   * The DNS, TCP, TLS and token checks of this instance as a {@link TargetChecker} receives them, to test a
+   * checker of your own: {@code new MyChecker().check(egress.checkContext(), target, purpose, timeout)}.
+   */
+  public CheckContext checkContext() {
+    return checks;
   }
 
   /** Single-target form of {@link #awaitReady(Collection, Duration)}. */
@@ -346,451 +290,66 @@ public final class PrivateEgress {
     return parsed;
   }
 
-  private Platform detectPlatform() {
-    return PlatformDetector.detect(env, this::metadataAnswers);
-  }
-
-  /**
-   * Whether it is worth asking the metadata server at all. Never true off Google Cloud unless the user
-   * pointed GCE_METADATA_HOST somewhere, so a laptop pays nothing.
-   */
-  private boolean metadataAllowed() {
-    if (config.noGceCheck() && config.metadataHost().isEmpty()) {
-      return false;
-    }
-    if (config.metadataHost().isPresent()) {
-      return true;
-    }
-    Platform p = platform.peek();
-    if (p != null) {
-      return p.onGoogleCloud();
-    }
-    return PlatformDetector.fromEnvironment(env) != null || dmiSaysGoogle();
-  }
-
-  private boolean metadataAnswers() {
-    if (config.noGceCheck()) {
-      return false;
-    }
-    if (config.metadataHost().isPresent()) {
-      try {
-        // Short and bounded: this decides between gce and local.
-        metadata.get("project/project-id", Duration.ofMillis(500), Duration.ofMillis(1000));
-        return true;
-      } catch (MetadataException e) {
-        Log.LOG.debug("no metadata server at {}: {}", metadata.host(), e.getMessage());
-        return false;
-      }
-    }
-    return dmiSaysGoogle();
-  }
-
-  private boolean dmiSaysGoogle() {
-    if (dmiProductName == null) {
-      return false;
-    }
-    try {
-      String name = Files.readString(dmiProductName, StandardCharsets.UTF_8).trim();
-      return name.startsWith("Google");
-    } catch (IOException | RuntimeException e) {
-      return false;
-    }
-  }
-
-  private Optional<String> metadataValue(String path) {
-    synchronized (metadataValues) {
-      Optional<String> cached = metadataValues.get(path);
-      if (cached != null) {
-        return cached;
-      }
-    }
-    if (!metadataAllowed()) {
-      return Optional.empty();
-    }
-    try {
-      Optional<String> v = metadata.get(path).map(String::trim).filter(s -> !s.isEmpty());
-      synchronized (metadataValues) {
-        metadataValues.put(path, v);
-      }
-      return v;
-    } catch (MetadataException e) {
-      Log.LOG.debug("metadata {} unavailable: {}", path, e.getMessage());
-      return Optional.empty(); // not cached: the server may be back next time
-    }
-  }
-
-  /**
-   * Like {@link #metadataValue} but bounded by {@code deadlineNanos} ({@link System#nanoTime()}): connect
-   * and read timeouts are capped by the time left, and a failure is thrown (not cached) so the caller can
-   * tell a transient failure from an absent value.
-   */
-  private Optional<String> metadataValueBefore(String path, long deadlineNanos) throws MetadataException {
-    synchronized (metadataValues) {
-      Optional<String> cached = metadataValues.get(path);
-      if (cached != null) {
-        return cached;
-      }
-    }
-    if (!metadataAllowed()) {
-      return Optional.empty();
-    }
-    Duration left = Duration.ofNanos(deadlineNanos - System.nanoTime());
-    if (left.toMillis() < 1) {
-      throw new MetadataException("metadata server " + metadata.host() + ": no time left to read " + path, -1);
-    }
-    Optional<String> v = metadata.get(path, min(metadataConnectTimeout, left), min(metadataReadTimeout, left))
-        .map(String::trim).filter(s -> !s.isEmpty());
-    synchronized (metadataValues) {
-      metadataValues.put(path, v);
-    }
-    return v;
-  }
-
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
-  }
-
-  private static String lastSegment(String s) {
-    int slash = s.lastIndexOf('/');
-    return slash >= 0 ? s.substring(slash + 1) : s;
-  }
-
   @Override
   public String toString() {
     Platform p = platform.peek();
     return "PrivateEgress{platform=" + (p == null ? "(not detected yet)" : p) + ", " + config + "}";
   }
 
-  /** Thread-safe memoization that never runs the supplier twice and never holds a lock while peeking. */
-  private static final class Lazy<T> {
-    private final Supplier<T> supplier;
-    private volatile T value;
+  /**
+   * Runs each target through the first {@link TargetChecker} on the class path that handles its scheme
+   * (sdk-http, sdk-redis), else core's DNS, TCP and TLS checks, and gives checkers their {@link
+   * CheckContext}.
+   */
+  private final class TargetChecks implements Doctor.Checks, CheckContext {
+    private final Map<String, TargetChecker> byScheme = new ConcurrentHashMap<>();
 
-    Lazy(Supplier<T> supplier) {
-      this.supplier = supplier;
+    @Override
+    public List<CheckResult> diagnose(Target target, Duration timeout) {
+      return checker(target).check(this, target, TargetChecker.Purpose.DOCTOR, timeout);
     }
 
-    T get() {
-      T v = value;
-      if (v == null) {
-        synchronized (this) {
-          v = value;
-          if (v == null) {
-            v = Objects.requireNonNull(supplier.get());
-            value = v;
+    @Override
+    public List<CheckResult> poll(Target target, Duration timeout) {
+      return checker(target).check(this, target, TargetChecker.Purpose.READINESS, timeout);
+    }
+
+    @Override
+    public PrivateEgress egress() {
+      return PrivateEgress.this;
+    }
+
+    @Override
+    public Reach reach(Target target, Duration timeout) {
+      return network.reach(target, timeout);
+    }
+
+    @Override
+    public CheckResult tls(Target target, List<InetAddress> addresses, Duration timeout, SSLSocketFactory factory) {
+      return network.tls(target, addresses, timeout, factory);
+    }
+
+    @Override
+    public Optional<CheckResult> token(Target target) {
+      return network.token(target);
+    }
+
+    private TargetChecker checker(Target target) {
+      return byScheme.computeIfAbsent(target.scheme(), TargetChecks::load);
+    }
+
+    private static TargetChecker load(String scheme) {
+      try {
+        for (TargetChecker c : ServiceLoader.load(TargetChecker.class, PrivateEgress.class.getClassLoader())) {
+          if (c.schemes().contains(scheme)) {
+            return c;
           }
         }
+      } catch (ServiceConfigurationError e) {
+        org.slf4j.LoggerFactory.getLogger(PrivateEgress.class)
+            .warn("a TargetChecker on the class path could not be loaded, using core's checks: {}", e.toString());
       }
-      return v;
-    }
-
-    T peek() {
-      return value;
-    }
-  }
-
-  /**
-   * Builds a {@link PrivateEgress}. Every configuration variable has a setter of the same meaning;
-   * setters win over system properties, which win over the environment map. {@link #build()}
-   * validates everything and throws {@link ConfigurationException} naming the variable.
-   */
-  public static final class Builder {
-    private final Map<String, String> explicit = new LinkedHashMap<>();
-    private final List<String> hosts = new ArrayList<>();
-    private final List<String> audiences = new ArrayList<>();
-    private Map<String, String> env = Map.of();
-    private Map<String, String> properties = Map.of();
-    private Clock clock = Clock.systemUTC();
-    private Instant startedAt;
-    private EgressListener listener = EgressListener.NONE;
-    private RetryPolicy retryPolicy = RetryPolicy.defaults();
-    private RetryBudget retryBudget;
-    private Supplier<RetryBudget> retryBudgetFactory = RetryBudget::defaults;
-    private TokenProvider tokenProvider;
-    private com.google.auth.oauth2.GoogleCredentials credentials;
-    private TokenOptions tokenOptions = TokenOptions.defaults();
-    private Duration metadataConnectTimeout = Duration.ofMillis(500);
-    private Duration metadataReadTimeout = Duration.ofSeconds(3);
-    private Path dmiProductName;
-    private String adminApiBaseUrl;
-
-    private Builder() {}
-
-    /** The environment variables to read (e.g. {@code System.getenv()} or a test map). Copied. */
-    public Builder environment(Map<String, String> env) {
-      this.env = Map.copyOf(Objects.requireNonNull(env, "env"));
-      return this;
-    }
-
-    /** System properties that override the environment ({@code private.egress.mode}, ...). Copied. */
-    public Builder systemProperties(Properties properties) {
-      Map<String, String> m = new HashMap<>();
-      for (String name : properties.stringPropertyNames()) {
-        m.put(name, properties.getProperty(name));
-      }
-      this.properties = Map.copyOf(m);
-      return this;
-    }
-
-    /** System properties as a map; see {@link #systemProperties(Properties)}. */
-    public Builder systemProperties(Map<String, String> properties) {
-      this.properties = Map.copyOf(properties);
-      return this;
-    }
-
-    /** The clock for token expiry, startup grace and timing; {@link Clock#systemUTC()} by default. */
-    public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
-      return this;
-    }
-
-    /** When the process started, for the startup grace window; defaults to the build time. */
-    public Builder startedAt(Instant startedAt) {
-      this.startedAt = Objects.requireNonNull(startedAt, "startedAt");
-      return this;
-    }
-
-    /** Same as {@code PRIVATE_EGRESS_MODE}: {@code auto}, {@code direct-vpc}, {@code connector}, {@code none}. */
-    public Builder mode(String mode) {
-      return put("PRIVATE_EGRESS_MODE", mode);
-    }
-
-    /** Same as {@code PRIVATE_EGRESS_SCOPE}: {@code all-traffic} or {@code private-ranges-only}. */
-    public Builder scope(String scope) {
-      return put("PRIVATE_EGRESS_SCOPE", scope);
-    }
-
-    /** Same as {@code PRIVATE_EGRESS_LOOKUP}: {@code admin-api} or {@code off}. */
-    public Builder lookup(String lookup) {
-      return put("PRIVATE_EGRESS_LOOKUP", lookup);
-    }
-
-    /** Adds one {@code PRIVATE_EGRESS_HOSTS} entry: resolve {@code host} to the IP literal {@code ip}. */
-    public Builder host(String host, String ip) {
-      hosts.add(host + "=" + ip);
-      return this;
-    }
-
-    /** Same as {@code PRIVATE_EGRESS_HOSTS} ({@code host=ip[,host=ip...]}); replaces earlier values. */
-    public Builder hosts(String hostsSpec) {
-      hosts.clear();
-      hosts.add(hostsSpec);
-      return this;
-    }
-
-    /** Adds one {@code PRIVATE_EGRESS_AUDIENCES} entry; {@code host} may be {@code *.suffix}. */
-    public Builder audience(String host, String audience) {
-      audiences.add(host + "=" + audience);
-      return this;
-    }
-
-    /** Same as {@code PRIVATE_EGRESS_AUDIENCES}; replaces earlier values. */
-    public Builder audiences(String audiencesSpec) {
-      audiences.clear();
-      audiences.add(audiencesSpec);
-      return this;
-    }
-
-    /** Same as {@code PRIVATE_EGRESS_TOKEN_HEADER}. */
-    public Builder tokenHeader(String header) {
-      return put("PRIVATE_EGRESS_TOKEN_HEADER", header);
-    }
-
-    /** Same as {@code PRIVATE_EGRESS_STARTUP_GRACE}. */
-    public Builder startupGrace(Duration grace) {
-      return put("PRIVATE_EGRESS_STARTUP_GRACE", grace.toString());
-    }
-
-    /** Same as {@code REDIS_URL}. */
-    public Builder redisUrl(String url) {
-      return put("REDIS_URL", url);
-    }
-
-    /** Same as {@code REDISHOST}. */
-    public Builder redisHost(String host) {
-      return put("REDISHOST", host);
-    }
-
-    /** Same as {@code REDISPORT}. */
-    public Builder redisPort(int port) {
-      return put("REDISPORT", Integer.toString(port));
-    }
-
-    /** Same as {@code REDIS_AUTH} (secret: never shown). */
-    public Builder redisAuth(String auth) {
-      return put("REDIS_AUTH", auth);
-    }
-
-    /** Same as {@code REDIS_TLS_CA}. */
-    public Builder redisTlsCa(Path pemFile) {
-      return put("REDIS_TLS_CA", pemFile.toString());
-    }
-
-    /** Same as {@code REDIS_IAM_AUTH}. */
-    public Builder redisIamAuth(boolean iam) {
-      return put("REDIS_IAM_AUTH", Boolean.toString(iam));
-    }
-
-    /** Same as {@code REDIS_CLUSTER}. */
-    public Builder redisCluster(boolean cluster) {
-      return put("REDIS_CLUSTER", Boolean.toString(cluster));
-    }
-
-    /** Same as {@code GCE_METADATA_HOST}: {@code host[:port]} of the metadata server. */
-    public Builder metadataHost(String hostPort) {
-      return put("GCE_METADATA_HOST", hostPort);
-    }
-
-    /** Same as {@code NO_GCE_CHECK=true}. */
-    public Builder noGceCheck(boolean noCheck) {
-      return put("NO_GCE_CHECK", Boolean.toString(noCheck));
-    }
-
-    /** Metadata-server timeouts (defaults 500 ms connect, 3 s read). */
-    public Builder metadataTimeouts(Duration connect, Duration read) {
-      this.metadataConnectTimeout = Objects.requireNonNull(connect, "connect");
-      this.metadataReadTimeout = Objects.requireNonNull(read, "read");
-      return this;
-    }
-
-    /** Receives token, retry, budget, connect and Redis auth events. */
-    public Builder listener(EgressListener listener) {
-      this.listener = Objects.requireNonNull(listener, "listener");
-      return this;
-    }
-
-    /** Retry attempts, backoff and deadline for the HTTP and Redis clients. */
-    public Builder retryPolicy(RetryPolicy policy) {
-      this.retryPolicy = Objects.requireNonNull(policy, "policy");
-      return this;
-    }
-
-    /**
-     * One retry budget shared by every target of this instance (tests, or a single process-wide cap).
-     * Without it each target gets its own from {@link #retryBudgets(Supplier)}.
-     */
-    public Builder retryBudget(RetryBudget budget) {
-      this.retryBudget = Objects.requireNonNull(budget, "budget");
-      return this;
-    }
-
-    /** Makes the budget each target gets; {@link RetryBudget#defaults()} (100 tokens, 0.1 back) otherwise. */
-    public Builder retryBudgets(Supplier<RetryBudget> perTarget) {
-      this.retryBudgetFactory = Objects.requireNonNull(perTarget, "perTarget");
-      this.retryBudget = null;
-      return this;
-    }
-
-    /** Replaces the token machinery entirely (tests, custom identity systems). */
-    public Builder tokenProvider(TokenProvider provider) {
-      this.tokenProvider = Objects.requireNonNull(provider, "provider");
-      return this;
-    }
-
-    /**
-     * Credentials to mint tokens with (a service-account key, impersonated credentials, ...) instead of
-     * the metadata server.
-     */
-    public Builder credentials(com.google.auth.oauth2.GoogleCredentials credentials) {
-      this.credentials = Objects.requireNonNull(credentials, "credentials");
-      return this;
-    }
-
-    /**
-     * How tokens are cached, refreshed and fetched (refresh margin, retries, ID token format, opt-in
-     * refresh-ahead executor); {@link TokenOptions#defaults()} otherwise.
-     */
-    public Builder tokenOptions(TokenOptions options) {
-      this.tokenOptions = Objects.requireNonNull(options, "options");
-      return this;
-    }
-
-    /** A file whose content names the machine's product ("Google Compute Engine" on GCE); off by default. */
-    public Builder dmiProductName(Path file) {
-      this.dmiProductName = file;
-      return this;
-    }
-
-    /**
-     * Sends admin-API requests (Cloud Run, App Engine, Cloud Functions) to {@code baseUrl} instead of
-     * Google's endpoints, e.g. a local test server {@code http://127.0.0.1:8123}.
-     */
-    public Builder adminApiBaseUrl(String baseUrl) {
-      String u = Objects.requireNonNull(baseUrl, "baseUrl");
-      if (!u.toLowerCase(Locale.ROOT).startsWith("http://") && !u.toLowerCase(Locale.ROOT).startsWith("https://")) {
-        throw new ConfigurationException("adminApiBaseUrl", u, "expected an http:// or https:// base URL");
-      }
-      this.adminApiBaseUrl = u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
-      return this;
-    }
-
-    private Builder put(String variable, String value) {
-      explicit.put(variable, Objects.requireNonNull(value, variable));
-      return this;
-    }
-
-    /**
-     * Validates everything and builds the instance. No network I/O.
-     *
-     * @throws ConfigurationException naming the first invalid variable
-     */
-    public PrivateEgress build() {
-      Map<String, String> all = new LinkedHashMap<>(explicit);
-      if (!hosts.isEmpty()) {
-        all.put("PRIVATE_EGRESS_HOSTS", String.join(",", hosts));
-      }
-      if (!audiences.isEmpty()) {
-        all.put("PRIVATE_EGRESS_AUDIENCES", String.join(",", audiences));
-      }
-      EgressConfig config = EgressConfig.resolve(new EgressConfig.Source(all, properties, env));
-      return new PrivateEgress(this, config);
-    }
-  }
-
-  /** The injected environment, read-only, with a {@code toString()} that shows no secret. */
-  private static final class Environment extends java.util.AbstractMap<String, String> {
-    private final Map<String, String> values;
-
-    Environment(Map<String, String> values) {
-      this.values = values;
-    }
-
-    @Override
-    public String get(Object key) {
-      return values.get(key);
-    }
-
-    @Override
-    public boolean containsKey(Object key) {
-      return values.containsKey(key);
-    }
-
-    @Override
-    public int size() {
-      return values.size();
-    }
-
-    @Override
-    public Set<Entry<String, String>> entrySet() {
-      return values.entrySet();
-    }
-
-    @Override
-    public String toString() {
-      StringBuilder b = new StringBuilder("{");
-      new java.util.TreeMap<>(values).forEach((k, v) -> {
-        b.append(b.length() == 1 ? "" : ", ").append(k).append('=').append(shown(k, v));
-      });
-      return b.append('}').toString();
-    }
-
-    private static String shown(String key, String value) {
-      String k = key.toUpperCase(java.util.Locale.ROOT);
-      if (k.contains("AUTH") || k.contains("PASSWORD") || k.contains("SECRET") || k.endsWith("KEY")
-          || (k.contains("TOKEN") && !k.endsWith("_HEADER"))) {
-        return value.isEmpty() ? "" : "****";
-      }
-      return value.contains("://") ? Target.maskUserInfo(value) : value; // e.g. REDIS_URL's password
+      return new BasicChecker();
     }
   }
 }

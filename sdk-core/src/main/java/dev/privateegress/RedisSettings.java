@@ -87,7 +87,7 @@ public final class RedisSettings {
   public String toString() {
     return "RedisSettings{" + (tls ? "rediss" : "redis") + "://" + address()
         + (database != 0 ? "/" + database : "")
-        + ", user=" + (username == null ? "-" : username)
+        + ", user=" + (username == null ? "-" : username.matches("[A-Za-z0-9._~-]{1,64}") ? username : "(not shown)")
         + ", password=" + (password == null ? "none" : "****")
         + ", caFile=" + (caFile == null ? "-" : caFile)
         + ", iamAuth=" + iamAuth + ", cluster=" + cluster + "}";

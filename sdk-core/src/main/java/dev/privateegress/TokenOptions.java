@@ -9,7 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
 /**
  * How {@link PrivateEgress#tokens()} caches, refreshes and fetches tokens. {@link #defaults()} suits
  * Cloud Run, Cloud Functions and App Engine; change it with the {@code with...} methods and pass it to
- * {@link PrivateEgress.Builder#tokenOptions(TokenOptions)}.
+ * {@link PrivateEgressBuilder#tokenOptions(TokenOptions)}.
  *
  * <p>A cached token is <em>fresh</em> while more than {@link #refreshMargin()} remains before its
  * {@code exp}; <em>stale</em> after that (it is still served, and the first caller to notice refreshes it

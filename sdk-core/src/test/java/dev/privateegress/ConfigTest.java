@@ -2,6 +2,7 @@ package dev.privateegress;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.privateegress.internal.ConfigSource;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,8 +97,7 @@ class ConfigTest {
       "REDISPORT                    | 70000         | out of range; expected 1-65535",
       "REDIS_URL                    | http://x      | scheme must be redis:// or rediss://",
       "REDIS_URL                    | redis://      | no host",
-      "REDIS_URL                    | redis://h:1/x | database number",
-      "REDIS_URL                    | redis://h:abc | the port 'abc' is not a number",
+      "REDIS_URL                    | redis://h:1/9x | database number",
       "REDIS_URL                    | redis://my_redis:6379 | 'my_redis' is not a valid host name",
       "REDIS_TLS_CA                 | /missing.pem  | no such file",
       "REDIS_IAM_AUTH               | maybe         | allowed: true, false",
@@ -226,7 +226,7 @@ class ConfigTest {
         .environment(Map.of("PRIVATE_EGRESS_MODE", "none")).systemProperties(p).build().config();
     assertThat(fromProperty.declaredMode()).contains(EgressMode.CONNECTOR);
     EgressConfig fromBuilder = PrivateEgress.builder()
-        .environment(Map.of("PRIVATE_EGRESS_MODE", "none")).systemProperties(p).mode("direct-vpc").build().config();
+        .environment(Map.of("PRIVATE_EGRESS_MODE", "none")).systemProperties(p).mode(EgressMode.DIRECT_VPC).build().config();
     assertThat(fromBuilder.declaredMode()).contains(EgressMode.DIRECT_VPC);
   }
 
@@ -243,7 +243,7 @@ class ConfigTest {
   @Test
   void builderSetters_matchTheVariables() {
     EgressConfig c = PrivateEgress.builder()
-        .mode("none").scope("all-traffic").lookup("off")
+        .mode(EgressMode.NONE).scope(EgressScope.ALL_TRAFFIC).lookup(LookupMode.OFF)
         .host("my.api.private", "127.0.0.1")
         .audience("my.api.private", "https://aud")
         .tokenHeader("Proxy-Authorization")
@@ -302,7 +302,115 @@ class ConfigTest {
 
   @Test
   void propertyName_isLowerCaseWithDots() {
-    assertThat(EgressConfig.propertyName("PRIVATE_EGRESS_MODE")).isEqualTo("private.egress.mode");
-    assertThat(EgressConfig.propertyName("REDISHOST")).isEqualTo("redishost");
+    assertThat(ConfigSource.propertyName("PRIVATE_EGRESS_MODE")).isEqualTo("private.egress.mode");
+    assertThat(ConfigSource.propertyName("REDISHOST")).isEqualTo("redishost");
+  }
+
+  // --- hostile values ---------------------------------------------------------------------------
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "redis://user:Tr0ub4dor#?/x@10.0.0.3:6379/1 | Tr0ub4dor#?/x",
+      "redis://:p@ss/w?rd#@10.0.0.3                | p@ss/w?rd#",
+      "rediss://Tr0ub4dor@10.0.0.3:6378           | Tr0ub4dor"})
+  void redisUrlPassword_mayHoldUrlSyntax_becauseTheUserInfoEndsAtTheLastAt(String url, String password) {
+    RedisSettings r = config(Map.of("REDIS_URL", url)).redis().orElseThrow();
+    assertThat(r.password()).contains(password);
+    assertThat(r.host()).isEqualTo("10.0.0.3");
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "redis://user:Tr0ub4dor#?/x@10.0.0.3:abc    | the port is not a number",
+      "redis://user:Tr0ub4dor@10.0.0.3:6379?x=1   | query parameters",
+      "redis://:Tr0ub4dor                          | no host",
+      "redis://user:Tr0ub4dor                      | the port is not a number",
+      "redis://user:Tr0ub4dor%zz@10.0.0.3          | write a literal '%' as %25",
+      "http://user:Tr0ub4dor@10.0.0.3              | scheme must be",
+      "redis://user:Tr0ub4dor@bad_host:1           | not a valid host name",
+      "redis://Tr0ub@4dor@/:x@10.0.0.3             | percent-encode it as %40"})
+  void redisUrlErrors_showNoPartOfThePassword(String url, String problem) {
+    ConfigurationException e = failure(Map.of("REDIS_URL", url));
+    assertThat(e.input()).isEqualTo("REDIS_URL");
+    assertThat(e.getMessage()).contains(problem).doesNotContain("Tr0ub4dor").doesNotContain("ub4");
+  }
+
+  @Test
+  void redisHostWithCredentials_isRejected_withTheCredentialsMasked() {
+    ConfigurationException e = failure(Map.of("REDISHOST", ":secret@10.0.0.3"));
+    assertThat(e.input()).isEqualTo("REDISHOST");
+    assertThat(e.getMessage()).doesNotContain("secret").contains("REDISHOST=****@10.0.0.3", "REDIS_AUTH");
+  }
+
+  @Test
+  void redisAuth_losesTheTrailingLineBreakOfAMountedSecret_butNotItsSpaces() {
+    assertThat(config(Map.of("REDISHOST", "10.0.0.3", "REDIS_AUTH", "auth-string\n")).redis().orElseThrow()
+        .password()).contains("auth-string");
+    assertThat(config(Map.of("REDISHOST", "10.0.0.3", "REDIS_AUTH", "auth-string\r\n")).redis().orElseThrow()
+        .password()).contains("auth-string");
+    assertThat(config(Map.of("REDISHOST", "10.0.0.3", "REDIS_AUTH", " a b ")).redis().orElseThrow()
+        .password()).contains(" a b ");
+    ConfigurationException e = failure(Map.of("REDISHOST", "10.0.0.3", "REDIS_AUTH", "Tr0ub\u0000ador"));
+    assertThat(e.input()).isEqualTo("REDIS_AUTH");
+    assertThat(e.getMessage()).doesNotContain("Tr0ub").doesNotContain("ador").contains("****");
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "REDISPORT         | \uff16\uff13\uff17\uff19",
+      "REDISPORT         | \u0663\u0663\u0663",
+      "REDISPORT         | +6379",
+      "GCE_METADATA_HOST | a b c",
+      "GCE_METADATA_HOST | [::1]:99999",
+      "GCE_METADATA_HOST | user@evil.com:80",
+      "GCE_METADATA_HOST | ::1",
+      "GCE_METADATA_HOST | host:\uff18\uff10",
+      "PRIVATE_EGRESS_AUDIENCES | *.com=aud",
+      "PRIVATE_EGRESS_AUDIENCES | *.github.io=aud",
+      "PRIVATE_EGRESS_AUDIENCES | *.co.uk=aud",
+      "PRIVATE_EGRESS_AUDIENCES | a.example.com=x,A.Example.Com.=y",
+      "PRIVATE_EGRESS_AUDIENCES | \u212a.example.com=x",
+      "PRIVATE_EGRESS_TOKEN_HEADER | Author\u0131zation",
+      "PRIVATE_EGRESS_MODE | n\u200bone"})
+  void hostileValue_isRejected(String variable, String value) {
+    Map<String, String> env = new HashMap<>(Map.of(variable, value));
+    ConfigurationException e = failure(env);
+    assertThat(e.input()).isEqualTo(variable);
+  }
+
+  @Test
+  void acceptedNeighboursOfTheHostileValues() {
+    assertThat(config(Map.of("GCE_METADATA_HOST", "[::1]:8080")).metadataHost()).contains("[::1]:8080");
+    assertThat(config(Map.of("GCE_METADATA_HOST", "metadata.google.internal")).metadataHost()).isPresent();
+    assertThat(config(Map.of("PRIVATE_EGRESS_AUDIENCES", "*.corp.example.co.uk=aud,*.private=x")).audiences())
+        .containsKeys("*.corp.example.co.uk", "*.private");
+    assertThat(config(Map.of("REDISHOST", "10.0.0.3", "REDISPORT", " 6378\n")).redis().orElseThrow().port())
+        .isEqualTo(6378);
+  }
+
+  @Test
+  void aNewlineInAValue_cannotForgeALogLine() {
+    ConfigurationException e = failure(Map.of("PRIVATE_EGRESS_MODE", "auto\n2026-01-01 INFO all good"));
+    assertThat(e.getMessage()).doesNotContain("\n").contains("auto\\n2026-01-01 INFO all good");
+    assertThat(e.shownValue()).contains("auto\\n2026-01-01 INFO all good");
+    assertThat(failure(Map.of("PRIVATE_EGRESS_HOSTS", "a.private=10.0.0.1\rb=\u202e")).getMessage())
+        .doesNotContain("\r").doesNotContain("\u202e");
+  }
+
+  @Test
+  void aNulInTheCaPath_isAConfigurationError() {
+    ConfigurationException e = failure(Map.of("REDISHOST", "10.0.0.3", "REDIS_TLS_CA", "/etc/ca\u0000.pem"));
+    assertThat(e.input()).isEqualTo("REDIS_TLS_CA");
+    assertThat(e.getMessage()).contains("\\u0000").doesNotContain("\u0000");
+  }
+
+  @Test
+  void builderEnums_refuseDetectionOnlyValues() {
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> PrivateEgress.builder().mode(EgressMode.VPC));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> PrivateEgress.builder().scope(EgressScope.UNKNOWN));
+    assertThat(PrivateEgress.builder().environment(Map.of("PRIVATE_EGRESS_MODE", "none")).mode(EgressMode.UNKNOWN)
+        .build().config().declaredMode()).isEmpty();
   }
 }

@@ -41,7 +41,7 @@ class CredentialTokensTest {
     oauth.close();
   }
 
-  private PrivateEgress.Builder builder(Map<String, String> env) {
+  private PrivateEgressBuilder builder(Map<String, String> env) {
     return PrivateEgress.builder().environment(env).clock(clock).listener(listener);
   }
 
@@ -89,8 +89,8 @@ class CredentialTokensTest {
     }
     PrivateEgress egress = builder(Map.of("GOOGLE_APPLICATION_CREDENTIALS", dir.resolve("missing.json").toString(),
         "GCE_METADATA_HOST", "127.0.0.1:1", "NO_GCE_CHECK", "true")).credentials(creds).build();
-    assertThat(dev.privateegress.internal.CredentialsInfo.describe(egress))
-        .isEqualTo("service account " + SA + " (PrivateEgress.Builder.credentials(...))");
+    assertThat(dev.privateegress.internal.CredentialsInfo.describe(egress.context()))
+        .isEqualTo("service account " + SA + " (PrivateEgress.builder().credentials(...))");
     assertThat(oauth.count("sa-access")).isZero();
   }
 

@@ -2,6 +2,7 @@ package dev.privateegress;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.privateegress.internal.NetworkChecks;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -30,7 +31,7 @@ class DnsTimeoutTest {
     };
     try {
       NetworkChecks.Resolution r =
-          NetworkChecks.dns(egress, Target.parse("http://my.api.private/"), Duration.ofMillis(200), blocked);
+          egress.networkChecks().dns(Target.parse("http://my.api.private/"), Duration.ofMillis(200), blocked);
       assertThat(asked.getCount()).isZero();
       assertThat(r.ok()).isFalse();
       assertThat(r.addresses()).isEmpty();
@@ -45,7 +46,7 @@ class DnsTimeoutTest {
   @Test
   void anAnswerWithinTheTimeoutIsClassified() throws Exception {
     InetAddress a = InetAddress.getByAddress("my.api.private", new byte[] {10, 0, 0, 7});
-    NetworkChecks.Resolution r = NetworkChecks.dns(egress, Target.parse("http://my.api.private/"),
+    NetworkChecks.Resolution r = egress.networkChecks().dns(Target.parse("http://my.api.private/"),
         Duration.ofSeconds(5), host -> new InetAddress[] {a});
     assertThat(r.ok()).isTrue();
     assertThat(r.result().detail()).isEqualTo("my.api.private -> 10.0.0.7 (private) via system resolver");
@@ -53,7 +54,7 @@ class DnsTimeoutTest {
 
   @Test
   void anUnknownNameIsStillADoesNotResolve() {
-    NetworkChecks.Resolution r = NetworkChecks.dns(egress, Target.parse("http://my.api.private/"),
+    NetworkChecks.Resolution r = egress.networkChecks().dns(Target.parse("http://my.api.private/"),
         Duration.ofSeconds(5), host -> {
           throw new UnknownHostException(host + ": Name or service not known");
         });
@@ -69,9 +70,9 @@ class DnsTimeoutTest {
       asked.incrementAndGet();
       throw new UnknownHostException(host);
     };
-    assertThat(NetworkChecks.dns(egress, Target.parse("tcp://mapped.test:5432"), Duration.ofSeconds(1), counting)
+    assertThat(egress.networkChecks().dns(Target.parse("tcp://mapped.test:5432"), Duration.ofSeconds(1), counting)
         .result().detail()).endsWith("via PRIVATE_EGRESS_HOSTS");
-    assertThat(NetworkChecks.dns(egress, Target.parse("tcp://127.0.0.1:5432"), Duration.ofSeconds(1), counting)
+    assertThat(egress.networkChecks().dns(Target.parse("tcp://127.0.0.1:5432"), Duration.ofSeconds(1), counting)
         .result().detail()).isEqualTo("127.0.0.1 -> 127.0.0.1 (loopback) via IP literal");
     assertThat(asked).hasValue(0);
   }

@@ -6,6 +6,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.privateegress.internal.CredentialsInfo;
+import dev.privateegress.internal.NetworkAdvice;
+import dev.privateegress.internal.NetworkChecks;
 import dev.privateegress.testing.FakeMetadataServer;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -213,7 +215,7 @@ class DoctorTest {
   void aPrivateNameThatDoesNotResolveLocallyIsExplained() {
     // The advice alone: resolving an unknown name in a test would ask a real DNS server.
     PrivateEgress egress = PrivateEgress.builder().environment(Map.of()).build();
-    String advice = NetworkChecks.unresolvedAdvice(egress, "my.api.private");
+    String advice = NetworkAdvice.unresolved(egress.knownEgress(), "my.api.private");
     assertThat(advice).contains("no VPC egress").contains("PRIVATE_EGRESS_HOSTS=my.api.private=127.0.0.1");
   }
 
@@ -222,12 +224,12 @@ class DoctorTest {
     // DNS checks only: TEST-NET-3 addresses come from the overrides and are never connected to.
     PrivateEgress egress = PrivateEgress.builder().environment(Map.of("PRIVATE_EGRESS_SCOPE", "private-ranges-only"))
         .host("my.api.private", "203.0.113.10").host("hello-abc-uc.a.run.app", "203.0.113.11").build();
-    CheckResult privateName = NetworkChecks.dns(egress, Target.parse("http://my.api.private/")).result();
+    CheckResult privateName = egress.networkChecks().dns(Target.parse("http://my.api.private/"), NetworkChecks.DEFAULT_DNS_TIMEOUT).result();
     assertThat(privateName.ok()).isFalse();
     assertThat(privateName.detail()).contains("203.0.113.10 (public)");
     assertThat(privateName.advice()).startsWith("route bypasses the VPC");
 
-    CheckResult runApp = NetworkChecks.dns(egress, Target.parse("https://hello-abc-uc.a.run.app/")).result();
+    CheckResult runApp = egress.networkChecks().dns(Target.parse("https://hello-abc-uc.a.run.app/"), NetworkChecks.DEFAULT_DNS_TIMEOUT).result();
     assertThat(runApp.ok()).isTrue();
     assertThat(runApp.detail()).contains("takes the public path, not the VPC").contains("all-traffic");
   }

@@ -48,7 +48,7 @@ final class RecordingApiServer implements AutoCloseable {
     server.start();
   }
 
-  /** {@code http://127.0.0.1:PORT}, for {@code PrivateEgress.Builder.adminApiBaseUrl}. */
+  /** {@code http://127.0.0.1:PORT}, for {@code PrivateEgressBuilder.adminApiBaseUrl}. */
   String baseUrl() {
     return "http://" + server.getAddress().getAddress().getHostAddress() + ":" + server.getAddress().getPort();
   }

@@ -10,12 +10,12 @@ import java.util.Map;
 import javax.net.ssl.SSLSocketFactory;
 import org.junit.jupiter.api.Test;
 
-/** {@link NetworkChecks#tls} against real TLS and plaintext servers on 127.0.0.1. */
+/** Core's TLS check against real TLS and plaintext servers on 127.0.0.1. */
 class TlsCheckTest {
   static final Duration TIMEOUT = Duration.ofSeconds(3);
 
   static PrivateEgress egress(String... hosts) {
-    PrivateEgress.Builder b = PrivateEgress.builder().environment(Map.of());
+    PrivateEgressBuilder b = PrivateEgress.builder().environment(Map.of());
     for (String h : hosts) {
       b.host(h, "127.0.0.1");
     }
@@ -30,7 +30,7 @@ class TlsCheckTest {
   void handshakeReportsProtocolCipherPeerAndExpiry() throws Exception {
     try (TlsServer server = TlsServer.start(TlsServer.Kind.TLS)) {
       Target t = Target.parse("https://" + TlsServer.CERT_HOST + ":" + server.port() + "/");
-      CheckResult r = NetworkChecks.tls(egress(TlsServer.CERT_HOST), t, loopback(), TIMEOUT,
+      CheckResult r = egress(TlsServer.CERT_HOST).networkChecks().tls(t, loopback(), TIMEOUT,
           Pem.trusting(TlsServer.caPem()));
       assertThat(r.ok()).as(r.toString()).isTrue();
       assertThat(r.check()).isEqualTo(CheckKind.TLS);
@@ -44,7 +44,7 @@ class TlsCheckTest {
   void anUntrustedChainIsAWrongCaAndNamesTheIssuer() {
     try (TlsServer server = TlsServer.start(TlsServer.Kind.TLS)) {
       Target t = Target.parse("https://" + TlsServer.CERT_HOST + ":" + server.port() + "/");
-      CheckResult r = NetworkChecks.tls(egress(TlsServer.CERT_HOST), t, loopback(), TIMEOUT,
+      CheckResult r = egress(TlsServer.CERT_HOST).networkChecks().tls(t, loopback(), TIMEOUT,
           (SSLSocketFactory) SSLSocketFactory.getDefault());
       assertThat(r.ok()).isFalse();
       assertThat(r.detail()).contains("handshake failed");
@@ -54,21 +54,10 @@ class TlsCheckTest {
   }
 
   @Test
-  void aRedisTargetWithAnUntrustedChainIsToldAboutRedisTlsCa() {
-    try (TlsServer server = TlsServer.start(TlsServer.Kind.TLS)) {
-      Target t = Target.parse("rediss://127.0.0.1:" + server.port());
-      CheckResult r = NetworkChecks.tls(egress(), t, loopback(), TIMEOUT,
-          (SSLSocketFactory) SSLSocketFactory.getDefault(), false);
-      assertThat(r.ok()).isFalse();
-      assertThat(r.advice()).startsWith("wrong CA").contains("REDIS_TLS_CA");
-    }
-  }
-
-  @Test
   void aCertificateForAnotherNameIsAHostnameMismatchListingTheNamesItHas() throws Exception {
     try (TlsServer server = TlsServer.start(TlsServer.Kind.TLS)) {
       Target t = Target.parse("https://other.internal.test:" + server.port() + "/");
-      CheckResult r = NetworkChecks.tls(egress("other.internal.test"), t, loopback(), TIMEOUT,
+      CheckResult r = egress("other.internal.test").networkChecks().tls(t, loopback(), TIMEOUT,
           Pem.trusting(TlsServer.caPem()));
       assertThat(r.ok()).isFalse();
       assertThat(r.advice()).startsWith("hostname mismatch").contains("other.internal.test")
@@ -77,21 +66,10 @@ class TlsCheckTest {
   }
 
   @Test
-  void chainOnlyVerificationAcceptsAnotherName() throws Exception {
-    try (TlsServer server = TlsServer.start(TlsServer.Kind.TLS)) {
-      Target t = Target.parse("rediss://cache.internal.test:" + server.port());
-      CheckResult r = NetworkChecks.tls(egress("cache.internal.test"), t, loopback(), TIMEOUT,
-          Pem.trusting(TlsServer.caPem()), false);
-      assertThat(r.ok()).as(r.toString()).isTrue();
-      assertThat(r.detail()).contains("chain and name verified");
-    }
-  }
-
-  @Test
   void aPlaintextServerIsRecognised() {
     try (TlsServer server = TlsServer.start(TlsServer.Kind.PLAINTEXT)) {
       Target t = Target.parse("https://127.0.0.1:" + server.port() + "/");
-      CheckResult r = NetworkChecks.tls(egress(), t, loopback(), TIMEOUT,
+      CheckResult r = egress().networkChecks().tls(t, loopback(), TIMEOUT,
           (SSLSocketFactory) SSLSocketFactory.getDefault());
       assertThat(r.ok()).isFalse();
       assertThat(r.advice()).startsWith("plaintext port").contains("http://");
@@ -99,13 +77,14 @@ class TlsCheckTest {
   }
 
   @Test
-  void aSilentServerIsProbablyPlaintextRedis() {
+  void aSilentServerProbablySpeaksPlaintext_andCoreAddsNoProtocolHint() {
     try (TlsServer server = TlsServer.start(TlsServer.Kind.SILENT)) {
-      Target t = Target.parse("rediss://127.0.0.1:" + server.port());
-      CheckResult r = NetworkChecks.tls(egress(), t, loopback(), Duration.ofMillis(300),
-          (SSLSocketFactory) SSLSocketFactory.getDefault(), false);
+      Target t = Target.parse("https://127.0.0.1:" + server.port() + "/");
+      CheckResult r = egress().networkChecks().tls(t, loopback(), Duration.ofMillis(300),
+          (SSLSocketFactory) SSLSocketFactory.getDefault());
       assertThat(r.ok()).isFalse();
-      assertThat(r.advice()).startsWith("no TLS answer in 300 ms").contains("redis://").contains("6378");
+      assertThat(r.advice()).startsWith("no TLS answer in 300 ms").contains("http://")
+          .doesNotContain("6378").doesNotContain("Memorystore"); // Redis advice lives in sdk-redis
     }
   }
 
@@ -116,7 +95,7 @@ class TlsCheckTest {
       port = s.getLocalPort();
     }
     Target t = Target.parse("https://127.0.0.1:" + port + "/");
-    CheckResult r = NetworkChecks.tls(egress(), t, loopback(), TIMEOUT,
+    CheckResult r = egress().networkChecks().tls(t, loopback(), TIMEOUT,
         (SSLSocketFactory) SSLSocketFactory.getDefault());
     assertThat(r.ok()).isFalse();
     assertThat(r.detail()).contains("refused");
@@ -124,7 +103,7 @@ class TlsCheckTest {
   }
 
   @Test
-  void theDoctorVerifiesRedisTlsAgainstRedisTlsCaWithoutTheHostName() {
+  void withoutSdkRedis_aRedisTargetGetsDnsAndTcpOnly() {
     try (TlsServer server = TlsServer.start(TlsServer.Kind.TLS)) {
       String url = "rediss://cache.internal.test:" + server.port();
       PrivateEgress egress = PrivateEgress.builder()
@@ -132,8 +111,7 @@ class TlsCheckTest {
           .host("cache.internal.test", "127.0.0.1")
           .build();
       DoctorReport report = egress.doctor(url);
-      assertThat(report.checks()).extracting(CheckResult::check)
-          .containsExactly(CheckKind.DNS, CheckKind.TCP, CheckKind.TLS);
+      assertThat(report.checks()).extracting(CheckResult::check).containsExactly(CheckKind.DNS, CheckKind.TCP);
       assertThat(report.ok()).as(report.toText()).isTrue();
     }
   }

@@ -65,11 +65,11 @@ public final class AdminApi {
       if (e.has("details") && e.get("details").isJsonArray()) {
         for (JsonElement d : e.getAsJsonArray("details")) {
           if (d.isJsonObject() && d.getAsJsonObject().has("reason")) {
-            return Jsons.string(d.getAsJsonObject(), "reason");
+            return JsonReads.string(d.getAsJsonObject(), "reason");
           }
         }
       }
-      return Jsons.string(e, "status");
+      return JsonReads.string(e, "status");
     }
   }
 
@@ -121,7 +121,7 @@ public final class AdminApi {
 
   private static Optional<String> errorMessage(JsonObject body) {
     if (body.has("error") && body.get("error").isJsonObject()) {
-      String m = Jsons.string(body.getAsJsonObject("error"), "message");
+      String m = JsonReads.string(body.getAsJsonObject("error"), "message");
       return m.isEmpty() ? Optional.empty() : Optional.of(abbreviate(m));
     }
     return Optional.empty();

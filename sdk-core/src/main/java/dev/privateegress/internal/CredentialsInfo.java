@@ -7,7 +7,6 @@ import com.google.gson.JsonParser;
 import com.google.auth.oauth2.GoogleCredentials;
 import com.google.auth.oauth2.ImpersonatedCredentials;
 import com.google.auth.oauth2.ServiceAccountCredentials;
-import dev.privateegress.PrivateEgress;
 import dev.privateegress.TokenException;
 import dev.privateegress.TokenProvider;
 import java.io.IOException;
@@ -26,7 +25,7 @@ public final class CredentialsInfo {
   private CredentialsInfo() {}
 
   /** One line, e.g. {@code metadata server (runtime@p.iam.gserviceaccount.com)}. */
-  public static String describe(PrivateEgress egress) {
+  public static String describe(EgressContext egress) {
     TokenProvider provider;
     try {
       provider = egress.tokens();
@@ -75,11 +74,11 @@ public final class CredentialsInfo {
     } catch (JsonParseException e) {
       return origin + ": not a credentials JSON file";
     }
-    String type = Jsons.string(json, "type");
+    String type = JsonReads.string(json, "type");
     return switch (type) {
-      case "service_account" -> "service-account key " + Jsons.string(json, "client_email") + " (" + origin + ")";
+      case "service_account" -> "service-account key " + JsonReads.string(json, "client_email") + " (" + origin + ")";
       case "impersonated_service_account" -> "impersonated " + impersonationTarget(json) + " via "
-          + Jsons.object(json, "source_credentials").map(s -> Jsons.string(s, "type")).orElse("?")
+          + JsonReads.object(json, "source_credentials").map(s -> JsonReads.string(s, "type")).orElse("?")
           + " credentials (" + origin + ")";
       case "authorized_user" -> "user credentials (" + origin + "): access tokens only; ID tokens for an "
           + "audience need impersonation (gcloud auth application-default login "
@@ -90,7 +89,7 @@ public final class CredentialsInfo {
   }
 
   private static String impersonationTarget(JsonObject json) {
-    String url = Jsons.string(json, "service_account_impersonation_url");
+    String url = JsonReads.string(json, "service_account_impersonation_url");
     int at = url.lastIndexOf("/serviceAccounts/");
     if (at < 0) {
       return "service account";

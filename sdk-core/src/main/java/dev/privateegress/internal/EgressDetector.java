@@ -6,7 +6,6 @@ import dev.privateegress.EgressScope;
 import dev.privateegress.Evidence;
 import dev.privateegress.EvidenceSource;
 import dev.privateegress.Platform;
-import dev.privateegress.PrivateEgress;
 import dev.privateegress.Token;
 import dev.privateegress.TokenException;
 import java.net.InetSocketAddress;
@@ -57,7 +56,7 @@ public final class EgressDetector {
   /** How long a verdict built on a transient failure is kept. */
   public static final Duration RETRY_AFTER = Duration.ofMinutes(1);
 
-  private final PrivateEgress egress;
+  private final EgressContext egress;
   private final EgressLookup lookup;
   private final Duration budget;
   private final Locator project;
@@ -82,7 +81,7 @@ public final class EgressDetector {
    * @param project the project id within a deadline ({@code PrivateEgress} wires its own lookup)
    * @param region the region within a deadline
    */
-  public EgressDetector(PrivateEgress egress, String adminApiBaseUrl, Duration budget, Locator project,
+  public EgressDetector(EgressContext egress, String adminApiBaseUrl, Duration budget, Locator project,
       Locator region) {
     this.egress = egress;
     this.lookup = new EgressLookup(new AdminApi(adminApiBaseUrl));
@@ -105,6 +104,23 @@ public final class EgressDetector {
       }
     }
     return withProbe(c.info());
+  }
+
+  /**
+   * True within {@code PRIVATE_EGRESS_STARTUP_GRACE} of {@code startedAt} when egress is (or may be) Direct
+   * VPC on Cloud Run. No I/O: {@code detectedPlatform} is the platform if already detected, else null.
+   */
+  public boolean inStartupGrace(Instant startedAt, Platform detectedPlatform) {
+    Duration grace = egress.config().startupGrace();
+    if (grace.isZero() || !Duration.between(startedAt, egress.clock().instant()).minus(grace).isNegative()) {
+      return false;
+    }
+    EgressMode mode = known().mode();
+    if (mode == EgressMode.DIRECT_VPC) {
+      return true;
+    }
+    Platform p = detectedPlatform != null ? detectedPlatform : PlatformDetector.fromEnvironment(egress.environment());
+    return p != null && p.onCloudRun() && (mode == EgressMode.UNKNOWN || mode == EgressMode.VPC);
   }
 
   /** The cached verdict, or what configuration and the environment say, with no I/O at all. */

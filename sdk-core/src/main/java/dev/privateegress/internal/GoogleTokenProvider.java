@@ -2,7 +2,6 @@ package dev.privateegress.internal;
 
 import com.google.auth.Retryable;
 import com.google.auth.oauth2.GoogleCredentials;
-import dev.privateegress.PrivateEgress;
 import dev.privateegress.RetryPolicy;
 import dev.privateegress.Token;
 import dev.privateegress.TokenException;
@@ -33,9 +32,9 @@ public final class GoogleTokenProvider implements TokenProvider {
   private static final Logger log = LoggerFactory.getLogger(GoogleTokenProvider.class);
   private static final String ACCESS_KEY = "access token";
   static final String ADC_FILE = "application_default_credentials.json";
-  static final String EXPLICIT_ORIGIN = "PrivateEgress.Builder.credentials(...)";
+  static final String EXPLICIT_ORIGIN = "PrivateEgress.builder().credentials(...)";
 
-  private final PrivateEgress egress;
+  private final EgressContext egress;
   private final MetadataClient metadata;
   private final GoogleCredentials credentials;
   private final TokenOptions options;
@@ -44,7 +43,7 @@ public final class GoogleTokenProvider implements TokenProvider {
   private final TokenCache access;
   private volatile TokenSource source;
 
-  public GoogleTokenProvider(PrivateEgress egress, MetadataClient metadata, GoogleCredentials credentials,
+  public GoogleTokenProvider(EgressContext egress, MetadataClient metadata, GoogleCredentials credentials,
       TokenOptions options) {
     this.egress = Objects.requireNonNull(egress, "egress");
     this.metadata = Objects.requireNonNull(metadata, "metadata");
@@ -93,7 +92,7 @@ public final class GoogleTokenProvider implements TokenProvider {
    */
   record Choice(Kind kind, Path file, String origin) {}
 
-  /** The credentials given to {@code PrivateEgress.Builder.credentials(...)}, or null. */
+  /** The credentials given to {@code PrivateEgress.builder().credentials(...)}, or null. */
   GoogleCredentials explicitCredentials() {
     return credentials;
   }

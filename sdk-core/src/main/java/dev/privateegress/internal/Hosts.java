@@ -8,6 +8,48 @@ import java.util.Optional;
 public final class Hosts {
   private Hosts() {}
 
+  /**
+   * True when {@code host} is a DNS name in ASCII: letters, digits, '-' and '.' (and '_' when {@code
+   * underscore}, which private zones and Memorystore names may use but java.net.URI rejects); labels of
+   * 1-63 characters that neither start nor end with '-'; at most 253 characters.
+   */
+  public static boolean isHostName(String host, boolean underscore) {
+    if (host.isEmpty() || host.length() > 253) {
+      return false;
+    }
+    int labelStart = 0;
+    for (int i = 0; i <= host.length(); i++) {
+      char c = i == host.length() ? '.' : host.charAt(i);
+      if (c == '.') {
+        // Each label: 1-63 characters, no '-' at either end.
+        if (i == labelStart || i - labelStart > 63 || host.charAt(labelStart) == '-' || host.charAt(i - 1) == '-') {
+          return false;
+        }
+        labelStart = i + 1;
+        continue;
+      }
+      boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-'
+          || underscore && c == '_';
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * True when {@code host} is a name {@link java.net.URI} accepts as a server host: {@link
+   * #isHostName(String, boolean) a host name} without '_' whose last label starts with a letter (so
+   * {@code 10.0.0.300} is neither an address nor a name).
+   */
+  public static boolean isUriHostName(String host) {
+    if (!isHostName(host, false)) {
+      return false;
+    }
+    char first = host.charAt(host.lastIndexOf('.') + 1);
+    return first >= 'a' && first <= 'z' || first >= 'A' && first <= 'Z';
+  }
+
   /** True when {@code host} is an IPv4 dotted quad (each part 0-255) or an IPv6 literal (brackets allowed). */
   public static boolean isIpLiteral(String host) {
     return parseIpLiteral(host).isPresent();
@@ -29,8 +71,9 @@ public final class Hosts {
           return Optional.empty();
         }
       }
-    } else if (s.indexOf(':') < 0 || !s.matches("[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?")) {
-      return Optional.empty();
+    } else if (s.indexOf(':') < 0 || !s.matches("[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?")
+        || !s.replaceFirst("%.*", "").matches("(?:[0-9A-Fa-f]{0,4}:)+(?:[0-9A-Fa-f]{0,4}|\\d{1,3}(?:\\.\\d{1,3}){3})")) {
+      return Optional.empty(); // groups of at most four hex digits, as java.net.URI and RFC 4291 require
     }
     try {
       // With a literal, getByName only parses: no lookup happens.

@@ -2,9 +2,7 @@ package dev.privateegress.internal;
 
 import dev.privateegress.CheckResult;
 import dev.privateegress.NotReadyException;
-import dev.privateegress.PrivateEgress;
 import dev.privateegress.Target;
-import dev.privateegress.TargetChecker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs {@link PrivateEgress#awaitReady}: polls every target with the same checks as the doctor (DNS, TCP,
+ * Runs {@code PrivateEgress.awaitReady}: polls every target with the same checks as the doctor (DNS, TCP,
  * TLS, and Redis PING / HTTP HEAD when sdk-redis / sdk-http are present) until all pass or time runs out.
  * Between rounds it sleeps with jittered exponential backoff (50 ms doubling to 1 s), never past the
  * deadline; a round's checks are capped by the time left (but get at least 250 ms each). Runs on the
@@ -33,13 +31,9 @@ public final class Readiness {
 
   private Readiness() {}
 
-  public static List<CheckResult> await(PrivateEgress egress, List<Target> targets, Duration timeout) {
+  public static List<CheckResult> await(List<Target> targets, Duration timeout, Doctor.Checks checks) {
     long start = System.nanoTime();
     long deadline = start + Math.max(0, timeout.toNanos());
-    List<TargetChecker> checkers = new ArrayList<>(targets.size());
-    for (Target t : targets) {
-      checkers.add(Doctor.checkerFor(t));
-    }
     List<CheckResult> last;
     int round = 0;
     while (true) {
@@ -49,7 +43,7 @@ public final class Readiness {
       for (int i = 0; i < targets.size(); i++) {
         long left = Math.max(MIN_CHECK_NANOS, deadline - System.nanoTime());
         Duration perCheck = Duration.ofNanos(Math.min(left, Doctor.CHECK_TIMEOUT.toNanos()));
-        List<CheckResult> r = checkers.get(i).check(egress, targets.get(i), TargetChecker.Purpose.READINESS, perCheck);
+        List<CheckResult> r = checks.poll(targets.get(i), perCheck);
         all.addAll(r);
         ready &= !r.isEmpty() && r.stream().allMatch(CheckResult::ok);
       }

@@ -51,7 +51,7 @@ class DefectsTest {
     server.close();
   }
 
-  private PrivateEgress.Builder builder() {
+  private PrivateEgressBuilder builder() {
     return PrivateEgress.builder()
         .environment(Map.of("PRIVATE_EGRESS_HOSTS", "my.api.private=127.0.0.1,other.private=127.0.0.1"))
         .retryPolicy(Fixtures.FAST)

@@ -8,7 +8,7 @@ import dev.privateegress.CheckResult;
 import dev.privateegress.DoctorReport;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.Target;
-import dev.privateegress.TargetChecker.Purpose;
+import dev.privateegress.spi.TargetChecker.Purpose;
 import dev.privateegress.http.internal.HttpChecker;
 import dev.privateegress.testing.FakeMetadataServer;
 import java.io.IOException;
@@ -61,7 +61,7 @@ class DoctorChecksTest {
   }
 
   private static List<CheckResult> check(PrivateEgress egress, String target, Purpose purpose) {
-    return new HttpChecker().check(egress, Target.parse(target), purpose, TIMEOUT);
+    return new HttpChecker().check(egress.checkContext(), Target.parse(target), purpose, TIMEOUT);
   }
 
   private static CheckResult last(List<CheckResult> results) {

@@ -1,7 +1,11 @@
 package dev.privateegress.spring;
 
+import dev.privateegress.PrivateEgressBuilder;
 import dev.privateegress.ConfigurationException;
 import dev.privateegress.EgressListener;
+import dev.privateegress.EgressMode;
+import dev.privateegress.EgressScope;
+import dev.privateegress.LookupMode;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.spring.internal.CompositeEgressListener;
 import java.nio.file.Path;
@@ -33,7 +37,7 @@ public final class PrivateEgressAutoConfiguration {
   PrivateEgress privateEgress(PrivateEgressProperties properties, ObjectProvider<EgressListener> listeners,
       ObjectProvider<PrivateEgressBuilderCustomizer> customizers) {
     // The one place the starter reads the real process environment; tests replace it with a customizer.
-    PrivateEgress.Builder builder = PrivateEgress.builder()
+    PrivateEgressBuilder builder = PrivateEgress.builder()
         .environment(System.getenv())
         .systemProperties(System.getProperties())
         .dmiProductName(Path.of("/sys/class/dmi/id/product_name"));
@@ -41,7 +45,7 @@ public final class PrivateEgressAutoConfiguration {
   }
 
   /** Applies the properties, the listeners and the customizers, in that order, and builds. */
-  static PrivateEgress build(PrivateEgress.Builder builder, PrivateEgressProperties properties,
+  static PrivateEgress build(PrivateEgressBuilder builder, PrivateEgressProperties properties,
       List<EgressListener> listeners, List<PrivateEgressBuilderCustomizer> customizers) {
     Map<String, String> set = apply(properties, builder);
     if (!listeners.isEmpty()) {
@@ -67,11 +71,14 @@ public final class PrivateEgressAutoConfiguration {
    *
    * @return variable name to property name, for each property that was set
    */
-  static Map<String, String> apply(PrivateEgressProperties p, PrivateEgress.Builder b) {
+  static Map<String, String> apply(PrivateEgressProperties p, PrivateEgressBuilder b) {
     Map<String, String> set = new java.util.LinkedHashMap<>();
-    setIf(set, "PRIVATE_EGRESS_MODE", "private-egress.mode", p.getMode(), b::mode);
-    setIf(set, "PRIVATE_EGRESS_SCOPE", "private-egress.scope", p.getScope(), b::scope);
-    setIf(set, "PRIVATE_EGRESS_LOOKUP", "private-egress.lookup", p.getLookup(), b::lookup);
+    setIf(set, "PRIVATE_EGRESS_MODE", "private-egress.mode", declared("private-egress.mode", p.getMode(),
+        EgressMode.DIRECT_VPC, EgressMode.CONNECTOR, EgressMode.NONE), b::mode);
+    setIf(set, "PRIVATE_EGRESS_SCOPE", "private-egress.scope", declared("private-egress.scope", p.getScope(),
+        EgressScope.ALL_TRAFFIC, EgressScope.PRIVATE_RANGES_ONLY), b::scope);
+    setIf(set, "PRIVATE_EGRESS_LOOKUP", "private-egress.lookup", declared("private-egress.lookup", p.getLookup(),
+        LookupMode.values()), b::lookup);
     if (p.getHosts() != null && !p.getHosts().isEmpty()) {
       setIf(set, "PRIVATE_EGRESS_HOSTS", "private-egress.hosts", String.join(",", p.getHosts()), b::hosts);
     }
@@ -93,6 +100,34 @@ public final class PrivateEgressAutoConfiguration {
     setIf(set, "REDIS_IAM_AUTH", "private-egress.redis.iam-auth", r.getIamAuth(), b::redisIamAuth);
     setIf(set, "REDIS_CLUSTER", "private-egress.redis.cluster", r.getCluster(), b::redisCluster);
     return set;
+  }
+
+  /**
+   * The constant whose id ({@code direct-vpc}, {@code all-traffic}, ...) is {@code value}, as the variable
+   * would be read: trimmed, any case, empty as unset; {@code auto} is the undeclared mode.
+   */
+  @SafeVarargs
+  private static <E extends Enum<E>> E declared(String property, String value, E... allowed) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    String v = value.strip().toLowerCase(java.util.Locale.ROOT);
+    if (allowed[0] instanceof EgressMode && v.equals("auto")) {
+      @SuppressWarnings("unchecked")
+      E auto = (E) EgressMode.UNKNOWN;
+      return auto;
+    }
+    List<String> ids = new java.util.ArrayList<>();
+    if (allowed[0] instanceof EgressMode) {
+      ids.add("auto");
+    }
+    for (E e : allowed) {
+      if (e.toString().equals(v)) {
+        return e;
+      }
+      ids.add(e.toString());
+    }
+    throw new ConfigurationException(property, value, "expected one of " + String.join(", ", ids));
   }
 
   private static <T> void setIf(Map<String, String> set, String variable, String property, T value,

@@ -1,9 +1,10 @@
 package dev.privateegress.spring;
 
+import dev.privateegress.PrivateEgressBuilder;
 import dev.privateegress.PrivateEgress;
 
 /**
- * Completes the {@link PrivateEgress.Builder} of the auto-configured {@code PrivateEgress} bean: credentials,
+ * Completes the {@link PrivateEgressBuilder} of the auto-configured {@code PrivateEgress} bean: credentials,
  * a token provider, retry policy and budgets, or (in tests) the environment map to read instead of the
  * process environment. Applied in {@link org.springframework.core.Ordered order} after the {@code
  * private-egress.*} properties, the listener and the process environment are set, so what a customizer sets
@@ -17,5 +18,5 @@ public interface PrivateEgressBuilderCustomizer {
    *
    * @param builder the builder the bean will be built from
    */
-  void customize(PrivateEgress.Builder builder);
+  void customize(PrivateEgressBuilder builder);
 }

@@ -2,6 +2,7 @@ package dev.privateegress.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.privateegress.PrivateEgressBuilder;
 import dev.privateegress.EgressListener;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.http.PrivateHttp;

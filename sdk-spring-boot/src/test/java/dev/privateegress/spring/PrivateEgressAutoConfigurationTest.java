@@ -3,6 +3,7 @@ package dev.privateegress.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.privateegress.PrivateEgressBuilder;
 import dev.privateegress.ConfigurationException;
 import dev.privateegress.EgressListener;
 import dev.privateegress.EgressMode;

@@ -2,6 +2,7 @@ package dev.privateegress.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.privateegress.PrivateEgressBuilder;
 import dev.privateegress.PrivateEgress;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

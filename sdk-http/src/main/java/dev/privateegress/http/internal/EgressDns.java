@@ -3,7 +3,7 @@ package dev.privateegress.http.internal;
 import dev.privateegress.AddressClass;
 import dev.privateegress.EgressInfo;
 import dev.privateegress.EgressScope;
-import dev.privateegress.NetworkChecks;
+import dev.privateegress.internal.NetworkAdvice;
 import dev.privateegress.PrivateEgress;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -66,7 +66,7 @@ public final class EgressDns implements Dns {
         addresses = fallback.lookup(hostname);
       } catch (UnknownHostException e) {
         UnknownHostException explained = new UnknownHostException(hostname + " does not resolve ("
-            + e.getMessage() + "): " + NetworkChecks.unresolvedAdvice(egress, hostname));
+            + e.getMessage() + "): " + NetworkAdvice.unresolved(egress.knownEgress(), hostname));
         explained.initCause(e);
         throw explained;
       }

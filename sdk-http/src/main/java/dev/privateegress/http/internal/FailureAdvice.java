@@ -1,6 +1,6 @@
 package dev.privateegress.http.internal;
 
-import dev.privateegress.NetworkChecks;
+import dev.privateegress.internal.NetworkAdvice;
 import dev.privateegress.Target;
 import dev.privateegress.http.internal.RetryRules.Failure;
 import java.io.IOException;
@@ -79,7 +79,7 @@ final class FailureAdvice {
     IOException root = root(failure);
     if (address != null && !address.isUnresolved() && failure != null) {
       Target target = Target.parse(url.scheme() + "://" + state.target);
-      advice = NetworkChecks.connectAdvice(calls.egress, target, address, root);
+      advice = NetworkAdvice.connect(calls.egress.knownEgress(), target, address, root);
     } else {
       advice = "the address did not accept a connection: check the port, firewalls and that the service is up";
     }
@@ -128,7 +128,7 @@ final class FailureAdvice {
     if (failure instanceof SSLException) {
       return "TLS handshake failed";
     }
-    return NetworkChecks.describe(root, Duration.ZERO);
+    return NetworkAdvice.describe(root, Duration.ZERO);
   }
 
   private static IOException root(IOException failure) {

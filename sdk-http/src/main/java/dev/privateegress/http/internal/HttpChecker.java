@@ -2,10 +2,11 @@ package dev.privateegress.http.internal;
 
 import dev.privateegress.CheckKind;
 import dev.privateegress.CheckResult;
-import dev.privateegress.NetworkChecks;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.Target;
-import dev.privateegress.TargetChecker;
+import dev.privateegress.spi.CheckContext;
+import dev.privateegress.spi.Reach;
+import dev.privateegress.spi.TargetChecker;
 import dev.privateegress.http.TokenUnavailableException;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
@@ -32,14 +33,15 @@ public final class HttpChecker implements TargetChecker {
   }
 
   @Override
-  public List<CheckResult> check(PrivateEgress egress, Target target, Purpose purpose, Duration timeout) {
-    NetworkChecks.Reach reach = NetworkChecks.reach(egress, target, timeout);
+  public List<CheckResult> check(CheckContext context, Target target, Purpose purpose, Duration timeout) {
+    PrivateEgress egress = context.egress();
+    Reach reach = context.reach(target, timeout);
     List<CheckResult> results = new ArrayList<>(reach.results());
     if (!reach.ok()) {
       return results;
     }
     if (target.tls()) {
-      CheckResult tls = NetworkChecks.tls(egress, target, reach.addresses(), timeout,
+      CheckResult tls = context.tls(target, reach.addresses(), timeout,
           (SSLSocketFactory) SSLSocketFactory.getDefault());
       results.add(tls);
       if (!tls.ok()) {
@@ -47,7 +49,7 @@ public final class HttpChecker implements TargetChecker {
       }
     }
     Optional<String> audience = egress.config().audienceFor(target.host(), target.tls());
-    Optional<CheckResult> token = NetworkChecks.token(egress, target);
+    Optional<CheckResult> token = context.token(target);
     if (token.isPresent()) {
       results.add(token.get());
       if (!token.get().ok()) {

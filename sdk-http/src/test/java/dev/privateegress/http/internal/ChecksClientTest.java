@@ -6,7 +6,7 @@ import dev.privateegress.CheckKind;
 import dev.privateegress.CheckResult;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.Target;
-import dev.privateegress.TargetChecker.Purpose;
+import dev.privateegress.spi.TargetChecker.Purpose;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +60,7 @@ class ChecksClientTest {
       OkHttpClient probe = HttpClients.forChecks(egress, Duration.ofSeconds(3));
       for (int round = 0; round < 3; round++) {
         api.enqueue(new MockResponse.Builder().code(round < 2 ? 503 : 200).build());
-        List<CheckResult> results = new HttpChecker().check(egress, target, Purpose.READINESS, Duration.ofSeconds(3));
+        List<CheckResult> results = new HttpChecker().check(egress.checkContext(), target, Purpose.READINESS, Duration.ofSeconds(3));
         CheckResult http = results.get(results.size() - 1);
         assertThat(http.check()).isEqualTo(CheckKind.HTTP);
         assertThat(http.ok()).isEqualTo(round == 2);

@@ -1,6 +1,6 @@
 package dev.privateegress.redis.internal;
 
-import dev.privateegress.NetworkChecks;
+import dev.privateegress.internal.NetworkAdvice;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.TokenException;
 import dev.privateegress.internal.Hosts;
@@ -169,7 +169,8 @@ public final class ConnectRetrier {
       }
     }
     String advice = kind == Failures.Kind.DNS
-        ? endpoint.connectHost() + " does not resolve: " + NetworkChecks.unresolvedAdvice(egress, endpoint.connectHost())
+        ? endpoint.connectHost() + " does not resolve: "
+            + NetworkAdvice.unresolved(egress.knownEgress(), endpoint.connectHost())
         : Failures.advice(kind, endpoint, failure);
     String message = "cannot connect to " + where + " (" + Failures.shortCause(failure) + "): " + advice;
     if (!kind.retryable()) {

@@ -2,11 +2,12 @@ package dev.privateegress.redis.internal;
 
 import dev.privateegress.CheckKind;
 import dev.privateegress.CheckResult;
-import dev.privateegress.NetworkChecks;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.RedisSettings;
 import dev.privateegress.Target;
-import dev.privateegress.TargetChecker;
+import dev.privateegress.spi.CheckContext;
+import dev.privateegress.spi.Reach;
+import dev.privateegress.spi.TargetChecker;
 import dev.privateegress.TokenException;
 import dev.privateegress.internal.UserInfo;
 import java.io.IOException;
@@ -45,9 +46,10 @@ public final class RedisChecker implements TargetChecker {
   }
 
   @Override
-  public List<CheckResult> check(PrivateEgress egress, Target target, Purpose purpose, Duration timeout) {
-    NetworkChecks.Reach reach = NetworkChecks.reach(egress, target, timeout);
-    List<CheckResult> results = new ArrayList<>(reach.results());
+  public List<CheckResult> check(CheckContext context, Target target, Purpose purpose, Duration timeout) {
+    PrivateEgress egress = context.egress();
+    Reach reach = context.reach(target, timeout);
+    List<CheckResult> results = RedisAdvice.withPortHint(target, reach.results());
     if (!reach.ok()) {
       return results;
     }
@@ -73,6 +75,10 @@ public final class RedisChecker implements TargetChecker {
       if (!t.ok()) {
         return results;
       }
+    }
+    if (purpose == Purpose.DOCTOR) {
+      // The doctor's token check, here so that its advice can name Memorystore's IAM roles.
+      context.token(target).map(RedisAdvice::withIamRoles).ifPresent(results::add);
     }
     results.add(redisCheck(egress, target, configured, ep, factory, dialled, timeout));
     return results;

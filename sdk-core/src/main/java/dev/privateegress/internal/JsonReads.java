@@ -6,8 +6,8 @@ import com.google.gson.JsonObject;
 import java.util.Optional;
 
 /** Null-tolerant reads from Gson trees: admin-API documents omit fields that hold defaults. */
-final class Jsons {
-  private Jsons() {}
+final class JsonReads {
+  private JsonReads() {}
 
   /** The string at {@code key}, or "" when absent, null or not a string. */
   static String string(JsonObject o, String key) {

@@ -1,5 +1,8 @@
-package dev.privateegress;
+package dev.privateegress.spi;
 
+import dev.privateegress.CheckResult;
+import dev.privateegress.PrivateEgress;
+import dev.privateegress.Target;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -7,8 +10,9 @@ import java.util.Set;
 /**
  * Plugs protocol-specific checks into {@link PrivateEgress#doctor} and {@link PrivateEgress#awaitReady}.
  * Found with {@link java.util.ServiceLoader} (list the class in {@code
- * META-INF/services/dev.privateegress.TargetChecker}); sdk-http registers one for http(s) and sdk-redis
- * one for redis(s). Core's own checker handles {@code tcp://} and is the fallback for the rest.
+ * META-INF/services/dev.privateegress.spi.TargetChecker}); sdk-http registers one for http(s) and sdk-redis
+ * one for redis(s). Core's own checks (DNS, TCP, and TLS for https) handle {@code tcp://} and every scheme
+ * no checker on the class path claims.
  *
  * <p>Checks must be side-effect free (no writes, no token text in results) and must respect the
  * timeout.
@@ -28,5 +32,5 @@ public interface TargetChecker {
    * Runs the checks for one target in order (for example dns, tcp, tls, token, http), stopping after
    * a failure that makes the later checks meaningless.
    */
-  List<CheckResult> check(PrivateEgress egress, Target target, Purpose purpose, Duration timeout);
+  List<CheckResult> check(CheckContext context, Target target, Purpose purpose, Duration timeout);
 }

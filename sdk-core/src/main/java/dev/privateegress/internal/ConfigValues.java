@@ -1,0 +1,191 @@
+package dev.privateegress.internal;
+
+import dev.privateegress.ConfigurationException;
+import dev.privateegress.internal.ConfigSource.Raw;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Parsers for the single-valued configuration variables. Each takes the raw value and either returns
+ * the parsed value or throws a {@link ConfigurationException} naming the input. Only ASCII is
+ * accepted where the syntax is ASCII: {@code ６３７９} is not a port, and {@code K} (Kelvin sign) is
+ * not a {@code k}.
+ */
+public final class ConfigValues {
+  private ConfigValues() {}
+
+  /**
+   * The value without surrounding spaces, tabs and line breaks; empty when blank. A control character
+   * anywhere else is rejected: it is never part of a valid value, and it could forge log lines.
+   */
+  public static String text(Raw raw, boolean secret) {
+    String v = stripLineSpace(raw.value());
+    if (Util.hasControls(v)) {
+      throw new ConfigurationException(raw.input(), secret ? "****" : raw.value(),
+          "it holds a control or invisible formatting character (shown escaped); remove it");
+    }
+    return v;
+  }
+
+  /** {@code s} without leading and trailing space, tab, CR and LF (unlike {@code trim()}, NUL stays). */
+  public static String stripLineSpace(String s) {
+    int start = 0;
+    int end = s.length();
+    while (start < end && isLineSpace(s.charAt(start))) {
+      start++;
+    }
+    while (end > start && isLineSpace(s.charAt(end - 1))) {
+      end--;
+    }
+    return s.substring(start, end);
+  }
+
+  private static boolean isLineSpace(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+  }
+
+  /** One of {@code allowed}, compared ignoring ASCII case; returns its index. */
+  public static int keyword(Raw raw, List<String> allowed) {
+    String v = text(raw, false);
+    if (Util.isPrintableAscii(v)) {
+      String lower = v.toLowerCase(Locale.ROOT);
+      for (int i = 0; i < allowed.size(); i++) {
+        if (allowed.get(i).toLowerCase(Locale.ROOT).equals(lower)) {
+          return i;
+        }
+      }
+    }
+    throw new ConfigurationException(raw.input(), raw.value(), "allowed: " + String.join(", ", allowed));
+  }
+
+  /** {@code true} or {@code false}, any ASCII case. */
+  public static boolean bool(Raw raw) {
+    return keyword(raw, List.of("true", "false")) == 0;
+  }
+
+  /** A TCP port: 1 to 5 ASCII digits, 1-65535. */
+  public static int port(Raw raw) {
+    String v = text(raw, false);
+    String problem = portProblem(v);
+    if (problem != null) {
+      throw new ConfigurationException(raw.input(), raw.value(), problem);
+    }
+    return Integer.parseInt(v);
+  }
+
+  /** Why {@code v} is not a port, or null when it is one. */
+  public static String portProblem(String v) {
+    if (!Util.isAsciiDigits(v, 5)) {
+      return v.isEmpty() ? "the port is empty; expected an integer 1-65535"
+          : "not a port number; expected an integer 1-65535 written with the digits 0-9";
+    }
+    int p = Integer.parseInt(v);
+    return p < 1 || p > 65535 ? "port " + p + " is out of range; expected 1-65535" : null;
+  }
+
+  /** A non-negative ISO-8601 duration. */
+  public static Duration duration(Raw raw) {
+    String v = text(raw, false);
+    Duration d;
+    try {
+      d = Duration.parse(v);
+    } catch (DateTimeParseException e) {
+      throw new ConfigurationException(raw.input(), raw.value(),
+          "expected an ISO-8601 duration such as PT90S, PT2M or PT0S (to turn the window off)");
+    }
+    if (d.isNegative()) {
+      throw new ConfigurationException(raw.input(), raw.value(),
+          "must not be negative; use PT0S to turn the window off");
+    }
+    return d;
+  }
+
+  /**
+   * {@code GCE_METADATA_HOST}: {@code host[:port]}, the host a name, an IPv4 address or an IPv6 address
+   * in brackets. No scheme, path, user info or spaces: google-auth puts the value straight into a URL.
+   */
+  public static String metadataHost(Raw raw) {
+    String v = text(raw, false);
+    if (v.contains("/")) {
+      throw new ConfigurationException(raw.input(), raw.value(),
+          "give host[:port] only, without a scheme or path (e.g. 127.0.0.1:8089); http:// is implied");
+    }
+    String host;
+    String port = null;
+    if (v.startsWith("[")) {
+      int close = v.indexOf(']');
+      if (close < 0) {
+        throw new ConfigurationException(raw.input(), raw.value(), "an IPv6 address needs its closing ']'");
+      }
+      host = v.substring(0, close + 1);
+      String rest = v.substring(close + 1);
+      if (!rest.isEmpty()) {
+        if (!rest.startsWith(":")) {
+          throw new ConfigurationException(raw.input(), raw.value(), "expected host[:port], e.g. [fd00::1]:8089");
+        }
+        port = rest.substring(1);
+      }
+      if (!Hosts.isIpLiteral(host)) {
+        throw new ConfigurationException(raw.input(), raw.value(), "'" + host + "' is not an IPv6 address");
+      }
+    } else {
+      int colon = v.indexOf(':');
+      if (colon >= 0 && v.indexOf(':', colon + 1) >= 0) {
+        throw new ConfigurationException(raw.input(), raw.value(),
+            "write an IPv6 address in brackets, e.g. [fd00::1]:8089");
+      }
+      host = colon < 0 ? v : v.substring(0, colon);
+      port = colon < 0 ? null : v.substring(colon + 1);
+      if (!Hosts.isIpLiteral(host) && !Hosts.isUriHostName(host)) {
+        throw new ConfigurationException(raw.input(), raw.value(),
+            "expected host[:port] with a host name or IP address (letters, digits, '-' and '.'), "
+                + "e.g. 127.0.0.1:8089 or metadata.google.internal");
+      }
+    }
+    if (port != null) {
+      String problem = portProblem(port);
+      if (problem != null) {
+        throw new ConfigurationException(raw.input(), raw.value(), problem);
+      }
+    }
+    return v;
+  }
+
+  /**
+   * {@code REDIS_TLS_CA}: a readable PEM file holding at least one certificate. Parsed now, because it is
+   * a local file: a wrong file fails at start rather than at the first command.
+   */
+  public static Path pemFile(Raw raw) {
+    String v = text(raw, false);
+    Path file;
+    try {
+      file = Path.of(v);
+    } catch (InvalidPathException e) {
+      throw new ConfigurationException(raw.input(), raw.value(), "not a valid file path (" + e.getReason()
+          + "); point it at the PEM file with the server CA certificate(s)");
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new ConfigurationException(raw.input(), raw.value(),
+          (Files.isDirectory(file) ? "a directory, not a file" : "no such file")
+              + "; point it at the PEM file with the server CA certificate(s) "
+              + "(Memorystore: download server-ca.pem from the instance, or mount it from Secret Manager)");
+    }
+    if (!Files.isReadable(file)) {
+      throw new ConfigurationException(raw.input(), raw.value(), "the file is not readable by this process");
+    }
+    try {
+      Pem.certificates(file);
+    } catch (IOException e) {
+      throw new ConfigurationException(raw.input(), raw.value(), "not usable as the server CA (" + e.getMessage()
+          + "); it must hold the instance's server CA certificate(s) as -----BEGIN CERTIFICATE----- blocks "
+          + "(Memorystore: gcloud redis instances describe INSTANCE --format='value(serverCaCerts)')", e);
+    }
+    return file;
+  }
+}

@@ -1,0 +1,198 @@
+package dev.privateegress.internal;
+
+import dev.privateegress.Platform;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Facts about the runtime that come from variables or the metadata server: project, project number,
+ * region, service account. Values read from the server are cached; failures are not (the server may
+ * answer next time). Every read is bounded by a {@link System#nanoTime()} deadline.
+ *
+ * <p>The metadata server is asked only when it is worth it: never off Google Cloud unless {@code
+ * GCE_METADATA_HOST} points somewhere, so a laptop pays nothing. Whether this is Google Cloud is told by
+ * the runtime's variables, then by the machine's DMI product name ("Google Compute Engine").
+ */
+public final class MetadataFacts {
+  /** Loaded on first log call only: slf4j start-up must stay off the fromEnvironment() path. */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(MetadataFacts.class);
+  }
+
+  private final MetadataClient client;
+  private final Map<String, String> env;
+  private final boolean hostOverridden;
+  private final boolean noGceCheck;
+  private final Path dmiProductName;
+  private final Duration connectTimeout;
+  private final Duration readTimeout;
+  private final Supplier<Platform> detectedPlatform;
+  private final Map<String, Optional<String>> cache = new HashMap<>();
+
+  /**
+   * @param detectedPlatform the platform if already detected, else null (never triggers detection)
+   */
+  public MetadataFacts(MetadataClient client, Map<String, String> env, boolean hostOverridden,
+      boolean noGceCheck, Path dmiProductName, Duration connectTimeout, Duration readTimeout,
+      Supplier<Platform> detectedPlatform) {
+    this.client = client;
+    this.env = env;
+    this.hostOverridden = hostOverridden;
+    this.noGceCheck = noGceCheck;
+    this.dmiProductName = dmiProductName;
+    this.connectTimeout = connectTimeout;
+    this.readTimeout = readTimeout;
+    this.detectedPlatform = detectedPlatform;
+  }
+
+  /** A deadline that gives one read its full connect and read timeouts. */
+  public long defaultDeadline() {
+    return System.nanoTime() + connectTimeout.toNanos() + readTimeout.toNanos();
+  }
+
+  /** {@code GOOGLE_CLOUD_PROJECT}, {@code GCLOUD_PROJECT}, {@code GCP_PROJECT}, else the metadata server. */
+  public Optional<String> project(long deadlineNanos) throws MetadataException {
+    for (String name : List.of("GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "GCP_PROJECT")) {
+      String v = env.get(name);
+      if (v != null && !v.isBlank()) {
+        return Optional.of(v.trim());
+      }
+    }
+    return value("project/project-id", deadlineNanos);
+  }
+
+  /** The numeric project number (some admin APIs need it). */
+  public Optional<String> projectNumber(long deadlineNanos) throws MetadataException {
+    return value("project/numeric-project-id", deadlineNanos);
+  }
+
+  /**
+   * {@code FUNCTION_REGION} (Cloud Functions gen1), else the metadata server's {@code instance/region}
+   * (serverless) or the region of {@code instance/zone} (GCE, GKE).
+   */
+  public Optional<String> region(long deadlineNanos) throws MetadataException {
+    String v = env.get("FUNCTION_REGION");
+    if (v != null && !v.isBlank()) {
+      return Optional.of(v.trim());
+    }
+    Optional<String> region = value("instance/region", deadlineNanos).map(MetadataFacts::lastSegment);
+    if (region.isPresent()) {
+      return region;
+    }
+    return value("instance/zone", deadlineNanos).map(MetadataFacts::lastSegment).map(zone -> {
+      int dash = zone.lastIndexOf('-');
+      return dash > 0 ? zone.substring(0, dash) : zone;
+    });
+  }
+
+  /** The runtime service account's email. */
+  public Optional<String> serviceAccountEmail(long deadlineNanos) throws MetadataException {
+    return value("instance/service-accounts/default/email", deadlineNanos);
+  }
+
+  /** Reads one fact with the default deadline; a failure (logged at debug) reads as absent. */
+  public Optional<String> lenient(Fact fact) {
+    try {
+      return fact.read(this, defaultDeadline());
+    } catch (MetadataException e) {
+      Log.LOG.debug("metadata unavailable: {}", e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /** One of this class's reads, for {@link #lenient}. */
+  @FunctionalInterface
+  public interface Fact {
+    Optional<String> read(MetadataFacts facts, long deadlineNanos) throws MetadataException;
+  }
+
+  /**
+   * Whether a metadata server answers, for platform detection: a short, bounded request when {@code
+   * GCE_METADATA_HOST} is set, else the DMI product name; never true with {@code NO_GCE_CHECK}.
+   */
+  public boolean metadataAnswers() {
+    if (noGceCheck) {
+      return false;
+    }
+    if (hostOverridden) {
+      try {
+        client.get("project/project-id", Duration.ofMillis(500), Duration.ofMillis(1000));
+        return true;
+      } catch (MetadataException e) {
+        Log.LOG.debug("no metadata server at {}: {}", client.host(), e.getMessage());
+        return false;
+      }
+    }
+    return dmiSaysGoogle();
+  }
+
+  private boolean allowed() {
+    if (hostOverridden) {
+      return true;
+    }
+    if (noGceCheck) {
+      return false;
+    }
+    Platform p = detectedPlatform.get();
+    if (p != null) {
+      return p.onGoogleCloud();
+    }
+    return PlatformDetector.fromEnvironment(env) != null || dmiSaysGoogle();
+  }
+
+  private boolean dmiSaysGoogle() {
+    if (dmiProductName == null) {
+      return false;
+    }
+    try {
+      return Files.readString(dmiProductName, StandardCharsets.UTF_8).trim().startsWith("Google");
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The cached value of {@code path}, or a read whose connect and read timeouts are capped by the time
+   * left; a failure is thrown, not cached, so the caller can tell it from an absent value.
+   */
+  private Optional<String> value(String path, long deadlineNanos) throws MetadataException {
+    synchronized (cache) {
+      Optional<String> cached = cache.get(path);
+      if (cached != null) {
+        return cached;
+      }
+    }
+    if (!allowed()) {
+      return Optional.empty();
+    }
+    Duration left = Duration.ofNanos(deadlineNanos - System.nanoTime());
+    if (left.toMillis() < 1) {
+      throw new MetadataException("metadata server " + client.host() + ": no time left to read " + path, -1);
+    }
+    Optional<String> v = client.get(path, min(connectTimeout, left), min(readTimeout, left))
+        .map(String::trim).filter(s -> !s.isEmpty());
+    synchronized (cache) {
+      cache.put(path, v);
+    }
+    return v;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private static String lastSegment(String s) {
+    int slash = s.lastIndexOf('/');
+    return slash >= 0 ? s.substring(slash + 1) : s;
+  }
+}

@@ -283,13 +283,13 @@ class ConfigTest {
       "svc-abc-uc.a.run.app, true, https://svc-abc-uc.a.run.app",
       "svc-abc-uc.a.run.app, false, NONE",
       "mapped.a.run.app, false, https://mapped",
-      "x.wild.run.app, false, https://wild",
+      "x.wild.private, false, https://wild",
       "my.api.private, false, https://api.example.com",
       "example.com, true, NONE",
   })
   void implicitRunAppHosts_getTokensOverHttpsOnly(String host, boolean tls, String expected) {
     EgressConfig c = config(Map.of("PRIVATE_EGRESS_AUDIENCES",
-        "my.api.private=https://api.example.com,mapped.a.run.app=https://mapped,*.wild.run.app=https://wild"));
+        "my.api.private=https://api.example.com,mapped.a.run.app=https://mapped,*.wild.private=https://wild"));
     assertThat(c.audienceFor(host, tls).orElse(null)).isEqualTo(expected);
   }
 

@@ -1,5 +1,6 @@
 package dev.privateegress.http;
 
+import dev.privateegress.PrivateEgressBuilder;
 import static dev.privateegress.http.Fixtures.status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -33,7 +33,9 @@ import jdk.jfr.consumer.RecordingFile;
  * java -XX:-UseTLAB -XX:FlightRecorderOptions:stackdepth=256 -Dbench.http.port=… -cp benchmarks.jar \
  *     dev.privateegress.benchmarks.AllocSites --calls 200000 [--out FILE.md] [SCENARIO…]
  * </pre>
- * Scenarios: {@code http-sdk}, {@code http-token}, {@code redis-get}, {@code redis-incr}, {@code token}.
+ * Scenarios: {@code http-sdk}, {@code http-token}, {@code redis-get}, {@code redis-incr}, {@code token}; each SDK
+ * scenario is compared with the raw client's same call ({@code http-raw}, {@code redis-get-raw},
+ * {@code redis-incr-raw}), allocation site by allocation site.
  */
 public final class AllocSites {
   private static final Set<String> HANDOVER = Set.of(
@@ -62,37 +64,40 @@ public final class AllocSites {
     if (scenarios.isEmpty()) {
       scenarios = List.of("http-sdk", "http-token", "redis-get", "redis-incr", "token");
     }
+    Map<String, String> rawOf = Map.of("http-sdk", "http-raw", "http-token", "http-raw", "redis-get",
+        "redis-get-raw", "redis-incr", "redis-incr-raw");
+    Map<String, Profile> raws = new HashMap<>();
     HttpBenchmark http = new HttpBenchmark();
     RedisBenchmark redis = new RedisBenchmark();
     TokenBenchmark token = new TokenBenchmark();
     StringBuilder md = new StringBuilder();
     try {
+      Map<String, Op> ops = new LinkedHashMap<>();
       for (String s : scenarios) {
-        Op op;
-        switch (s) {
-          case "http-sdk" -> {
-            ensure(http);
-            op = http::sdk;
-          }
-          case "http-token" -> {
-            ensure(http);
-            op = http::sdkWithToken;
-          }
-          case "redis-get" -> {
-            ensure(redis);
-            op = redis::getSdk;
-          }
-          case "redis-incr" -> {
-            ensure(redis);
-            op = redis::incrSdk;
-          }
-          case "token" -> {
-            token.setUp();
-            op = token::sdkCached;
-          }
-          default -> throw new IllegalArgumentException("unknown scenario " + s);
+        ops.put(s, op(s, http, redis, token));
+        if (rawOf.containsKey(s)) {
+          ops.put(rawOf.get(s), op(rawOf.get(s), http, redis, token));
         }
-        md.append(profile(s, op, calls));
+      }
+      // every shape warmed before any is recorded, so that the JIT has settled for all of them
+      long warm = Long.getLong("bench.warmup", 20_000);
+      for (Op op : ops.values()) {
+        for (long i = 0; i < warm; i++) {
+          op.run();
+        }
+      }
+      for (String s : scenarios) {
+        Profile prof = profile(s, ops.get(s), calls);
+        Profile raw = null;
+        String rawName = rawOf.get(s);
+        if (rawName != null) {
+          raw = raws.get(rawName);
+          if (raw == null) {
+            raw = profile(rawName, ops.get(rawName), calls);
+            raws.put(rawName, raw);
+          }
+        }
+        md.append(prof.report(raw));
       }
     } finally {
       if (http.raw != null) {
@@ -108,6 +113,28 @@ public final class AllocSites {
     System.out.print(md);
   }
 
+  private static Op op(String name, HttpBenchmark http, RedisBenchmark redis, TokenBenchmark token)
+      throws IOException {
+    if (name.startsWith("http")) {
+      ensure(http);
+    } else if (name.startsWith("redis")) {
+      ensure(redis);
+    } else if (name.equals("token")) {
+      token.setUp();
+    }
+    return switch (name) {
+      case "http-sdk" -> http::sdk;
+      case "http-token" -> http::sdkWithToken;
+      case "http-raw" -> http::raw;
+      case "redis-get" -> redis::getSdk;
+      case "redis-incr" -> redis::incrSdk;
+      case "redis-get-raw" -> redis::getRaw;
+      case "redis-incr-raw" -> redis::incrRaw;
+      case "token" -> token::sdkCached;
+      default -> throw new IllegalArgumentException("unknown scenario " + name);
+    };
+  }
+
   private static void ensure(HttpBenchmark b) throws IOException {
     if (b.raw == null) {
       b.start();
@@ -120,9 +147,8 @@ public final class AllocSites {
     }
   }
 
-  private static String profile(String name, Op op, long calls) throws Exception {
-    long warm = Long.getLong("bench.warmup", 20_000);
-    for (long i = 0; i < warm; i++) {
+  private static Profile profile(String name, Op op, long calls) throws Exception {
+    for (long i = 0; i < 1000; i++) {
       op.run();
     }
     Path file = Files.createTempFile("alloc-" + name, ".jfr");
@@ -135,24 +161,83 @@ public final class AllocSites {
       }
       r.stop();
       r.dump(file);
-      return report(name, file, calls, me.getName());
+      return read(name, file, calls, me.getName());
     } finally {
       Files.deleteIfExists(file);
     }
   }
 
-  private static String report(String name, Path file, long calls, String thread) throws IOException {
+  /** One scenario's allocations per call: at SDK sites, and everything else by allocating frame and caller. */
+  private record Profile(String name, long calls, long allocations, double total, double library, double noSdk,
+      Map<String, Double> sdk, Map<String, Double> other) {
+
+    String report(Profile raw) {
+      double sdkTotal = sdk.values().stream().mapToDouble(Double::doubleValue).sum();
+      StringBuilder out = new StringBuilder();
+      out.append(String.format(Locale.ROOT, "#### `%s`: %d calls, %d allocations, %.0f B/call in all%s%n%n", name,
+          calls, allocations, total / calls, raw == null ? "" : String.format(Locale.ROOT,
+              " (raw client: %.0f B/call, so the SDK adds %+.0f B/call)", raw.total / raw.calls,
+              total / calls - raw.total / raw.calls)));
+      out.append(String.format(Locale.ROOT, "%.0f B/call at SDK sites, %.0f B/call in the client library below "
+          + "the SDK, %.0f B/call with no SDK frame on the stack.%n%n", sdkTotal / calls, library / calls,
+          noSdk / calls));
+      Map<String, Double> byLine = new HashMap<>();
+      sdk.forEach((k, v) -> {
+        String site = k.substring(k.indexOf(" in ") + 4);
+        int arrow = site.indexOf(" → ");
+        byLine.merge("by line in " + (arrow < 0 ? site : site.substring(0, arrow)), v, Double::sum);
+      });
+      out.append("By SDK source line (everything allocated on behalf of that line):\n\n");
+      out.append("| B/call | | SDK line |\n|---:|---|---|\n");
+      table(out, byLine, null, 15);
+      out.append("\nBy object:\n\n");
+      out.append("| B/call | object | SDK site → library method it called → allocating frame |\n|---:|---|---|\n");
+      table(out, sdk, null, 15);
+      if (raw != null) {
+        out.append(String.format(Locale.ROOT, "%nThe same library allocations compared with the raw client (B/call "
+            + "SDK − raw by allocating frame and caller, largest first; what the SDK makes the library do "
+            + "beyond a plain call):%n%n"));
+        out.append("| B/call more than raw | object | allocating frame ← caller |\n|---:|---|---|\n");
+        table(out, other, raw, 10);
+      }
+      out.append('\n');
+      return out.toString();
+    }
+
+    private void table(StringBuilder out, Map<String, Double> sites, Profile raw, int max) {
+      Map<String, Double> per = new HashMap<>();
+      sites.forEach((k, v) -> per.put(k, v / calls));
+      if (raw != null) {
+        raw.other.forEach((k, v) -> per.merge(k, -v / raw.calls, Double::sum));
+      }
+      List<Map.Entry<String, Double>> sorted = new ArrayList<>(per.entrySet());
+      sorted.sort((a, b) -> Double.compare(b.getValue(), a.getValue()));
+      int shown = 0;
+      for (Map.Entry<String, Double> en : sorted) {
+        if (en.getValue() < 8 || shown++ >= max) {
+          break;
+        }
+        String k = en.getKey();
+        int sep = k.indexOf(" in ");
+        out.append(String.format(Locale.ROOT, "| %.0f | %s | %s |%n", en.getValue(), k.substring(0, sep),
+            k.substring(sep + 4)));
+      }
+    }
+  }
+
+  private static Profile read(String name, Path file, long calls, String thread) throws IOException {
     Map<String, Double> sdk = new HashMap<>();
+    Map<String, Double> other = new HashMap<>();
     double library = 0;
     double noSdk = 0;
     double total = 0;
-    int samples = 0;
+    long allocations = 0;
     for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
       if (!e.getEventType().getName().equals("jdk.ObjectAllocationOutsideTLAB")
           || e.getThread("eventThread") == null || !thread.equals(e.getThread("eventThread").getJavaName())) {
         continue;
       }
-      samples++;
+      allocations++;
       double weight = e.getLong("allocationSize");
       total += weight;
       RecordedStackTrace st = e.getStackTrace();
@@ -169,12 +254,17 @@ public final class AllocSites {
           handover = i; // the last one before the SDK frame: the call the SDK made into the library
         }
       }
-      if (sdkAt < 0) {
-        noSdk += weight;
-      } else if (handover >= 2) {
-        library += weight;
+      String cls = simple(e.getClass("objectClass").getName());
+      if (sdkAt < 0 || handover >= 2) {
+        if (sdkAt < 0) {
+          noSdk += weight;
+        } else {
+          library += weight;
+        }
+        String at = frames.isEmpty() ? "(no stack)" : where(frames.get(0))
+            + (frames.size() > 1 ? " ← " + where(frames.get(1)) : "");
+        other.merge("`" + cls + "` in " + at, weight, Double::sum);
       } else {
-        String cls = e.getClass("objectClass").getName();
         String site = where(frames.get(sdkAt));
         if (sdkAt > 1) {
           site += " → " + where(frames.get(sdkAt - 1));
@@ -182,32 +272,10 @@ public final class AllocSites {
         if (sdkAt > 0) {
           site += " → " + where(frames.get(0));
         }
-        sdk.merge("`" + simple(cls) + "` in " + site, weight, Double::sum);
+        sdk.merge("`" + cls + "` in " + site, weight, Double::sum);
       }
     }
-    double sdkTotal = sdk.values().stream().mapToDouble(Double::doubleValue).sum();
-    StringBuilder out = new StringBuilder();
-    out.append(String.format(Locale.ROOT, "#### `%s`: %d calls, %d allocations, %.0f B/call in all; "
-        + "%.0f B/call at SDK sites, %.0f B/call in the client library below the SDK, %.0f B/call with no SDK "
-        + "frame%n%n", name, calls, samples, total / calls, sdkTotal / calls, library / calls, noSdk / calls));
-    out.append("| B/call | object | SDK site (→ allocating frame) |\n|---:|---|---|\n");
-    List<Map.Entry<String, Double>> sorted = new ArrayList<>(sdk.entrySet());
-    sorted.sort((a, b) -> Double.compare(b.getValue(), a.getValue()));
-    Map<String, Double> shown = new LinkedHashMap<>();
-    for (Map.Entry<String, Double> en : sorted) {
-      if (en.getValue() / calls < 4 || shown.size() >= 20) {
-        break;
-      }
-      shown.put(en.getKey(), en.getValue());
-    }
-    for (Map.Entry<String, Double> en : shown.entrySet()) {
-      String k = en.getKey();
-      int sep = k.indexOf(" in ");
-      out.append(String.format(Locale.ROOT, "| %.0f | %s | %s |%n", en.getValue() / calls, k.substring(0, sep),
-          k.substring(sep + 4)));
-    }
-    out.append('\n');
-    return out.toString();
+    return new Profile(name, calls, allocations, total, library, noSdk, sdk, other);
   }
 
   private static String method(RecordedFrame f) {
@@ -220,6 +288,10 @@ public final class AllocSites {
   }
 
   private static String simple(String cls) {
+    int lambda = cls.indexOf("$$Lambda");
+    if (lambda > 0) {
+      cls = cls.substring(0, lambda + 8); // the generated suffix differs from run to run
+    }
     return cls.startsWith("java.lang.") ? cls.substring(10) : cls;
   }
 }

@@ -3,8 +3,9 @@
 #
 #   benchmarks/run.sh            # full run (~15 minutes on 2 cores)
 #   benchmarks/run.sh --quick    # same rows, shorter iterations (< 5 minutes on 2 cores)
-#   options: --no-build (use the jar and classpath files of an earlier build), --out FILE (default BENCHMARKS.md),
-#            --only a,b (run only these sections: alloc-sites latency vt token outage memory jars startup jmh)
+#   options: --no-build (use the jar and classpath files of an earlier build), --out FILE (default BENCHMARKS.md,
+#            or $WORK/BENCHMARKS.md with --only), --only a,b (run only these sections: jmh alloc-sites latency vt
+#            token outage memory jars startup)
 #
 # Servers run in their own processes so that JMH's -prof gc counts the client's allocations only: nginx
 # (HTTP) and redis-server on free loopback ports, and the SDK's FakeMetadataServer (ID tokens). Needs nginx,
@@ -15,7 +16,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 QUICK=0
 BUILD=1
-OUT="$ROOT/BENCHMARKS.md"
+OUT=""
 ONLY=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
+if [ -n "$OUT" ]; then OUT="$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")"; fi
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 JDK25_HOME=${JDK25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
@@ -38,6 +40,8 @@ done
 
 START=$(date +%s)
 WORK=$(mktemp -d /tmp/private-egress-bench.XXXXXX)
+# A partial run (--only) must not replace the full figures in BENCHMARKS.md unless asked to.
+[ -z "$OUT" ] && { [ -z "$ONLY" ] && OUT="$ROOT/BENCHMARKS.md" || OUT="$WORK/BENCHMARKS.md"; }
 RES="$WORK/results"
 mkdir -p "$RES"
 PIDS=()

@@ -185,7 +185,7 @@ public final class AllocSites {
       sdk.forEach((k, v) -> {
         String site = k.substring(k.indexOf(" in ") + 4);
         int arrow = site.indexOf(" → ");
-        byLine.merge("by line in " + (arrow < 0 ? site : site.substring(0, arrow)), v, Double::sum);
+        byLine.merge("all objects in " + (arrow < 0 ? site : site.substring(0, arrow)), v, Double::sum);
       });
       out.append("By SDK source line (everything allocated on behalf of that line):\n\n");
       out.append("| B/call | | SDK line |\n|---:|---|---|\n");

@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --out) OUT=$2; shift ;;
     --only) ONLY=",$2,"; shift ;;
-    *) echo "usage: benchmarks/run.sh [--quick] [--no-build] [--out FILE]" >&2; exit 2 ;;
+    *) echo "usage: benchmarks/run.sh [--quick] [--no-build] [--out FILE] [--only SECTION,...]" >&2; exit 2 ;;
   esac
   shift
 done

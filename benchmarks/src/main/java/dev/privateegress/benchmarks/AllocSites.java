@@ -19,7 +19,7 @@ import jdk.jfr.consumer.RecordingFile;
 /**
  * Where the SDK allocates per call: runs one call shape many times in this JVM (warmed up first, so the JIT's
  * escape analysis has removed what it can), and records every allocation of the calling thread with its
- * stack: run with {@code -XX:-UseTLAB} (and G1) so that each allocation takes the slow path that emits JFR's
+ * stack (other threads' allocations too, reported apart): run with {@code -XX:-UseTLAB} (and G1) so that each allocation takes the slow path that emits JFR's
  * {@code jdk.ObjectAllocationOutsideTLAB} event with its exact size. Sizes are summed per site and divided by
  * the number of calls; the total matches JMH's {@code gc.alloc.rate.norm}.
  *
@@ -179,7 +179,7 @@ public final class AllocSites {
 
   /** One scenario's allocations per call: at SDK sites, and everything else by allocating frame and caller. */
   private record Profile(String name, long calls, long allocations, double total, double library, double noSdk,
-      Map<String, Double> sdk, Map<String, Double> other) {
+      double otherThreads, Map<String, Double> sdk, Map<String, Double> other) {
 
     String report(Profile raw) {
       double sdkTotal = sdk.values().stream().mapToDouble(Double::doubleValue).sum();
@@ -188,9 +188,10 @@ public final class AllocSites {
           calls, allocations, total / calls, raw == null ? "" : String.format(Locale.ROOT,
               " (raw client: %.0f B/call, so the SDK adds %+.0f B/call)", raw.total / raw.calls,
               total / calls - raw.total / raw.calls)));
-      out.append(String.format(Locale.ROOT, "%.0f B/call at SDK sites, %.0f B/call in the client library below "
-          + "the SDK, %.0f B/call with no SDK frame on the stack.%n%n", sdkTotal / calls, library / calls,
-          noSdk / calls));
+      out.append(String.format(Locale.ROOT, "Calling thread: %.0f B/call at SDK sites, %.0f B/call in the client "
+          + "library below the SDK, %.0f B/call with no SDK frame on the stack. Other threads: %.0f B/call%s.%n%n",
+          sdkTotal / calls, library / calls, noSdk / calls, otherThreads / calls, raw == null ? ""
+              : String.format(Locale.ROOT, " (raw client: %.0f)", raw.otherThreads / raw.calls)));
       Map<String, Double> byLine = new HashMap<>();
       sdk.forEach((k, v) -> {
         String site = k.substring(k.indexOf(" in ") + 4);
@@ -204,9 +205,9 @@ public final class AllocSites {
       out.append("| B/call | object | SDK site → library method it called → allocating frame |\n|---:|---|---|\n");
       table(out, sdk, null, 15);
       if (raw != null) {
-        out.append(String.format(Locale.ROOT, "%nThe same library allocations compared with the raw client (B/call "
-            + "SDK − raw by allocating frame and caller, largest first; what the SDK makes the library do "
-            + "beyond a plain call):%n%n"));
+        out.append(String.format(Locale.ROOT, "%nThe library's own allocations (calling thread below the SDK, and "
+            + "other threads) compared with the raw client: B/call SDK − raw by allocating frame and caller, "
+            + "largest first, i.e. what the SDK makes the library do beyond a plain call:%n%n"));
         out.append("| B/call more than raw | object | allocating frame ← caller |\n|---:|---|---|\n");
         table(out, other, raw, 10);
       }
@@ -244,17 +245,29 @@ public final class AllocSites {
     double library = 0;
     double noSdk = 0;
     double total = 0;
+    double otherThreads = 0;
     long allocations = 0;
     for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
-      if (!e.getEventType().getName().equals("jdk.ObjectAllocationOutsideTLAB")
-          || e.getThread("eventThread") == null || !thread.equals(e.getThread("eventThread").getJavaName())) {
+      if (!e.getEventType().getName().equals("jdk.ObjectAllocationOutsideTLAB")) {
+        continue;
+      }
+      double weight = e.getLong("allocationSize");
+      RecordedStackTrace st = e.getStackTrace();
+      List<RecordedFrame> frames = st == null ? List.of() : st.getFrames();
+      String threadName = e.getThread("eventThread") == null ? "?" : e.getThread("eventThread").getJavaName();
+      if (!thread.equals(threadName)) {
+        // other threads (OkHttp's task runner, the pool's evictor, …): what JMH's -prof gc also counts
+        if (threadName == null || threadName.startsWith("JFR") || frames.isEmpty()) {
+          continue;
+        }
+        otherThreads += weight;
+        other.merge("`" + simple(e.getClass("objectClass").getName()) + "` in thread `"
+            + threadName.replaceAll("[0-9]+", "N") + "`: " + where(frames.get(0))
+            + (frames.size() > 1 ? " ← " + where(frames.get(1)) : ""), weight, Double::sum);
         continue;
       }
       allocations++;
-      double weight = e.getLong("allocationSize");
       total += weight;
-      RecordedStackTrace st = e.getStackTrace();
-      List<RecordedFrame> frames = st == null ? List.of() : st.getFrames();
       int sdkAt = -1;
       int handover = -1;
       for (int i = 0; i < frames.size(); i++) {
@@ -288,7 +301,7 @@ public final class AllocSites {
         sdk.merge("`" + cls + "` in " + site, weight, Double::sum);
       }
     }
-    return new Profile(name, calls, allocations, total, library, noSdk, sdk, other);
+    return new Profile(name, calls, allocations, total, library, noSdk, otherThreads, sdk, other);
   }
 
   private static String method(RecordedFrame f) {

@@ -129,7 +129,7 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else p
 if [ $QUICK = 1 ]; then
   JMH_OPTS=(-f 1 -wi 1 -w 1s -i 2 -r 1s)
   ALLOC_CALLS=300; ALLOC_WARMUP=5000
-  LAT_MILLIS=600
+  LAT_MILLIS=1000
   VT_CALLS=1; VT_LIMIT=10
   TOKEN_SECONDS=4; TOKEN_FRESH_MS=2000
   OUTAGE_CALLS=1000

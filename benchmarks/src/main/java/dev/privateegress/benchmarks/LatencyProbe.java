@@ -65,7 +65,7 @@ public final class LatencyProbe {
           String row = String.format(Locale.ROOT,
               "| %s | %d | %s | %s | %s | %s | **%s µs** %s | %s | %s | %.0f, %.0f |%n", names[i], t,
               us(pct(s, 50)), us(pct(w, 50)), us(pct(s, 99)), us(pct(w, 99)), JmhTables.fmt(added),
-              added <= 50 ? "met" : "missed", us(pct(s, 99.9)), us(pct(w, 99.9)), rate[0], rate[1]);
+              Double.isNaN(added) ? "n/a" : added <= 50 ? "met" : "missed", us(pct(s, 99.9)), us(pct(w, 99.9)), rate[0], rate[1]);
           out.append(row);
           System.err.print(row);
         }
@@ -99,8 +99,8 @@ public final class LatencyProbe {
           go.await();
           while (n < MAX_SAMPLES) {
             long t0 = System.nanoTime();
-            if (t0 >= end) {
-              break;
+            if (t0 >= end && n > 0) {
+              break; // every thread makes at least one call, however late the scheduler started it
             }
             op.run();
             if (n == mine.length) {

@@ -237,7 +237,7 @@ if wanted memory; then
     read -r _ s0 s1 s2 < "$WORK/memory-sdk.txt"
     awk -v r0="$r0" -v r1="$r1" -v r2="$r2" -v s0="$s0" -v s1="$s1" -v s2="$s2" -v n1="$N1" -v n2="$N2" 'BEGIN {
       m = 1048576
-      print "| heap retained after full GC | SDK | raw | SDK/raw | SDK − raw (target ≤ 2 MiB) |"
+      print "| live heap retained | SDK | raw | SDK/raw | SDK − raw (target ≤ 2 MiB) |"
       print "|---|---:|---:|---:|---|"
       row("clients built, 1 call each", s0, r0)
       row("after " n1 " calls", s1, r1)

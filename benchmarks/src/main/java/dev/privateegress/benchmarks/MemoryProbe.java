@@ -14,9 +14,9 @@ import redis.clients.jedis.UnifiedJedis;
  * Heap retained after a full GC by one configuration plus one HTTP and one Redis client, after N calls of each
  * (an HTTP GET and a Redis GET per call), against the raw clients in a separate JVM: {@code sdk} is
  * {@code PrivateEgress} (ID token for the HTTP host) + {@code PrivateHttp.newClient} + {@code PrivateRedis.connect};
- * {@code raw} is {@code new OkHttpClient()} + Jedis {@code RedisClient}. Retained = heap used after
- * {@code System.gc()} (run with {@code -XX:+UseSerialGC}, where that is a full, compacting collection) minus the
- * same figure before the first client class was touched, so class-level statics count too. Prints one line:
+ * {@code raw} is {@code new OkHttpClient()} + Jedis {@code RedisClient}. Retained = live heap bytes (the
+ * total of a class histogram, taken after a full collection) minus the same figure before the first client
+ * class was touched, so class-level statics count too. Prints one line:
  * {@code mode retainedAfterSetup retainedAfterN1 retainedAfterN2 …} in bytes.
  *
  * <pre>
@@ -58,18 +58,34 @@ public final class MemoryProbe {
       out.append(' ').append(usedAfterGc() - base);
     }
     System.out.println(out);
+    if (Boolean.getBoolean("bench.histogram")) {
+      // what is retained, by class, to standard error
+      System.err.println(histogram());
+    }
     // keep the clients reachable until the last measurement
     http.connectionPool().evictAll();
     redis.close();
   }
 
-  private static long usedAfterGc() throws InterruptedException {
-    long used = Long.MAX_VALUE;
-    for (int i = 0; i < 3; i++) {
-      System.gc();
-      Thread.sleep(50);
-      used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+  /**
+   * Live heap bytes: the total of a class histogram, which first runs a full collection (what
+   * {@code jcmd PID GC.class_histogram} prints). Unlike the heap pools' "used" figure it counts live objects
+   * only, whatever the collector leaves in its spaces.
+   */
+  private static long usedAfterGc() throws Exception {
+    String histogram = histogram();
+    for (String line : histogram.split("\n")) {
+      if (line.startsWith("Total")) {
+        String[] parts = line.trim().split("\\s+");
+        return Long.parseLong(parts[2]);
+      }
     }
-    return used;
+    throw new IllegalStateException("no Total line in the class histogram");
+  }
+
+  private static String histogram() throws Exception {
+    return (String) ManagementFactory.getPlatformMBeanServer().invoke(
+        new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+        new Object[] {new String[0]}, new String[] {String[].class.getName()});
   }
 }

@@ -124,6 +124,39 @@ public final class EgressConfig {
     return Optional.empty();
   }
 
+  /**
+   * The ID-token audience for a request to {@code host} over {@code https} ({@code tls} true) or plain http,
+   * or empty when that request must not carry a token. Like {@link #audienceFor(String)}, except that a host
+   * matched only by the implicit {@code .run.app} rule gets a token over https alone: a bearer token in
+   * cleartext could be read and replayed by anyone on the path, and Cloud Run serves https anyway. Hosts the
+   * user mapped in {@code PRIVATE_EGRESS_AUDIENCES} (exactly or by {@code *.suffix}) get one over plain http
+   * too, e.g. an internal load balancer inside the VPC.
+   */
+  public Optional<String> audienceFor(String host, boolean tls) {
+    Optional<String> audience = audienceFor(host);
+    if (tls || audience.isEmpty() || mapped(host)) {
+      return audience;
+    }
+    return Optional.empty();
+  }
+
+  /** True when {@code host} matches an entry of {@code PRIVATE_EGRESS_AUDIENCES}, not just the .run.app rule. */
+  private boolean mapped(String host) {
+    String h = host.toLowerCase(Locale.ROOT);
+    if (h.endsWith(".")) {
+      h = h.substring(0, h.length() - 1);
+    }
+    if (audiences.containsKey(h)) {
+      return true;
+    }
+    for (String key : audiences.keySet()) {
+      if (key.startsWith("*.") && h.endsWith(key.substring(1)) && h.length() > key.length() - 1) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** {@code PRIVATE_EGRESS_TOKEN_HEADER}: the header that carries the ID token. */
   public String tokenHeader() {
     return tokenHeader;

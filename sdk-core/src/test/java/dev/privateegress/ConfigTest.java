@@ -278,6 +278,21 @@ class ConfigTest {
     assertThat(c.audienceFor(host).orElse(null)).isEqualTo(expected);
   }
 
+  @ParameterizedTest(name = "{0} over {1} -> {2}")
+  @CsvSource(nullValues = "NONE", value = {
+      "svc-abc-uc.a.run.app, true, https://svc-abc-uc.a.run.app",
+      "svc-abc-uc.a.run.app, false, NONE",
+      "mapped.a.run.app, false, https://mapped",
+      "x.wild.run.app, false, https://wild",
+      "my.api.private, false, https://api.example.com",
+      "example.com, true, NONE",
+  })
+  void implicitRunAppHosts_getTokensOverHttpsOnly(String host, boolean tls, String expected) {
+    EgressConfig c = config(Map.of("PRIVATE_EGRESS_AUDIENCES",
+        "my.api.private=https://api.example.com,mapped.a.run.app=https://mapped,*.wild.run.app=https://wild"));
+    assertThat(c.audienceFor(host, tls).orElse(null)).isEqualTo(expected);
+  }
+
   @Test
   void longestWildcardSuffixWins() {
     EgressConfig c = config(Map.of("PRIVATE_EGRESS_AUDIENCES", "*.private=wide,*.b.private=narrow"));

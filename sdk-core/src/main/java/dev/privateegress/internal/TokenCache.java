@@ -31,12 +31,20 @@ import org.slf4j.LoggerFactory;
  *       with the full retry policy; the others wait for that same fetch, at most the deadline.
  * </ul>
  *
- * Staleness is judged on the injected {@link Clock} against the token's own expiry.
+ * Staleness is judged on the injected {@link Clock} against the token's own expiry. A lookup of a fresh
+ * token allocates nothing: the instant a token turns stale is kept with it in epoch milliseconds.
+ *
+ * <p>At most {@link #MAX_KEYS} keys are cached: adding one more first drops the keys whose tokens have
+ * expired, then, if still full, an arbitrary quarter of the rest (they are fetched again when next used),
+ * so a caller inventing audiences cannot grow memory without bound.
  */
 final class TokenCache {
   private static final Logger log = LoggerFactory.getLogger(TokenCache.class);
 
   enum State { FRESH, STALE, EXPIRED }
+
+  /** Most keys (audiences) cached at once. */
+  static final int MAX_KEYS = 256;
 
   /** Fetches a new token for {@code key} with at most {@code maxAttempts} attempts. Must not return null. */
   interface Fetcher {
@@ -59,11 +67,15 @@ final class TokenCache {
     this.fetcher = fetcher;
   }
 
+  private record Fresh(Token token, long until) {}
+
   private static final class Slot {
     final String key;
     /** For log lines and messages: what this slot holds. */
     final String name;
     volatile Token token;
+    /** {@link #token} with the epoch millis until which it is fresh, read in one volatile load. */
+    volatile Fresh fresh;
     /** Set on every read; cleared by each refresh-ahead fetch, so unused keys stop being refreshed. */
     volatile boolean used;
     // Guarded by this.
@@ -72,9 +84,19 @@ final class TokenCache {
     /** When a server's rejection last forced a refresh. */
     Instant forcedAt;
 
+    synchronized boolean inFlightIsNull() {
+      return inFlight == null;
+    }
+
     Slot(String key, String name) {
       this.key = key;
       this.name = name;
+    }
+
+    /** Stores {@code t}; caller holds the lock. */
+    void store(Token t, TokenOptions options) {
+      token = t;
+      fresh = new Fresh(t, t.expiresAt().minus(options.refreshMargin()).toEpochMilli());
     }
   }
 
@@ -95,9 +117,9 @@ final class TokenCache {
     if (!s.used) {
       s.used = true; // written only when it changes: the fresh path stays free of shared writes
     }
-    Token t = s.token;
-    if (state(t, clock.instant()) == State.FRESH) {
-      return t;
+    Fresh f = s.fresh;
+    if (f != null && clock.millis() < f.until()) {
+      return f.token();
     }
     return slow(s);
   }
@@ -150,7 +172,32 @@ final class TokenCache {
 
   private Slot slot(String key) {
     Slot s = slots.get(key);
-    return s != null ? s : slots.computeIfAbsent(key, k -> new Slot(k, label + k));
+    if (s != null) {
+      return s;
+    }
+    if (slots.size() >= MAX_KEYS) {
+      evict();
+    }
+    return slots.computeIfAbsent(key, k -> new Slot(k, label + k));
+  }
+
+  /** Makes room: expired tokens first, then an arbitrary quarter of the keys. */
+  private void evict() {
+    Instant now = clock.instant();
+    slots.values().removeIf(s -> s.inFlightIsNull() && state(s.token, now) == State.EXPIRED);
+    int excess = slots.size() - (MAX_KEYS - MAX_KEYS / 4);
+    var it = slots.values().iterator();
+    while (excess > 0 && it.hasNext()) {
+      it.next();
+      it.remove();
+      excess--;
+    }
+    log.debug("token cache full ({} keys at most); evicted to {} keys", MAX_KEYS, slots.size());
+  }
+
+  /** Number of keys cached, for tests. */
+  int size() {
+    return slots.size();
   }
 
   private Token slow(Slot s) {
@@ -236,7 +283,7 @@ final class TokenCache {
     Instant now = clock.instant();
     State st = state(fresh, now);
     synchronized (s) {
-      s.token = fresh;
+      s.store(fresh, options);
       s.inFlight = null;
       // A source that hands out a token already inside the refresh margin (serverless metadata servers
       // do, near the end of a token's life) must not be asked again on every call.

@@ -1,7 +1,7 @@
 package dev.privateegress.http;
 
 import dev.privateegress.PrivateEgress;
-import dev.privateegress.http.internal.EgressInterceptor;
+import dev.privateegress.http.internal.RedirectInterceptor;
 import dev.privateegress.http.internal.HttpClients;
 import io.github.resilience4j.retry.Retry;
 import okhttp3.Interceptor;
@@ -25,18 +25,22 @@ import okhttp3.Request;
  *       not resolve fails with an {@link java.net.UnknownHostException} that explains the likely cause, and a
  *       public address under egress {@code private-ranges-only} is warned about once per host;
  *   <li>adds a Google ID token ({@code Bearer}, in {@code PRIVATE_EGRESS_TOKEN_HEADER}) only to hosts in the
- *       audience map ({@code PRIVATE_EGRESS_AUDIENCES}, {@code *.suffix} entries, {@code *.run.app});
- *       follows redirects itself so no token header reaches another host, and a call that started on https
- *       never sends its token over plain http; a 401 from a token-bearing host
+ *       audience map ({@code PRIVATE_EGRESS_AUDIENCES}, {@code *.suffix} entries) and, over https only, to
+ *       {@code *.run.app}; puts it on the wire in a network interceptor, so no request or response the caller
+ *       can reach shows it; follows redirects itself so no token header reaches another host, and a call that
+ *       started on https never sends its token over plain http; a 401 from a token-bearing host
  *       forces one token refresh and one retry; a token that cannot be obtained fails the call with a
  *       {@link TokenUnavailableException};
- *   <li>retries connect failures, resets on reused connections and HTTP 429/502/503/504 with exponential
- *       backoff and full jitter, under one deadline per call ({@code RetryPolicy.deadline()}, or OkHttp's call
- *       timeout when shorter) that also caps {@code Retry-After}, and under the process-wide
- *       {@link dev.privateegress.RetryBudget}. Only GET, HEAD, OPTIONS, PUT, DELETE, requests with an
- *       {@code Idempotency-Key} header and requests tagged {@link Idempotent} are re-sent after they may have
- *       reached the server; any other request only when it provably was never written. OkHttp's own silent
- *       replays are switched off for such requests;
+ *   <li>retries connect failures, failures before the request was written, broken connections and HTTP
+ *       429/502/503/504 with exponential backoff and full jitter, under one deadline per call
+ *       ({@code RetryPolicy.deadline()}, or OkHttp's call timeout when shorter; it is set as the client's call
+ *       timeout, so it also cuts off a server trickling its answer) that also caps {@code Retry-After}, and
+ *       under the target's {@link dev.privateegress.RetryBudget} ({@code host:port}). Only GET, HEAD, OPTIONS,
+ *       PUT, DELETE, requests with an {@code Idempotency-Key} header and requests tagged {@link Idempotent} are
+ *       re-sent after they may have reached the server; any other request only when it provably was never
+ *       written. It is the only layer that retries: OkHttp's own replays are off beneath it. Pooled
+ *       connections the server closed are detected before anything is written on them and skipped;
+ *   <li>throws {@code IOException}s that name the call, give the cause in words and the egress-aware advice;
  *   <li>pools at most 5 idle connections for 4 minutes (under the 10-minute idle limit of VPC connection
  *       tracking) and connects with a 5 s timeout unless another one was set.
  * </ul>
@@ -83,12 +87,12 @@ public final class PrivateHttp {
   /**
    * The resilience4j {@link Retry} of a client made by this class, e.g. for
    * {@code TaggedRetryMetrics.ofRetryRegistry(...)} from resilience4j-micrometer. It counts each logical call
-   * once, redirect hops included: succeeded with or without retry when the call returns a response the SDK
-   * does not retry (any status but 429/502/503/504), otherwise failed. A call whose retries stopped (attempts
-   * used up, deadline, budget, a method that may not be replayed) or that ended in an exception counts as
-   * failed <em>without</em> retry even if earlier attempts were retried, because resilience4j counts "failed
-   * with retry" only at its own attempt limit, which the SDK's limits always stop short of.
-   * {@code getNumberOfTotalCalls()} counts every retried attempt plus one per call.
+   * once, redirect hops and the request after a 401 refresh included: succeeded when the call returns a
+   * response below 500 other than 429, otherwise failed; "with retry" when the SDK retried it at least once,
+   * whatever stopped it afterwards (attempts, deadline, budget). So 503, 503, 200 is one successful call with
+   * retry, and a call retried until its attempts ran out is one failed call with retry.
+   * {@code getNumberOfTotalCalls()} counts attempts. {@code context()} decorates other code as a standard
+   * resilience4j Retry with the same configuration, counted in the same metrics.
    *
    * @param client a client made by {@link #newClient} or {@link #configure} (or derived from one)
    * @return the client's {@link Retry}, shared by every call of the client
@@ -96,7 +100,7 @@ public final class PrivateHttp {
    */
   public static Retry retry(OkHttpClient client) {
     for (Interceptor i : client.interceptors()) {
-      if (i instanceof EgressInterceptor e) {
+      if (i instanceof RedirectInterceptor e) {
         return e.retry();
       }
     }

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.privateegress.PrivateEgress;
-import dev.privateegress.http.internal.EgressInterceptor;
-import dev.privateegress.http.internal.TokenGuard;
+import dev.privateegress.http.internal.RedirectInterceptor;
+import dev.privateegress.http.internal.WireInterceptor;
 import java.time.Duration;
 import java.util.Map;
 import mockwebserver3.MockResponse;
@@ -26,13 +26,15 @@ class ClientSettingsTest {
     OkHttpClient client = PrivateHttp.newClient(egress);
     assertThat(client.connectTimeoutMillis()).isEqualTo(5_000);
     assertThat(client.followRedirects()).isFalse(); // OkHttp's own following is off; the SDK follows
-    assertThat(client.interceptors()).filteredOn(i -> i instanceof EgressInterceptor).hasSize(1);
-    assertThat(client.networkInterceptors()).filteredOn(i -> i instanceof TokenGuard).hasSize(1);
+    assertThat(client.interceptors()).filteredOn(i -> i instanceof RedirectInterceptor).hasSize(1);
+    assertThat(client.networkInterceptors()).filteredOn(i -> i instanceof WireInterceptor).hasSize(1);
     assertThat(PrivateHttp.retry(client).getName()).isEqualTo("private-egress-http");
-    // one resilience4j context per logical call: room for the largest per-hop limit on each of 21 hops
-    // (the first request and up to 20 redirects), so that only the SDK's own limits ever stop a call
+    // the Retry reports the policy's limit; the SDK applies it
     assertThat(PrivateHttp.retry(client).getRetryConfig().getMaxAttempts())
-        .isEqualTo(21 * egress.retryPolicy().startupGraceMaxAttempts());
+        .isEqualTo(egress.retryPolicy().maxAttempts());
+    // exactly one layer retries, and the deadline bounds the whole call (a trickling server included)
+    assertThat(client.retryOnConnectionFailure()).isFalse();
+    assertThat(client.callTimeoutMillis()).isEqualTo(egress.retryPolicy().deadline().toMillis());
   }
 
   @Test
@@ -48,8 +50,8 @@ class ClientSettingsTest {
       server.enqueue(new MockResponse.Builder().code(302).setHeader("Location", "/next").build());
       server.enqueue(status(200));
       OkHttpClient client = PrivateHttp.configure(egress, PrivateHttp.newClient(egress).newBuilder()).build();
-      assertThat(client.interceptors()).filteredOn(i -> i instanceof EgressInterceptor).hasSize(1);
-      assertThat(client.networkInterceptors()).filteredOn(i -> i instanceof TokenGuard).hasSize(1);
+      assertThat(client.interceptors()).filteredOn(i -> i instanceof RedirectInterceptor).hasSize(1);
+      assertThat(client.networkInterceptors()).filteredOn(i -> i instanceof WireInterceptor).hasSize(1);
       try (Response r = client.newCall(new Request.Builder()
           .url("http://my.api.private:" + server.getPort() + "/").build()).execute()) {
         assertThat(r.code()).isEqualTo(200);

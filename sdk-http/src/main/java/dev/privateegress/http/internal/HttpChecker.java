@@ -46,7 +46,7 @@ public final class HttpChecker implements TargetChecker {
         return results;
       }
     }
-    Optional<String> audience = egress.config().audienceFor(target.host());
+    Optional<String> audience = egress.config().audienceFor(target.host(), target.tls());
     Optional<CheckResult> token = NetworkChecks.token(egress, target);
     if (token.isPresent()) {
       results.add(token.get());
@@ -65,7 +65,7 @@ public final class HttpChecker implements TargetChecker {
     OkHttpClient client = HttpClients.forChecks(egress, timeout);
     try (Response r = client.newCall(new Request.Builder().url(url).head().build()).execute()) {
       int code = r.code();
-      String detail = "HEAD " + EgressInterceptor.redact(url) + " -> " + code
+      String detail = "HEAD " + url.redact() + " -> " + code
           + (audience.isPresent() ? " (with an ID token for " + audience.get() + ")" : " (no token sent)");
       long millis = millisSince(start);
       if (purpose == Purpose.READINESS ? code < 500 : code < 400) {
@@ -87,7 +87,7 @@ public final class HttpChecker implements TargetChecker {
       String what = e instanceof SocketTimeoutException ? "no HTTP answer within " + timeout.toMillis() + " ms"
           : e.toString();
       return CheckResult.fail(target, CheckKind.HTTP, millisSince(start),
-          "HEAD " + EgressInterceptor.redact(url) + " failed: " + what,
+          "HEAD " + url.redact() + " failed: " + what,
           "TCP connects but HTTP does not answer: the port may speak another protocol (http vs https), or the "
               + "backend hangs; check the backend and the load balancer's health checks");
     } finally {

@@ -33,9 +33,9 @@ public final class HttpClients {
   public static OkHttpClient.Builder configure(PrivateEgress egress, OkHttpClient.Builder builder, boolean retries) {
     Objects.requireNonNull(egress, "egress");
     Objects.requireNonNull(builder, "builder");
-    EgressInterceptor previous = null;
+    RedirectInterceptor previous = null;
     for (var i : builder.interceptors()) {
-      if (i instanceof EgressInterceptor e) {
+      if (i instanceof RedirectInterceptor e) {
         previous = e;
       }
     }
@@ -43,21 +43,30 @@ public final class HttpClients {
     boolean followSslRedirects;
     Dns dns;
     int connectMillis;
+    int callTimeoutMillis;
     if (previous != null) {
       // Configured before (e.g. newBuilder() of an SDK client): keep the user's original redirect intent.
-      followRedirects = previous.followRedirects();
-      followSslRedirects = previous.followSslRedirects();
-      builder.interceptors().removeIf(i -> i instanceof EgressInterceptor);
-      builder.networkInterceptors().removeIf(i -> i instanceof TokenGuard);
+      followRedirects = previous.calls.followRedirects;
+      followSslRedirects = previous.calls.followSslRedirects;
+      builder.interceptors().removeIf(i -> i instanceof RedirectInterceptor);
+      builder.networkInterceptors().removeIf(i -> i instanceof WireInterceptor);
       OkHttpClient probe = builder.build();
       dns = probe.dns() instanceof EgressDns d ? d.fallback() : probe.dns();
       connectMillis = probe.connectTimeoutMillis();
+      callTimeoutMillis = probe.callTimeoutMillis();
     } else {
       OkHttpClient probe = builder.build();
       followRedirects = probe.followRedirects();
       followSslRedirects = probe.followSslRedirects();
       dns = probe.dns();
       connectMillis = probe.connectTimeoutMillis();
+      callTimeoutMillis = probe.callTimeoutMillis();
+    }
+    long deadline = egress.retryPolicy().deadline().toMillis();
+    if (retries && (callTimeoutMillis == 0 || callTimeoutMillis > deadline)) {
+      // OkHttp's call timeout is what cuts off a server that trickles headers or body: read timeouts restart
+      // with every byte. The SDK's deadline is the call's timeout unless the user chose a shorter one.
+      builder.callTimeout(egress.retryPolicy().deadline());
     }
     apply(egress, builder, followRedirects, followSslRedirects, dns,
         connectMillis == OKHTTP_DEFAULT_CONNECT_MILLIS, retries);
@@ -73,6 +82,9 @@ public final class HttpClients {
    * @return {@code fresh}
    */
   public static OkHttpClient.Builder configureFresh(PrivateEgress egress, OkHttpClient.Builder fresh, boolean retries) {
+    if (retries) {
+      fresh.callTimeout(egress.retryPolicy().deadline());
+    }
     apply(egress, fresh, true, true, Dns.SYSTEM, true, retries);
     return fresh;
   }
@@ -126,7 +138,11 @@ public final class HttpClients {
       // Only when still OkHttp's default: a timeout the user chose is kept.
       builder.connectTimeout(CONNECT_TIMEOUT);
     }
-    builder.addInterceptor(new EgressInterceptor(egress, followRedirects, followSslRedirects, retries));
-    builder.addNetworkInterceptor(new TokenGuard());
+    // Exactly one layer retries: the SDK covers what OkHttp would replay (connect failures, stale pooled
+    // connections, resets of idempotent requests); 408 and 503 + Retry-After: 0 are not replayed beneath it.
+    builder.retryOnConnectionFailure(false);
+    HttpCalls calls = new HttpCalls(egress, followRedirects, followSslRedirects, retries);
+    builder.addInterceptor(new RedirectInterceptor(calls));
+    builder.addNetworkInterceptor(new WireInterceptor());
   }
 }

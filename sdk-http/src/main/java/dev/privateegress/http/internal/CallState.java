@@ -1,0 +1,189 @@
+package dev.privateegress.http.internal;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Proxy;
+import okhttp3.Call;
+import okhttp3.Connection;
+import okhttp3.EventListener;
+import okhttp3.Protocol;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One logical call as the SDK's interceptors see it: its deadline,
+ * the attempts made so far, the token to put on the wire for the current hop, and what OkHttp's events told
+ * about the current attempt (added with {@link Call#addEventListener}, so the user's listener factory keeps
+ * working). Above all: whether {@code requestHeadersStart} happened. Before it no byte of the request was
+ * written, the proof that even a POST may be sent again.
+ */
+final class CallState extends EventListener {
+  private static final Logger log = LoggerFactory.getLogger(CallState.class);
+
+  final HttpCalls calls;
+  final long deadlineNanos;
+  final long limitNanos;
+  /** Wire attempts of the whole call, all hops and the try after a 401 included. */
+  int attempts;
+  /** Retries decided (attempts after a failure; a redirect hop or the try after a 401 is not one). */
+  int retries;
+  /** The outcome of the last attempt, for events ("200", "503", "reset", ...). */
+  String lastOutcome;
+  /** The current hop's upstream, {@code host:port}. */
+  String target;
+  /** The call started on https: a hop down to plain http gets no token. */
+  final boolean tlsOrigin;
+
+  // The token for the current hop, injected at the wire by WireInterceptor for exactly this host and scheme.
+  String grantHost;
+  boolean grantTls;
+  String grantValue;
+
+  // What the current attempt did, from OkHttp's events. Written on the call's thread or OkHttp's connect
+  // threads (fast fallback), read after the attempt ended.
+  private volatile boolean connectStarted;
+  private volatile boolean connectionAcquired;
+  private volatile boolean requestStarted;
+  private volatile InetSocketAddress lastConnectAddress;
+
+  // Guarded by this: the thread sleeping before a retry, and whether cancel() interrupted it.
+  private Thread waiting;
+  private boolean interruptedByCancel;
+
+  CallState(Call call, HttpCalls calls, long startNanos, long limitNanos, boolean tlsOrigin) {
+    this.call = call;
+    this.calls = calls;
+    this.limitNanos = limitNanos;
+    this.deadlineNanos = startNanos + limitNanos;
+    this.tlsOrigin = tlsOrigin;
+  }
+
+  /**
+   * The call being sent on this thread, for the network interceptor. OkHttp runs a call's application and
+   * network interceptors on one thread; a thread-local costs no allocation per call, unlike a tag on the call.
+   */
+  private static final ThreadLocal<CallState> CURRENT = new ThreadLocal<>();
+
+  final Call call;
+
+  /** Makes {@code state} the current call of this thread; returns the one to restore (a call made inside a call). */
+  static CallState enter(CallState state) {
+    CallState outer = CURRENT.get();
+    CURRENT.set(state);
+    return outer;
+  }
+
+  static void exit(CallState outer) {
+    // set(null) rather than remove(): the thread keeps its map entry, so the next call allocates none; the
+    // entry holds no state once the call is over.
+    CURRENT.set(outer);
+  }
+
+  /** The SDK call being sent on this thread for {@code call}, or null. */
+  static CallState current(Call call) {
+    CallState s = CURRENT.get();
+    return s != null && s.call == call ? s : null;
+  }
+
+  void grant(String host, boolean tls, String headerValue) {
+    grantHost = host;
+    grantTls = tls;
+    grantValue = headerValue;
+  }
+
+  void clearGrant() {
+    grantValue = null;
+    grantHost = null;
+  }
+
+  /** Forgets the previous attempt. */
+  void startAttempt() {
+    connectStarted = false;
+    connectionAcquired = false;
+    requestStarted = false;
+  }
+
+  boolean connectionAcquired() {
+    return connectionAcquired;
+  }
+
+  /** The attempt used a pooled connection: acquired without connecting. */
+  boolean reusedConnection() {
+    return connectionAcquired && !connectStarted;
+  }
+
+  /** OkHttp began writing the request: from here on the server may have received it. */
+  boolean requestStarted() {
+    return requestStarted;
+  }
+
+  InetSocketAddress lastConnectAddress() {
+    return lastConnectAddress;
+  }
+
+  /**
+   * The calling thread is about to sleep before a retry: {@link Call#cancel()} (and so the call timeout)
+   * interrupts it from now until {@link #endWait()}, as cancel cuts short any other wait of an OkHttp call.
+   */
+  synchronized void beginWait(Call call) {
+    waiting = Thread.currentThread();
+    if (call.isCanceled()) {
+      interruptedByCancel = true;
+      waiting.interrupt();
+    }
+  }
+
+  /** The wait is over; clears an interrupt that came from {@code cancel()}, which is not the caller's. */
+  synchronized void endWait() {
+    waiting = null;
+    if (interruptedByCancel) {
+      interruptedByCancel = false;
+      Thread.interrupted();
+    }
+  }
+
+  @Override
+  public synchronized void canceled(Call call) {
+    if (waiting != null && !interruptedByCancel) {
+      interruptedByCancel = true;
+      waiting.interrupt();
+    }
+  }
+
+  @Override
+  public void connectStart(Call call, InetSocketAddress address, Proxy proxy) {
+    connectStarted = true;
+    lastConnectAddress = address;
+  }
+
+  @Override
+  public void connectFailed(Call call, InetSocketAddress address, Proxy proxy, Protocol protocol, IOException e) {
+    lastConnectAddress = address;
+    if (log.isDebugEnabled()) {
+      log.debug("connect to {} for {} failed: {}", address, call.request().url().host(), e.toString());
+    }
+    if (calls.listener != null) {
+      calls.listener.connectFailed(call.request().url().host(), address, e); // core's guard: never throws
+    }
+  }
+
+  @Override
+  public void connectionAcquired(Call call, Connection connection) {
+    connectionAcquired = true;
+  }
+
+  @Override
+  public void requestHeadersStart(Call call) {
+    requestStarted = true;
+  }
+
+  @Override
+  public void requestBodyStart(Call call) {
+    requestStarted = true;
+  }
+
+  @Override
+  public String toString() {
+    return "CallState{target=" + target + ", attempts=" + attempts + "}"; // never the token
+  }
+}

@@ -1,0 +1,162 @@
+package dev.privateegress.http.internal;
+
+import dev.privateegress.EgressListener;
+import dev.privateegress.PrivateEgress;
+import dev.privateegress.RetryBudget;
+import dev.privateegress.RetryPolicy;
+import dev.privateegress.Token;
+import dev.privateegress.http.TokenUnavailableException;
+import io.github.resilience4j.retry.RetryConfig;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import okhttp3.HttpUrl;
+
+/**
+ * What the interceptors of one SDK client share: the egress settings, the client's {@link HttpRetry}, and small
+ * bounded caches that keep the per-call path free of string building ({@code host:port} names, audience
+ * decisions, {@code Bearer} header values).
+ */
+final class HttpCalls {
+  /** Entries per cache; past it a cache is cleared (a caller inventing host names cannot grow memory). */
+  static final int MAX_CACHED = 512;
+  private static final String[] STATUS = new String[600];
+
+  static {
+    for (int i = 100; i < STATUS.length; i++) {
+      STATUS[i] = Integer.toString(i);
+    }
+  }
+
+  final PrivateEgress egress;
+  final RetryPolicy policy;
+  /** The user's listener behind core's guard, or null when there is none: then no event is even built. */
+  final EgressListener listener;
+  final String tokenHeader;
+  /**
+   * OkHttp's {@code toString()} redacts {@code Authorization} and {@code Proxy-Authorization} itself; for any
+   * other token header the network response is rebuilt without the token-bearing request.
+   */
+  final boolean hideNetworkRequest;
+  final boolean followRedirects;
+  final boolean followSslRedirects;
+  /** False for the single-shot clients of doctor and readiness checks. */
+  final boolean retries;
+  final HttpRetry retry;
+
+  private final ConcurrentHashMap<String, Named> targets = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Scope> scopes = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Bearer> bearers = new ConcurrentHashMap<>();
+
+  HttpCalls(PrivateEgress egress, boolean followRedirects, boolean followSslRedirects, boolean retries) {
+    this.egress = egress;
+    this.policy = egress.retryPolicy();
+    this.listener = egress.listener() == EgressListener.NONE ? null : egress.listener();
+    this.tokenHeader = egress.config().tokenHeader();
+    this.hideNetworkRequest = !tokenHeader.equalsIgnoreCase("Authorization")
+        && !tokenHeader.equalsIgnoreCase("Proxy-Authorization");
+    this.followRedirects = followRedirects;
+    this.followSslRedirects = followSslRedirects;
+    this.retries = retries;
+    // Informational: the limits resilience4j users expect to read. The SDK applies them itself.
+    this.retry = new HttpRetry("private-egress-http", RetryConfig.custom()
+        .maxAttempts(policy.maxAttempts())
+        .waitDuration(policy.initialBackoff().isZero() ? Duration.ofMillis(1) : policy.initialBackoff())
+        .build());
+  }
+
+  static String status(int code) {
+    return code >= 100 && code < STATUS.length ? STATUS[code] : Integer.toString(code);
+  }
+
+  /** {@code host:port} of {@code url}, built once per host and port. */
+  String target(HttpUrl url) {
+    String host = url.host();
+    int port = url.port();
+    Named n = targets.get(host);
+    if (n != null && n.port == port) {
+      return n.name;
+    }
+    if (targets.size() >= MAX_CACHED) {
+      targets.clear();
+    }
+    n = new Named(port, (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port);
+    targets.put(host, n);
+    return n.name;
+  }
+
+  RetryBudget budget(String target) {
+    return egress.retryBudget(target);
+  }
+
+  /**
+   * The audience for a request to {@code url}, or null when it must not carry a token. {@code tlsOrigin}: the
+   * call began on https, so a hop redirected down to plain http gets none, whatever host it names.
+   */
+  String audience(HttpUrl url, boolean tlsOrigin) {
+    boolean https = url.isHttps();
+    if (tlsOrigin && !https) {
+      return null;
+    }
+    Scope s = scopes.get(url.host());
+    if (s == null) {
+      if (scopes.size() >= MAX_CACHED) {
+        scopes.clear();
+      }
+      Optional<String> overHttps = egress.config().audienceFor(url.host(), true);
+      Optional<String> overHttp = egress.config().audienceFor(url.host(), false);
+      s = new Scope(overHttps.orElse(null), overHttp.orElse(null));
+      scopes.put(url.host(), s);
+    }
+    return https ? s.overHttps : s.overHttp;
+  }
+
+  /** The token for {@code audience}: fresh or cached by the provider; {@code rejected} forces a refresh. */
+  Token token(String host, String audience, Token rejected) throws TokenUnavailableException {
+    try {
+      return rejected == null ? egress.tokens().idToken(audience) : egress.tokens().refreshIdToken(audience, rejected);
+    } catch (RuntimeException e) { // TokenException, or a custom provider breaking its contract
+      // A custom TokenProvider that breaks its contract still fails this call as I/O, not the caller's thread.
+      throw new TokenUnavailableException(host, audience, e);
+    }
+  }
+
+  /** {@code "Bearer " + token}, built once per token. */
+  String bearer(String audience, Token token) {
+    Bearer b = bearers.get(audience);
+    if (b != null && b.token == token) {
+      return b.value;
+    }
+    if (bearers.size() >= MAX_CACHED) {
+      bearers.clear();
+    }
+    b = new Bearer(token, "Bearer " + token.value());
+    bearers.put(audience, b);
+    return b.value;
+  }
+
+  private record Named(int port, String name) {}
+
+  private record Scope(String overHttps, String overHttp) {}
+
+  /** A token and its header value; neither is ever shown. */
+  private static final class Bearer {
+    final Token token;
+    final String value;
+
+    Bearer(Token token, String value) {
+      this.token = token;
+      this.value = value;
+    }
+
+    @Override
+    public String toString() {
+      return "Bearer{<redacted>}";
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "HttpCalls{retries=" + retries + ", followRedirects=" + followRedirects + "}";
+  }
+}

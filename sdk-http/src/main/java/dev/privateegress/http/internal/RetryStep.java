@@ -1,0 +1,256 @@
+package dev.privateegress.http.internal;
+
+import dev.privateegress.RetryBudget;
+import dev.privateegress.http.Idempotent;
+import dev.privateegress.http.TokenUnavailableException;
+import dev.privateegress.http.internal.RetryRules.Decision;
+import dev.privateegress.http.internal.RetryRules.Failure;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.ProtocolException;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import okhttp3.Call;
+import okhttp3.Interceptor;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends one hop's request and retries it when {@link RetryRules} says so, within the call's deadline, the
+ * policy's attempts and the target's retry budget. It is the only layer that retries: OkHttp's own replays
+ * ({@code retryOnConnectionFailure}, {@code 503 + Retry-After: 0}) are off beneath it. Every attempt on the wire
+ * is reported ({@code attempt} event, resilience4j total calls); a pooled connection found closed by the server
+ * before anything was written ({@link StaleConnectionException}) is not an attempt: the request is sent on
+ * another connection at once, as OkHttp does after its own health check.
+ */
+final class RetryStep {
+  private static final Logger log = LoggerFactory.getLogger(RetryStep.class);
+
+  /** Stale pooled connections skipped per hop: more than the pool holds, fewer than a loop. */
+  static final int MAX_STALE_SKIPS = HttpClients.POOL_MAX_IDLE + 2;
+
+  private final HttpCalls calls;
+
+  RetryStep(HttpCalls calls) {
+    this.calls = calls;
+  }
+
+  /** Sends one hop ({@code request}) on {@code chain}, retrying as {@link RetryRules} allows. */
+  Response proceed(Interceptor.Chain chain, CallState state, Request request) throws IOException {
+    Call call = chain.call();
+    // Exactly one layer retries: if someone switched OkHttp's replays back on after configure(), not beneath us.
+    Interceptor.Chain next = chain.getRetryOnConnectionFailure() ? chain.withRetryOnConnectionFailure(false) : chain;
+    RequestBody body = request.body();
+    boolean replayable = replayable(request) && (body == null || !body.isOneShot());
+    int attempt = 0;
+    int staleSkips = 0;
+    IOException earlier = null;
+    while (true) {
+      if (call.isCanceled()) {
+        throw FailureAdvice.explain(calls, state, request, canceled(state), Failure.CANCELED, earlier);
+      }
+      attempt++;
+      state.startAttempt();
+      long began = System.nanoTime();
+      Response response = null;
+      IOException failure = null;
+      try {
+        response = next.proceed(request);
+      } catch (TokenUnavailableException e) {
+        throw e;
+      } catch (IOException e) {
+        failure = e;
+      }
+      if (failure instanceof StaleConnectionException && !state.requestStarted() && staleSkips < MAX_STALE_SKIPS) {
+        staleSkips++;
+        attempt--;
+        if (log.isDebugEnabled()) {
+          log.debug("{}: pooled connection closed by the server; sending on another one", state.target);
+        }
+        continue;
+      }
+      state.attempts++;
+      calls.retry.attempted();
+      int code = response != null ? response.code() : -1;
+      Failure kind = failure == null ? null : classify(failure, state, call);
+      String outcome = code >= 0 ? HttpCalls.status(code) : outcomeOf(kind, failure);
+      state.lastOutcome = outcome;
+      if (calls.listener != null) {
+        calls.listener.attempt(state.target, state.attempts, outcome, Duration.ofNanos(System.nanoTime() - began));
+      }
+
+      Decision d = decide(state, request, code, kind, replayable, attempt, response);
+      RetryBudget budget = null;
+      if (d.retry()) {
+        budget = calls.budget(state.target);
+        if (!budget.tryAcquireRetry()) {
+          if (log.isDebugEnabled()) {
+            log.debug("{}: {}; retry budget exhausted, not retried", state.target, outcome);
+          }
+          if (calls.listener != null) {
+            calls.listener.retryBudgetExhausted(state.target);
+          }
+          d = null; // stopped by the budget
+        }
+      }
+      if (d == null || !d.retry()) {
+        if (response != null) {
+          if (RetryRules.success(code)) {
+            calls.budget(state.target).recordSuccess();
+          } else if (d != null && log.isDebugEnabled()) {
+            log.debug("{}: {}; not retried ({})", state.target, outcome, d.verdict());
+          }
+          return response;
+        }
+        throw FailureAdvice.explain(calls, state, request, failure, kind, earlier);
+      }
+
+      state.retries++;
+      String cause = code >= 0 ? "HTTP " + outcome : causeOf(kind, failure);
+      if (log.isDebugEnabled()) {
+        log.debug("{}: {}; retry {} in {} ms", state.target, cause, attempt,
+            TimeUnit.NANOSECONDS.toMillis(d.delayNanos()));
+      }
+      if (calls.listener != null) {
+        calls.listener.retry(state.target, state.attempts, Duration.ofNanos(d.delayNanos()), cause);
+      }
+      calls.retry.retrying(state.retries, cause, TimeUnit.NANOSECONDS.toMillis(d.delayNanos()));
+      if (response != null) {
+        response.close(); // back to the pool
+      } else if (earlier == null) {
+        earlier = failure;
+      } else {
+        earlier.addSuppressed(failure);
+      }
+      sleep(call, state, d.delayNanos(), request, earlier);
+    }
+  }
+
+  private Decision decide(CallState state, Request request, int code, Failure kind, boolean replayable,
+      int attempt, Response response) {
+    if (code >= 0 && !RetryRules.retryableStatus(code)) {
+      return Decision.FINAL; // the common case: no header parsing, no backoff drawn
+    }
+    if (!calls.retries) {
+      return Decision.FINAL;
+    }
+    int max = kind == Failure.CONNECT && calls.egress.inStartupGrace()
+        ? calls.policy.startupGraceMaxAttempts() : calls.policy.maxAttempts();
+    long retryAfter = -1;
+    if (response != null) {
+      // An HTTP-date becomes a wait measured on the egress clock (the clock the rest of the SDK and its tests
+      // use); it is then checked against the monotonic deadline like any backoff.
+      Duration ra = RetryAfter.parse(response.header("Retry-After"), calls.egress.clock().instant());
+      retryAfter = ra == null ? -1 : saturatedNanos(ra);
+    }
+    long backoff = calls.policy.backoff(attempt, ThreadLocalRandom.current()).toNanos();
+    Decision d = RetryRules.decide(code, kind, replayable, attempt, max, retryAfter, backoff,
+        state.deadlineNanos - System.nanoTime());
+    if (d.verdict() == RetryRules.Verdict.NOT_REPLAYABLE && code >= 0 && log.isDebugEnabled()) {
+      log.debug("{} answered {}; not retried: {} may not be replayed (add an Idempotency-Key header or the "
+          + "Idempotent tag if it is safe)", state.target, code, request.method());
+    }
+    return d;
+  }
+
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  private static void sleep(Call call, CallState state, long nanos, Request request, IOException earlier)
+      throws IOException {
+    if (nanos <= 0) {
+      return;
+    }
+    state.beginWait(call); // cancel() and the call timeout cut the wait short
+    try {
+      TimeUnit.NANOSECONDS.sleep(nanos);
+    } catch (InterruptedException e) {
+      boolean canceled = call.isCanceled();
+      if (!canceled) {
+        Thread.currentThread().interrupt(); // the caller's own interrupt: keep it
+      }
+      InterruptedIOException io = canceled ? canceled(state) : new InterruptedIOException("interrupted while waiting to retry");
+      io.initCause(e);
+      if (earlier != null) {
+        io.addSuppressed(earlier);
+      }
+      throw io;
+    } finally {
+      state.endWait();
+    }
+  }
+
+  private static InterruptedIOException canceled(CallState state) {
+    return System.nanoTime() - state.deadlineNanos >= 0
+        ? new InterruptedIOException("call deadline of " + TimeUnit.NANOSECONDS.toMillis(state.limitNanos)
+            + " ms passed")
+        : new InterruptedIOException("Canceled");
+  }
+
+  static Failure classify(IOException failure, CallState state, Call call) {
+    if (call.isCanceled()) {
+      return Failure.CANCELED;
+    }
+    if (failure instanceof UnknownHostException || failure instanceof SSLHandshakeException
+        || failure instanceof SSLPeerUnverifiedException || failure instanceof ProtocolException) {
+      return Failure.PERMANENT;
+    }
+    if (!state.connectionAcquired()) {
+      // A handshake the server answers with something that is not TLS (an http port) will not heal either.
+      return failure instanceof javax.net.ssl.SSLException ? Failure.PERMANENT : Failure.CONNECT;
+    }
+    if (!state.requestStarted()) {
+      return Failure.BEFORE_SEND;
+    }
+    if (failure instanceof InterruptedIOException) {
+      return Failure.TIMEOUT;
+    }
+    return Failure.AFTER_SEND;
+  }
+
+  /** The {@code attempt} event's outcome for a failure: connect, reset, timeout, dns, tls or io. */
+  static String outcomeOf(Failure kind, IOException failure) {
+    return switch (kind) {
+      case CONNECT -> failure instanceof javax.net.ssl.SSLException ? "tls" : "connect";
+      case TIMEOUT -> "timeout";
+      case CANCELED -> failure instanceof InterruptedIOException
+          && String.valueOf(failure.getMessage()).contains("deadline") ? "timeout" : "io";
+      case PERMANENT -> failure instanceof UnknownHostException ? "dns"
+          : failure instanceof javax.net.ssl.SSLException ? "tls" : "io";
+      case BEFORE_SEND, AFTER_SEND -> failure instanceof SocketException || isEndOfStream(failure) ? "reset" : "io";
+    };
+  }
+
+  static boolean isEndOfStream(IOException e) {
+    return e instanceof java.io.EOFException || String.valueOf(e.getMessage()).contains("end of stream");
+  }
+
+  private static String causeOf(Failure kind, IOException failure) {
+    return switch (kind) {
+      case CONNECT -> "connect failed: " + FailureAdvice.connectWords(failure);
+      case BEFORE_SEND -> "failed before the request was written: " + failure;
+      default -> "connection broken after the request was written: " + failure;
+    };
+  }
+
+  /** True when the request may be sent again after it may have reached the server. */
+  static boolean replayable(Request request) {
+    String m = request.method();
+    return m.equals("GET") || m.equals("HEAD") || m.equals("OPTIONS") || m.equals("PUT") || m.equals("DELETE")
+        || request.header("Idempotency-Key") != null
+        || Idempotent.isTagged(request);
+  }
+}

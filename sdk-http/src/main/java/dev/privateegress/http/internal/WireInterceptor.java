@@ -1,0 +1,149 @@
+package dev.privateegress.http.internal;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import okhttp3.Connection;
+import okhttp3.Interceptor;
+import okhttp3.Protocol;
+import okhttp3.Request;
+import okhttp3.Response;
+import okhttp3.internal.connection.RealConnection;
+
+/**
+ * The SDK's network interceptor, the last before the wire. Three guards on what OkHttp sends and replays:
+ *
+ * <ol>
+ *   <li><b>Token.</b> Puts the hop's ID token on the request here, and only if the request goes to the host and
+ *       scheme it was granted for. {@code response.request()} is the application-level request, which never
+ *       held it; {@code networkResponse().request()} holds it only in {@code Authorization} or
+ *       {@code Proxy-Authorization}, which OkHttp's {@code toString()} redacts. For any other header name the
+ *       response is handed back with the request without the token.
+ *   <li><b>Stale connections.</b> OkHttp checks a pooled HTTP/1 connection for a server-side close only after
+ *       it sat idle 10 s, so a server with a shorter keep-alive (nginx or gunicorn at 2 s, Node at 5 s) has closed
+ *       connections OkHttp still uses: the request is written into a dead socket and fails with "unexpected end
+ *       of stream" although the server never saw it. A connection reused after more than
+ *       {@link #PROBE_AFTER_IDLE_NANOS} idle (for a request that may not be replayed; otherwise
+ *       {@link #PROBE_REPLAYABLE_AFTER_IDLE_NANOS}) is probed first (a read that waits 1 ms); if the server closed it,
+ *       it is closed here and {@link StaleConnectionException} is thrown before any byte is written, so even a
+ *       POST is safely sent on another connection.
+ *   <li><b>503 + Retry-After: 0.</b> OkHttp replays such a response once by itself, beneath the SDK's retry and
+ *       outside its budget. The header is rewritten to the equivalent HTTP-date in the past ("retry now"),
+ *       which OkHttp does not replay and the SDK reads as a wait of zero.
+ * </ol>
+ */
+public final class WireInterceptor implements Interceptor {
+  /**
+   * Probe a reused connection that sat idle at least this long before a request that may not be replayed
+   * (a plain POST): far below any server keep-alive in use, so a server's close is always seen first.
+   */
+  static final long PROBE_AFTER_IDLE_NANOS = 50_000_000L;
+  /**
+   * Before a request that may be replayed, probe only after this much idleness: should a shorter keep-alive
+   * close the connection, the failure is retried like any reset, so the 1 ms probe is not worth paying on
+   * every busy connection.
+   */
+  static final long PROBE_REPLAYABLE_AFTER_IDLE_NANOS = 1_000_000_000L;
+  static final String RETRY_NOW = "Thu, 01 Jan 1970 00:00:00 GMT";
+
+  @Override
+  public Response intercept(Chain chain) throws IOException {
+    Request request = chain.request();
+    CallState state = CallState.current(chain.call());
+    if (state == null) {
+      return chain.proceed(request); // a client whose application interceptors were replaced
+    }
+    Connection connection = chain.connection();
+    if (connection != null && state.reusedConnection() && connection.protocol() != Protocol.HTTP_2
+        && idleNanos(connection) >= (RetryStep.replayable(request) ? PROBE_REPLAYABLE_AFTER_IDLE_NANOS
+            : PROBE_AFTER_IDLE_NANOS)
+        && closedByPeer(connection.socket())) {
+      throw new StaleConnectionException("pooled connection to " + state.target + " was closed by the server");
+    }
+    Response response;
+    if (state.grantValue != null && request.url().host().equals(state.grantHost)
+        && (!state.grantTls || request.isHttps())) {
+      Request withToken = request.newBuilder().header(state.calls.tokenHeader, state.grantValue).build();
+      response = chain.proceed(withToken);
+      if (state.calls.hideNetworkRequest) {
+        response = response.newBuilder().request(request).build();
+      }
+    } else {
+      response = chain.proceed(request);
+    }
+    if (response.code() == 503) {
+      String retryAfter = response.header("Retry-After");
+      if (retryAfter != null && isZero(retryAfter)) {
+        response = response.newBuilder().header("Retry-After", RETRY_NOW).build();
+      }
+    }
+    return response;
+  }
+
+  private static boolean isZero(String value) {
+    String v = value.trim();
+    if (v.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < v.length(); i++) {
+      if (v.charAt(i) != '0') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** How long the connection sat in the pool; the maximum when OkHttp does not say (then always probe). */
+  private static long idleNanos(Connection connection) {
+    try {
+      if (connection instanceof RealConnection real) {
+        long idleAt = real.getIdleAtNs();
+        return idleAt == Long.MAX_VALUE ? 0 : System.nanoTime() - idleAt;
+      }
+    } catch (LinkageError e) {
+      // another OkHttp version without this accessor: probe every reused connection
+    }
+    return Long.MAX_VALUE;
+  }
+
+  /**
+   * True when the server closed (or broke) the connection: a read returns end of stream or data nobody asked
+   * for. Waits at most 1 ms for a healthy, silent connection.
+   */
+  static boolean closedByPeer(Socket socket) {
+    int timeout;
+    try {
+      timeout = socket.getSoTimeout();
+    } catch (IOException e) {
+      return true;
+    }
+    try {
+      socket.setSoTimeout(1);
+      socket.getInputStream().read();
+      // -1: the server's FIN; a byte: the server spoke out of turn (e.g. an early 408), the stream is out of sync
+      closeQuietly(socket);
+      return true;
+    } catch (SocketTimeoutException healthy) {
+      return false;
+    } catch (IOException broken) {
+      closeQuietly(socket);
+      return true;
+    } finally {
+      try {
+        if (!socket.isClosed()) {
+          socket.setSoTimeout(timeout);
+        }
+      } catch (IOException ignored) {
+        // closed meanwhile: OkHttp's next use fails and the pool drops it
+      }
+    }
+  }
+
+  private static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // closing a dead socket
+    }
+  }
+}

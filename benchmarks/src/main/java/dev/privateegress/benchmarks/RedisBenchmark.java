@@ -2,6 +2,7 @@ package dev.privateegress.benchmarks;
 
 import dev.privateegress.redis.PrivateRedis;
 import dev.privateegress.testing.RedisLauncher;
+import dev.privateegress.testing.RedisNode;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -25,7 +26,7 @@ import redis.clients.jedis.UnifiedJedis;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class RedisBenchmark {
-  private RedisLauncher.Node server;
+  private RedisNode server;
   RedisClient raw;
   UnifiedJedis sdk;
 

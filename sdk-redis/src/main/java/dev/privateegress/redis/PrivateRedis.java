@@ -3,7 +3,9 @@ package dev.privateegress.redis;
 import dev.privateegress.ConfigurationException;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.RedisSettings;
+import dev.privateegress.RetryBudget;
 import dev.privateegress.redis.internal.Clusters;
+import dev.privateegress.redis.internal.CommandEvents;
 import dev.privateegress.redis.internal.ConnectRetrier;
 import dev.privateegress.redis.internal.Endpoint;
 import dev.privateegress.redis.internal.Failures;
@@ -14,6 +16,7 @@ import dev.privateegress.redis.internal.RedisTls;
 import dev.privateegress.redis.internal.SafeClusterConnectionProvider;
 import dev.privateegress.redis.internal.SafeClusterExecutor;
 import dev.privateegress.redis.internal.SafeStandaloneExecutor;
+import dev.privateegress.redis.internal.StaleConnections;
 import io.github.resilience4j.retry.Retry;
 import java.time.Duration;
 import java.util.List;
@@ -59,11 +62,16 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  *       closed, without a round trip, by the next command after {@link Builder#validateIdleEvery};
  *       TCP keepalive on; 2 s connect and 3 s socket timeouts;
  *   <li>commands sent at most once: setting up a connection is retried with backoff (harder during
- *       the startup grace window, within the shared retry budget), but when a connection fails after a
- *       command was sent the caller gets {@link AmbiguousCommandException} and nothing is re-sent, in
- *       standalone and cluster mode alike (Jedis' cluster executor would otherwise re-send it). Only
- *       {@link #retrying} re-runs an operation, because the caller says it is idempotent. Both retry
- *       loops run on the client's resilience4j {@link Retry} ({@link #retry}), for metrics.
+ *       the startup grace window, within the target's retry budget, {@code redis HOST:PORT}, a cluster's
+ *       being its discovery endpoint's); a pooled connection the server closed while idle is replaced
+ *       before the command is written; a command refused with {@code LOADING} or {@code CLUSTERDOWN}
+ *       (not run) is sent again until the deadline; but when a connection fails after a command was
+ *       sent the caller gets {@link AmbiguousCommandException} and nothing is re-sent, in standalone and
+ *       cluster mode alike (Jedis' cluster executor would otherwise re-send it). Only {@link #retrying}
+ *       re-runs an operation, because the caller says it is idempotent. The retry loops run on the
+ *       client's resilience4j {@link Retry} ({@link #retry}), for metrics;
+ *   <li>with IAM auth, a token the server refuses forces one token refresh (at most one per {@code
+ *       TokenOptions.staleRetryInterval}) and one more connect.
  * </ul>
  *
  * <p>A standalone client does no network I/O until the first command. A cluster client contacts the
@@ -88,10 +96,12 @@ public final class PrivateRedis {
 
   /**
    * Runs {@code operation} and, when it fails because a connection failed (including {@link
-   * AmbiguousCommandException}), runs it again with the egress retry policy and budget. Use it only for
+   * AmbiguousCommandException}) or the server was not ready ({@code LOADING}, {@code CLUSTERDOWN}), runs it
+   * again with the egress retry policy and the client's budget. Use it only for
    * operations that are harmless to run twice: reads ({@code GET}, {@code HGETALL}), and idempotent
    * writes ({@code SET k v}, {@code DEL}, {@code EXPIRE}, {@code HSET} with fixed values). Never for
-   * {@code INCR}, {@code LPUSH} and the like. Redis errors ({@code WRONGTYPE}, AUTH) are not retried.
+   * {@code INCR}, {@code LPUSH} and the like. Redis errors ({@code WRONGTYPE}, AUTH), a missing IAM token,
+   * TLS and DNS failures and an exhausted pool are not retried: another run would get the same answer.
    *
    * <pre>{@code
    * String name = PrivateRedis.retrying(egress, redis, r -> r.get("user:42:name"));
@@ -101,24 +111,36 @@ public final class PrivateRedis {
     Objects.requireNonNull(egress, "egress");
     Objects.requireNonNull(redis, "redis");
     Objects.requireNonNull(operation, "operation");
-    // A client of ours shares its Retry (and so its metrics); any other UnifiedJedis gets a one-off loop.
-    RedisRetry loop = RedisRetry.of(redis).orElseGet(RedisRetry::new);
-    String target = "redis " + egress.config().redis().map(s -> s.host() + ":" + s.port()).orElse("(client)");
+    // A client of ours shares its Retry (and so its metrics) and its target's budget; any other
+    // UnifiedJedis gets a one-off loop on the configured target's budget.
+    RedisRetry loop = RedisRetry.of(redis).orElseGet(() -> new RedisRetry(null));
+    String target = loop.target() != null ? loop.target()
+        : "redis " + egress.config().redis().map(s -> s.host() + ":" + s.port()).orElse("(client)");
     return loop.call(egress, target, () -> operation.apply(redis), (failure, attempt) -> {
-      if (failure instanceof AmbiguousCommandException || failure instanceof JedisConnectionException
-          || failure instanceof JedisClusterOperationException) {
+      if (failure instanceof AmbiguousCommandException || Failures.notReady(failure)) {
         return new RedisRetry.Retryable(Failures.shortCause(failure), why -> failure);
       }
+      if ((failure instanceof JedisConnectionException || failure instanceof JedisClusterOperationException)
+          && !NOT_RETRIED.contains(Failures.classify(failure))) {
+        return new RedisRetry.Retryable(Failures.shortCause(failure), why -> failure);
+      }
+      // AUTH, a missing IAM token, TLS and DNS failures, an exhausted pool: another run gets the same answer.
       return new RedisRetry.Fatal(failure);
     }, null);
   }
 
+  private static final Set<Failures.Kind> NOT_RETRIED = java.util.EnumSet.of(Failures.Kind.AUTH,
+      Failures.Kind.TOKEN, Failures.Kind.TLS_UNTRUSTED, Failures.Kind.TLS_HOSTNAME, Failures.Kind.TLS_HANDSHAKE,
+      Failures.Kind.DNS, Failures.Kind.NOT_A_CLUSTER, Failures.Kind.POOL_EXHAUSTED);
+
   /**
    * The resilience4j {@link Retry} of a client built by this class, e.g. for {@code
    * TaggedRetryMetrics.ofRetryRegistry(...)} from resilience4j-micrometer (add the client's Retry to a
-   * {@code RetryRegistry}). It counts each connection set-up of a command once (succeeded with or
-   * without retry, or failed) and each {@link #retrying} call once; its event publisher reports every
-   * retry. The SDK makes the retry decisions (policy, deadline, budget); the Retry records and waits.
+   * {@code RetryRegistry}). It counts once each command whose first try failed (a connection set-up or a
+   * not-ready reply: succeeded with retry, or failed) and each {@link #retrying} call; its event
+   * publisher reports every retry. A command that succeeds at its first try does not reach it (that path
+   * allocates nothing); count those with {@code EgressListener.callEnded}. The SDK makes the retry
+   * decisions (policy, deadline, budget); the Retry records and waits.
    *
    * @throws IllegalArgumentException when the client was not built by {@link #connect} or {@link
    *     Builder#build()}
@@ -259,7 +281,8 @@ public final class PrivateRedis {
               + "instance's IP, or REDIS_URL=redis://host:port (rediss://host:6378 for TLS); optionally "
               + "REDIS_AUTH, REDIS_TLS_CA, REDIS_IAM_AUTH=true, REDIS_CLUSTER=true"));
       Endpoint ep = Endpoint.of(s, egress.config().hostOverrides());
-      DefaultJedisClientConfig.Builder configured = clientConfig(s, ep);
+      IamCredentialsProvider iam = s.iamAuth() ? new IamCredentialsProvider(egress.tokens()) : null;
+      DefaultJedisClientConfig.Builder configured = clientConfig(s, ep, iam);
       JedisClientConfig config = configured.build();
       // UnifiedJedis borrows a connection in its constructor to learn the protocol unless the config names
       // one. Naming it keeps build() free of network I/O, and keeps the reply parsers matched to what the
@@ -267,27 +290,35 @@ public final class PrivateRedis {
       // connections negotiated RESP3 (ZRANGE WITHSCORES then failed with a ClassCastException).
       JedisClientConfig clientFacing = configured.resp2().build();
       GenericObjectPoolConfig<Connection> pool = poolConfig();
-      ConnectRetrier retrier = new ConnectRetrier(egress, new RedisRetry(), maxTotal, maxWait);
+      // One target for events, retries and the budget: the endpoint, or for a cluster its discovery
+      // endpoint, so a cluster spends one budget whichever node failed.
+      CommandEvents events = new CommandEvents(egress.listener(), ep.target());
+      ConnectRetrier retrier = new ConnectRetrier(egress, new RedisRetry(ep.target()), ep, events, iam, maxTotal,
+          maxWait);
+      RetryBudget budget = egress.retryBudget(ep.target());
+      StaleConnections stale = new StaleConnections();
       Duration sweep = validateIdleEvery.compareTo(evictAfterIdle) < 0 ? validateIdleEvery : evictAfterIdle;
       HostAndPort seed = new HostAndPort(ep.connectHost(), ep.port());
       if (s.cluster()) {
-        SafeClusterConnectionProvider provider = retrier.acquire(ep, () -> Clusters.discover(seed, config, pool),
-            null, ConnectRetrier::asConnectionException);
-        Clusters.init(provider, retrier, ep, sweep);
+        SafeClusterConnectionProvider provider = retrier.acquire(ep.label(), null,
+            () -> Clusters.discover(seed, config, pool), null, ConnectRetrier::asConnectionException);
+        Clusters.init(provider, retrier, stale, sweep, maxTotal);
         SafeClusterExecutor executor = new SafeClusterExecutor(provider, maxRedirects,
-            egress.retryPolicy().deadline(), ep, egress.retryBudget(ep.label()), retrier);
+            egress.retryPolicy().deadline(), budget, retrier);
         return RedisClusterClient.builder().nodes(Set.of(seed)).clientConfig(clientFacing)
             .connectionProvider(provider).commandExecutor(executor).build();
       }
       PooledConnectionProvider provider = new PooledConnectionProvider(seed, config, pool);
-      IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep);
-      SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, ep, maintenance,
-          egress.retryBudget(ep.label()));
+      IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep,
+          stale::forgetClosed);
+      SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget, stale,
+          maxTotal);
       return RedisClient.builder().hostAndPort(seed).clientConfig(clientFacing).connectionProvider(provider)
           .commandExecutor(executor).build();
     }
 
-    private DefaultJedisClientConfig.Builder clientConfig(RedisSettings s, Endpoint ep) {
+    private DefaultJedisClientConfig.Builder clientConfig(RedisSettings s, Endpoint ep,
+        IamCredentialsProvider iam) {
       DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
           // RESP2 with a plain AUTH, as every Redis and Valkey version speaks it (HELLO needs Redis 6+);
           // the connections must not negotiate RESP3 behind the RESP2 parsers of the client.
@@ -298,8 +329,8 @@ public final class PrivateRedis {
       if (clientName != null) {
         b.clientName(clientName);
       }
-      if (s.iamAuth()) {
-        b.credentialsProvider(new IamCredentialsProvider(egress.tokens()));
+      if (iam != null) {
+        b.credentialsProvider(iam);
       } else if (s.password().isPresent()) {
         b.user(s.username().orElse(null)).password(s.password().get());
       }

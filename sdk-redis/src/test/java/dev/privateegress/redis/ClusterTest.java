@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.RetryPolicy;
+import dev.privateegress.testing.RedisCluster;
 import dev.privateegress.testing.RedisLauncher;
+import dev.privateegress.testing.RedisNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -30,7 +32,7 @@ import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 class ClusterTest {
-  private static RedisLauncher.Cluster cluster;
+  private static RedisCluster cluster;
 
   @BeforeAll
   static void start() {
@@ -55,7 +57,7 @@ class ClusterTest {
 
   @Test
   void clusterModeMismatchesAreExplained() {
-    try (RedisLauncher.Node standalone = RedisLauncher.startPlain()) {
+    try (RedisNode standalone = RedisLauncher.startPlain()) {
       Fixtures.Events events = new Fixtures.Events();
       assertThatThrownBy(() -> PrivateRedis.connect(Fixtures.egress(Map.of("REDIS_URL", standalone.url(),
           "REDIS_CLUSTER", "true"), events)))
@@ -85,14 +87,14 @@ class ClusterTest {
         redis.set("key:" + i, "v" + i);
       }
       long total = 0;
-      for (RedisLauncher.Node n : cluster.nodes()) {
+      for (RedisNode n : cluster.nodes()) {
         long size = (Long) n.command("DBSIZE");
         assertThat(size).as("keys on %s", n).isGreaterThan(2_500);
         total += size;
       }
       assertThat(total).isGreaterThanOrEqualTo(10_000);
 
-      RedisLauncher.Node victim = cluster.node(1);
+      RedisNode victim = cluster.node(1);
       victim.command("SAVE");
       victim.kill();
       String onVictim = firstKeyOwnedBy(1);
@@ -116,7 +118,7 @@ class ClusterTest {
   @Test
   void ambiguousIncrByIsNotResentByTheClusterExecutor() throws Exception {
     String key = "counter:ambiguous";
-    RedisLauncher.Node owner = cluster.node(owner(key));
+    RedisNode owner = cluster.node(owner(key));
     try (UnifiedJedis redis = PrivateRedis.builder(egress()).socketTimeout(Duration.ofMillis(200)).build()) {
       redis.ping();
       for (int round = 1; ; round++) {
@@ -150,7 +152,7 @@ class ClusterTest {
   @Test
   void aDefaultJedisClusterClientAppliesTheSameIncrByTwice() throws Exception {
     String key = "counter:raw";
-    RedisLauncher.Node owner = cluster.node(owner(key));
+    RedisNode owner = cluster.node(owner(key));
     try (RedisClusterClient raw = RedisClusterClient.builder()
         .nodes(Set.of(new HostAndPort("127.0.0.1", cluster.node(0).port())))
         .clientConfig(DefaultJedisClientConfig.builder().socketTimeoutMillis(200).build())
@@ -182,7 +184,7 @@ class ClusterTest {
       for (int node = 0; node < 3; node++) {
         redis.set(firstKeyOwnedBy("idle:", node), "x"); // an idle pooled connection to every node
       }
-      for (RedisLauncher.Node n : cluster.nodes()) {
+      for (RedisNode n : cluster.nodes()) {
         n.command("CONFIG", "RESETSTAT");
       }
       Thread.sleep(120); // past validateIdleEvery, so the next command sweeps (a lower bound: longer is fine)
@@ -190,7 +192,7 @@ class ClusterTest {
       redis.get(firstKeyOwnedBy("idle:", 1));
       long pings = 0;
       long gets = 0;
-      for (RedisLauncher.Node n : cluster.nodes()) {
+      for (RedisNode n : cluster.nodes()) {
         pings += StandaloneTest.calls(n, "ping");
         gets += StandaloneTest.calls(n, "get");
       }
@@ -210,7 +212,7 @@ class ClusterTest {
       this.failure = failure;
     }
 
-    static Busy start(RedisLauncher.Node node, long micros) {
+    static Busy start(RedisNode node, long micros) {
       AtomicReference<Throwable> failure = new AtomicReference<>();
       Thread t = new Thread(() -> {
         try {
@@ -235,7 +237,7 @@ class ClusterTest {
    * Polls with PING on fresh connections until one goes unanswered for 100 ms: the node is inside the
    * script (Redis serves no one else meanwhile). Returns early if the script already ended.
    */
-  private static void awaitBusy(RedisLauncher.Node node, Thread script) {
+  private static void awaitBusy(RedisNode node, Thread script) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (script.isAlive()) {
       if (System.nanoTime() > deadline) {
@@ -256,7 +258,7 @@ class ClusterTest {
   }
 
   /** Polls {@code key} for up to 3 s until it reaches {@code atLeast}; returns the last value read. */
-  private static long awaitAtLeast(RedisLauncher.Node node, String key, long atLeast) {
+  private static long awaitAtLeast(RedisNode node, String key, long atLeast) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
     while (true) {
       Object v = node.command("GET", key);
@@ -268,7 +270,7 @@ class ClusterTest {
     }
   }
 
-  private static void busy(RedisLauncher.Node node, long micros) {
+  private static void busy(RedisNode node, long micros) {
     node.command("EVAL", "local s=redis.call('TIME') local t0=s[1]*1000000+s[2] "
         + "while true do local n=redis.call('TIME') if n[1]*1000000+n[2]-t0 > tonumber(ARGV[1]) then break end end "
         + "return 1", "0", Long.toString(micros));

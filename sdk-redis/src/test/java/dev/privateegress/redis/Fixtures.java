@@ -32,6 +32,30 @@ final class Fixtures {
     final List<String> authFailures = new CopyOnWriteArrayList<>();
     final List<String> retries = new CopyOnWriteArrayList<>();
     final List<String> connectFailures = new CopyOnWriteArrayList<>();
+    final List<String> ambiguous = new CopyOnWriteArrayList<>();
+    final List<String> attempts = new CopyOnWriteArrayList<>();
+    final List<String> calls = new CopyOnWriteArrayList<>();
+    final List<String> budgetExhausted = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void redisAmbiguous(String target, String command) {
+      ambiguous.add(target + " " + command);
+    }
+
+    @Override
+    public void attempt(String target, int attempt, String outcome, Duration took) {
+      attempts.add(target + " #" + attempt + " " + outcome);
+    }
+
+    @Override
+    public void callEnded(String target, int attempts, boolean succeeded) {
+      calls.add(target + " " + attempts + " " + succeeded);
+    }
+
+    @Override
+    public void retryBudgetExhausted(String target) {
+      budgetExhausted.add(target);
+    }
 
     @Override
     public void redisAuthFailed(String target, String reason) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.RetryPolicy;
 import dev.privateegress.testing.RedisLauncher;
+import dev.privateegress.testing.RedisNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +22,7 @@ class NoDoubleApplyTest {
   @Test
   void incrementsSurviveTwoRestartsWithoutDoubleApplying() throws Exception {
     int total = 5_000;
-    try (RedisLauncher.Node n = RedisLauncher.builder().appendOnly(true).start()) {
+    try (RedisNode n = RedisLauncher.builder().appendOnly(true).start()) {
       PrivateEgress egress = PrivateEgress.builder()
           .environment(Map.of("REDIS_URL", n.url(), "PRIVATE_EGRESS_STARTUP_GRACE", "PT0S"))
           .retryPolicy(RetryPolicy.defaults().withMaxAttempts(4).withBackoff(Duration.ofMillis(20), Duration.ofMillis(100)))
@@ -72,6 +73,7 @@ class NoDoubleApplyTest {
         assertThat(failures).as("each restart fails at least the INCR in flight").hasSizeGreaterThanOrEqualTo(2);
         assertThat(failures).anyMatch(f -> f instanceof AmbiguousCommandException);
         assertThat(failures).as("a restart of a server that was serving is not blamed on TLS")
+            .filteredOn(f -> f instanceof AmbiguousCommandException)
             .allSatisfy(f -> assertThat(f.getMessage()).doesNotContain("6378"));
         assertThat(counter).as("final counter == OK replies: no INCR applied twice or lost").isEqualTo(replies.size());
         for (int i = 0; i < replies.size(); i++) {

@@ -9,6 +9,7 @@ import dev.privateegress.DoctorReport;
 import dev.privateegress.NotReadyException;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.testing.RedisLauncher;
+import dev.privateegress.testing.RedisNode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +20,7 @@ class RedisCheckerTest {
 
   @Test
   void doctorRunsDnsTcpThenAuthAndPingWithConfiguredCredentials() {
-    try (RedisLauncher.Node n = RedisLauncher.builder().requirePass("doctor-secret").start()) {
+    try (RedisNode n = RedisLauncher.builder().requirePass("doctor-secret").start()) {
       PrivateEgress egress = Fixtures.egress(Map.of("REDISHOST", "127.0.0.1", "REDISPORT",
           Integer.toString(n.port()), "REDIS_AUTH", "doctor-secret"));
       DoctorReport report = egress.doctor("redis://127.0.0.1:" + n.port());
@@ -34,7 +35,7 @@ class RedisCheckerTest {
   @Test
   void wrongPasswordInTheTargetIsExplainedAndReported() {
     Fixtures.Events events = new Fixtures.Events();
-    try (RedisLauncher.Node n = RedisLauncher.builder().requirePass("right").start()) {
+    try (RedisNode n = RedisLauncher.builder().requirePass("right").start()) {
       PrivateEgress egress = Fixtures.egress(Map.of(), events);
       DoctorReport report = egress.doctor("redis://:wrong-pw@127.0.0.1:" + n.port());
       CheckResult redis = report.checks().get(2);
@@ -84,7 +85,7 @@ class RedisCheckerTest {
     org.junit.jupiter.api.Assumptions.assumeTrue(RedisLauncher.tlsAvailable(),
         "openssl missing or redis-server without TLS");
     try (var tls = dev.privateegress.testing.TlsMaterial.generate()) {
-      try (RedisLauncher.Node n = RedisLauncher.builder().tls(tls).start()) {
+      try (RedisNode n = RedisLauncher.builder().tls(tls).start()) {
         DoctorReport report = Fixtures.egress(Map.of()).doctor("redis://127.0.0.1:" + n.tlsPort());
         CheckResult redis = report.checks().get(2);
         assertThat(redis.ok()).isFalse();
@@ -95,7 +96,7 @@ class RedisCheckerTest {
 
   @Test
   void awaitReadyWaitsForTheServerAndFailsWithAReason() {
-    try (RedisLauncher.Node n = RedisLauncher.startPlain()) {
+    try (RedisNode n = RedisLauncher.startPlain()) {
       PrivateEgress egress = Fixtures.egress(Map.of());
       List<CheckResult> ready = egress.awaitReady("redis://127.0.0.1:" + n.port(), Duration.ofSeconds(30));
       assertThat(ready).extracting(CheckResult::check).contains(CheckKind.REDIS);

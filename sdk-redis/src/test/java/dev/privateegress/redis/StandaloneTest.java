@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.privateegress.ConfigurationException;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.testing.RedisLauncher;
+import dev.privateegress.testing.RedisNode;
 import io.github.resilience4j.retry.Retry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,7 +28,7 @@ class StandaloneTest {
 
   @Test
   void plainServerFromRedisHostAndPort() {
-    try (RedisLauncher.Node n = RedisLauncher.startPlain();
+    try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of(
             "REDISHOST", "127.0.0.1", "REDISPORT", Integer.toString(n.port()))))) {
       assertThat(redis).isInstanceOf(RedisClient.class);
@@ -40,7 +41,7 @@ class StandaloneTest {
 
   @Test
   void privateEgressHostsOverrideMapsTheConfiguredName() {
-    try (RedisLauncher.Node n = RedisLauncher.startPlain();
+    try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of(
             "REDIS_URL", "redis://redis.internal.example:" + n.port() + "/2",
             "PRIVATE_EGRESS_HOSTS", "redis.internal.example=127.0.0.1")))) {
@@ -52,7 +53,7 @@ class StandaloneTest {
 
   @Test
   void authStringFromRedisAuth() {
-    try (RedisLauncher.Node n = RedisLauncher.builder().requirePass("auth-string-1").start();
+    try (RedisNode n = RedisLauncher.builder().requirePass("auth-string-1").start();
         UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of(
             "REDISHOST", "127.0.0.1", "REDISPORT", Integer.toString(n.port()), "REDIS_AUTH", "auth-string-1")))) {
       assertThat(redis.ping()).isEqualTo("PONG");
@@ -62,7 +63,7 @@ class StandaloneTest {
   @Test
   void wrongAuthStringIsExplainedWithoutShowingIt() {
     Fixtures.Events events = new Fixtures.Events();
-    try (RedisLauncher.Node n = RedisLauncher.builder().requirePass("right-one").start();
+    try (RedisNode n = RedisLauncher.builder().requirePass("right-one").start();
         UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of(
             "REDISHOST", "127.0.0.1", "REDISPORT", Integer.toString(n.port()), "REDIS_AUTH", "wrong-secret"), events))) {
       assertThatThrownBy(redis::ping)
@@ -79,7 +80,7 @@ class StandaloneTest {
 
   @Test
   void missingAuthIsExplained() {
-    try (RedisLauncher.Node n = RedisLauncher.builder().requirePass("needed").start();
+    try (RedisNode n = RedisLauncher.builder().requirePass("needed").start();
         UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of("REDIS_URL", n.url())))) {
       assertThatThrownBy(redis::ping).isInstanceOf(JedisAccessControlException.class)
           .hasMessageContaining("requires AUTH").hasMessageContaining("REDIS_AUTH");
@@ -88,13 +89,13 @@ class StandaloneTest {
 
   @Test
   void aclUserFromTheUrl() {
-    try (RedisLauncher.Node n = RedisLauncher.builder().aclUser("app", "app-pass").requirePass("x").start();
+    try (RedisNode n = RedisLauncher.builder().aclUser("app", "app-pass").requirePass("x").start();
         UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of(
             "REDIS_URL", "redis://app:app-pass@127.0.0.1:" + n.port())))) {
       assertThat(new String((byte[]) redis.sendCommand(Protocol.Command.ACL, "WHOAMI"),
           java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("app");
     }
-    try (RedisLauncher.Node n = RedisLauncher.builder().aclUser("app", "app-pass").start();
+    try (RedisNode n = RedisLauncher.builder().aclUser("app", "app-pass").start();
         UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of(
             "REDIS_URL", "redis://app:nope@127.0.0.1:" + n.port())))) {
       assertThatThrownBy(redis::ping).isInstanceOf(JedisAccessControlException.class)
@@ -136,7 +137,7 @@ class StandaloneTest {
 
   @Test
   void buildingOpensNoConnectionAndRepliesParseTheSameWhetherRedisWasUpOrNot() {
-    try (RedisLauncher.Node n = RedisLauncher.startPlain()) {
+    try (RedisNode n = RedisLauncher.startPlain()) {
       Map<String, String> env = Map.of("REDISHOST", "127.0.0.1", "REDISPORT", Integer.toString(n.port()));
       long before = connectionsReceived(n);
       try (UnifiedJedis up = PrivateRedis.connect(Fixtures.egress(env))) {
@@ -158,7 +159,7 @@ class StandaloneTest {
     }
   }
 
-  private static long connectionsReceived(RedisLauncher.Node n) {
+  private static long connectionsReceived(RedisNode n) {
     return String.valueOf(n.command("INFO", "stats")).lines()
         .filter(l -> l.startsWith("total_connections_received:")).findFirst()
         .map(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).trim())).orElseThrow();
@@ -193,7 +194,7 @@ class StandaloneTest {
 
   @Test
   void connectRetriesBridgeAServerThatStartsLate() throws Exception {
-    try (RedisLauncher.Node n = RedisLauncher.startPlain()) {
+    try (RedisNode n = RedisLauncher.startPlain()) {
       int port = n.port();
       n.kill();
       PrivateEgress egress = PrivateEgress.builder()
@@ -225,7 +226,7 @@ class StandaloneTest {
 
   @Test
   void retryingReRunsAReadOnTheClientsRetryAfterItsConnectionWasKilled() {
-    try (RedisLauncher.Node n = RedisLauncher.startPlain();
+    try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of("REDIS_URL", n.url())))) {
       PrivateEgress egress = Fixtures.egress(Map.of("REDIS_URL", n.url()));
       redis.set("k", "v");
@@ -246,7 +247,7 @@ class StandaloneTest {
   @Test
   void anExhaustedPoolIsExplainedAndNotRetriedAsAConnectFailure() {
     Fixtures.Events events = new Fixtures.Events();
-    try (RedisLauncher.Node n = RedisLauncher.startPlain();
+    try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.builder(Fixtures.egress(Map.of("REDIS_URL", n.url()), events))
             .maxTotal(1).maxWait(Duration.ofMillis(50)).build()) {
       Pool<Connection> pool = ((RedisClient) redis).getPool();
@@ -269,7 +270,7 @@ class StandaloneTest {
 
   @Test
   void idleConnectionsAreEvictedAtBorrowWithoutABackgroundThreadOrAPing() throws Exception {
-    try (RedisLauncher.Node n = RedisLauncher.startPlain();
+    try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.builder(Fixtures.egress(Map.of("REDIS_URL", n.url())))
             .validateIdleEvery(Duration.ofMillis(100)).evictAfterIdle(Duration.ofMillis(200)).build()) {
       Pool<Connection> pool = ((RedisClient) redis).getPool();
@@ -289,7 +290,7 @@ class StandaloneTest {
 
   @Test
   void theSweepByARequestSendsNoPingToConnectionsThatAreNotExpired() throws Exception {
-    try (RedisLauncher.Node n = RedisLauncher.startPlain();
+    try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.builder(Fixtures.egress(Map.of("REDIS_URL", n.url())))
             .validateIdleEvery(Duration.ofMillis(50)).build()) {
       Pool<Connection> pool = ((RedisClient) redis).getPool();
@@ -310,7 +311,7 @@ class StandaloneTest {
   }
 
   /** How often the server ran {@code command} since the last CONFIG RESETSTAT. */
-  static long calls(RedisLauncher.Node n, String command) {
+  static long calls(RedisNode n, String command) {
     String stats = String.valueOf(n.command("INFO", "commandstats"));
     return stats.lines().filter(l -> l.startsWith("cmdstat_" + command + ":")).findFirst()
         .map(l -> Long.parseLong(l.replaceFirst("^[^:]*:calls=(\\d+),.*$", "$1"))).orElse(0L);
@@ -318,7 +319,7 @@ class StandaloneTest {
 
   @Test
   void serverlessPoolDefaults() {
-    try (RedisLauncher.Node n = RedisLauncher.startPlain();
+    try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of("REDIS_URL", n.url())))) {
       Pool<Connection> pool = ((RedisClient) redis).getPool();
       assertThat(pool.getMaxTotal()).isEqualTo(8);

@@ -9,6 +9,7 @@ import dev.privateegress.CheckResult;
 import dev.privateegress.DoctorReport;
 import dev.privateegress.redis.internal.RedisTls;
 import dev.privateegress.testing.RedisLauncher;
+import dev.privateegress.testing.RedisNode;
 import dev.privateegress.testing.TlsMaterial;
 import dev.privateegress.ConfigurationException;
 import java.io.InputStream;
@@ -30,7 +31,7 @@ import redis.clients.jedis.exceptions.JedisException;
 class TlsTest {
   private static TlsMaterial tls;
   private static TlsMaterial otherCa;
-  private static RedisLauncher.Node node;
+  private static RedisNode node;
 
   @BeforeAll
   static void start() {

@@ -41,7 +41,7 @@ public final class TlsMaterial implements AutoCloseable {
 
   /** True when an {@code openssl} executable is on {@code PATH}. */
   public static boolean opensslAvailable() {
-    return RedisLauncher.onPath("openssl") != null;
+    return RedisBinary.onPath("openssl") != null;
   }
 
   /**
@@ -50,7 +50,7 @@ public final class TlsMaterial implements AutoCloseable {
    * @throws IllegalStateException when openssl is missing or fails; the message includes its output
    */
   public static TlsMaterial generate() {
-    Path openssl = RedisLauncher.onPath("openssl");
+    Path openssl = RedisBinary.onPath("openssl");
     if (openssl == null) {
       throw new IllegalStateException("openssl is not on PATH; TLS test material cannot be generated");
     }

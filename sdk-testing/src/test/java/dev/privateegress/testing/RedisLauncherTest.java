@@ -27,7 +27,7 @@ class RedisLauncherTest {
   void plainNodeAnswersAndIsGoneAfterClose() throws Exception {
     Path dir;
     int port;
-    try (RedisLauncher.Node n = RedisLauncher.startPlain()) {
+    try (RedisNode n = RedisLauncher.startPlain()) {
       dir = n.directory();
       port = n.port();
       assertThat(n.isRunning()).isTrue();
@@ -41,7 +41,7 @@ class RedisLauncherTest {
 
   @Test
   void requirePassRejectsAnonymousClients() throws Exception {
-    try (RedisLauncher.Node n = RedisLauncher.builder().requirePass("s3cret").start()) {
+    try (RedisNode n = RedisLauncher.builder().requirePass("s3cret").start()) {
       assertThatThrownBy(() -> raw(n.port(), "PING")).hasMessageContaining("NOAUTH");
       assertThat(rawAuthed(n.port(), List.of("AUTH", "s3cret"), "PING")).isEqualTo("PONG");
     }
@@ -50,7 +50,7 @@ class RedisLauncherTest {
   @Test
   void passwordsAreNotOnTheCommandLineButInAPrivateConfigFile() throws Exception {
     // set-proc-title no: keep the real argv visible (redis-server otherwise rewrites it after start-up)
-    try (RedisLauncher.Node n = RedisLauncher.builder().requirePass("pw-on-argv?").aclUser("app", "app \"pw\"")
+    try (RedisNode n = RedisLauncher.builder().requirePass("pw-on-argv?").aclUser("app", "app \"pw\"")
         .config("set-proc-title", "no").start()) {
       assertThat(rawAuthed(n.port(), List.of("AUTH", "app", "app \"pw\""), "ACL", "WHOAMI")).isEqualTo("app");
       assertThat(rawAuthed(n.port(), List.of("AUTH", "pw-on-argv?"), "PING")).isEqualTo("PONG");
@@ -67,7 +67,7 @@ class RedisLauncherTest {
 
   @Test
   void aclUserCanLogIn() throws Exception {
-    try (RedisLauncher.Node n = RedisLauncher.builder().aclUser("app", "pw1").requirePass("x").start()) {
+    try (RedisNode n = RedisLauncher.builder().aclUser("app", "pw1").requirePass("x").start()) {
       assertThat(rawAuthed(n.port(), List.of("AUTH", "app", "pw1"), "ACL", "WHOAMI")).isEqualTo("app");
       assertThatThrownBy(() -> rawAuthed(n.port(), List.of("AUTH", "app", "nope"), "PING"))
           .hasMessageContaining("WRONGPASS");
@@ -76,7 +76,7 @@ class RedisLauncherTest {
 
   @Test
   void killedNodeRestartsOnTheSamePortWithItsAppendOnlyFile() throws Exception {
-    try (RedisLauncher.Node n = RedisLauncher.builder().appendOnly(true).fsyncAlways(true).start()) {
+    try (RedisNode n = RedisLauncher.builder().appendOnly(true).fsyncAlways(true).start()) {
       int port = n.port();
       long firstPid = n.pid();
       n.command("INCR", "c");
@@ -95,7 +95,7 @@ class RedisLauncherTest {
   void tlsPortServesTheGeneratedCertificateWithAnIpSan() throws Exception {
     assumeTrue(RedisLauncher.tlsAvailable(), "openssl missing or redis-server without TLS");
     try (TlsMaterial tls = TlsMaterial.generate()) {
-      try (RedisLauncher.Node n = RedisLauncher.builder().tls(tls).start()) {
+      try (RedisNode n = RedisLauncher.builder().tls(tls).start()) {
         X509Certificate ca;
         try (InputStream in = Files.newInputStream(tls.caCertificate())) {
           ca = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
@@ -112,8 +112,8 @@ class RedisLauncherTest {
           p.setEndpointIdentificationAlgorithm("HTTPS"); // the JDK's strict check: needs IP SAN 127.0.0.1
           s.setSSLParameters(p);
           s.setSoTimeout(5000);
-          RedisLauncher.write(s.getOutputStream(), "PING");
-          assertThat(RedisLauncher.read(new BufferedInputStream(s.getInputStream()))).isEqualTo("PONG");
+          Resp.write(s.getOutputStream(), "PING");
+          assertThat(Resp.read(new BufferedInputStream(s.getInputStream()))).isEqualTo("PONG");
         }
         assertThat(n.tlsUrl()).isEqualTo("rediss://127.0.0.1:" + n.tlsPort());
       }
@@ -122,7 +122,7 @@ class RedisLauncherTest {
 
   @Test
   void threeMasterClusterCoversAllSlotsAndSurvivesANodeRestart() {
-    try (RedisLauncher.Cluster c = RedisLauncher.cluster(3).start()) {
+    try (RedisCluster c = RedisLauncher.cluster(3).start()) {
       assertThat(c.nodes()).hasSize(3);
       String info = (String) c.node(1).command("CLUSTER", "INFO");
       assertThat(info).contains("cluster_state:ok").contains("cluster_slots_assigned:16384")
@@ -132,6 +132,61 @@ class RedisLauncherTest {
       c.node(2).start();
       assertThat(c.node(2).port()).isEqualTo(port);
       c.awaitOk(30_000);
+    }
+  }
+
+  @Test
+  void replicaTakesOverAKilledMasterWithFsyncAlwaysOnEveryNode() {
+    try (RedisCluster c = RedisLauncher.cluster(3).replicas(1).fsyncAlways(true).start()) {
+      assertThat(c.nodes()).hasSize(6);
+      assertThat(c.replicas()).hasSize(3).allSatisfy(r -> assertThat(r.role()).isEqualTo("slave"));
+      for (RedisNode n : c.nodes()) {
+        assertThat(n.command("CONFIG", "GET", "appendfsync")).isEqualTo(List.of("appendfsync", "always"));
+      }
+      RedisNode master = c.nodeForKey("k");
+      master.command("SET", "k", "v");
+      master.command("WAIT", "1", "5000");
+      RedisNode replica = c.replicaOf(master);
+      assertThat(replica).isNotNull();
+      master.kill();
+      c.awaitOk(30_000);
+      assertThat(c.nodeForKey("k")).isSameAs(replica);
+      assertThat(replica.role()).isEqualTo("master");
+      assertThat(replica.command("GET", "k")).isEqualTo("v");
+    }
+  }
+
+  @Test
+  void tlsClusterAnnouncesItsTlsPortsToTlsClients() throws Exception {
+    assumeTrue(RedisLauncher.tlsAvailable(), "openssl missing or redis-server without TLS");
+    try (TlsMaterial tls = TlsMaterial.generate(); RedisCluster c = RedisLauncher.cluster(3).tls(tls).start()) {
+      assertThat(c.seed()).isEqualTo("127.0.0.1:" + c.node(0).tlsPort());
+      assertThat(c.node(1).command("CONFIG", "GET", "tls-cluster")).isEqualTo(List.of("tls-cluster", "yes"));
+      List<Long> announced = new java.util.ArrayList<>();
+      for (Object range : (List<?>) tlsCommand(tls, c.node(0).tlsPort(), "CLUSTER", "SLOTS")) {
+        announced.add((Long) ((List<?>) ((List<?>) range).get(2)).get(1));
+      }
+      assertThat(announced).containsExactlyInAnyOrderElementsOf(
+          c.nodes().stream().map(n -> (long) n.tlsPort()).toList());
+    }
+  }
+
+  private static Object tlsCommand(TlsMaterial tls, int port, String... args) throws Exception {
+    X509Certificate ca;
+    try (InputStream in = Files.newInputStream(tls.caCertificate())) {
+      ca = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+    }
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    ks.load(null, null);
+    ks.setCertificateEntry("ca", ca);
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(ks);
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(null, tmf.getTrustManagers(), null);
+    try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port)) {
+      s.setSoTimeout(5000);
+      Resp.write(s.getOutputStream(), args);
+      return Resp.read(new BufferedInputStream(s.getInputStream()));
     }
   }
 
@@ -145,11 +200,11 @@ class RedisLauncherTest {
       s.setSoTimeout(5000);
       InputStream in = new BufferedInputStream(s.getInputStream());
       if (!auth.isEmpty()) {
-        RedisLauncher.write(s.getOutputStream(), auth.toArray(new String[0]));
-        RedisLauncher.read(in);
+        Resp.write(s.getOutputStream(), auth.toArray(new String[0]));
+        Resp.read(in);
       }
-      RedisLauncher.write(s.getOutputStream(), args);
-      return RedisLauncher.read(in);
+      Resp.write(s.getOutputStream(), args);
+      return Resp.read(in);
     }
   }
 }

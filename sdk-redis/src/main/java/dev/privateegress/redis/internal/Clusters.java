@@ -33,8 +33,8 @@ public final class Clusters {
   }
 
   /** Gives the provider its connect retries and idle sweep (package-private there, set once after discovery). */
-  public static void init(SafeClusterConnectionProvider provider, ConnectRetrier retrier, Endpoint ep,
-      Duration sweep) {
-    provider.init(retrier, ep, sweep);
+  public static void init(SafeClusterConnectionProvider provider, ConnectRetrier retrier, StaleConnections stale,
+      Duration sweep, int maxTotal) {
+    provider.init(retrier, stale, sweep, maxTotal);
   }
 }

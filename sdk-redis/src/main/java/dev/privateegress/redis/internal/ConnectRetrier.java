@@ -2,6 +2,7 @@ package dev.privateegress.redis.internal;
 
 import dev.privateegress.NetworkChecks;
 import dev.privateegress.PrivateEgress;
+import dev.privateegress.TokenException;
 import dev.privateegress.internal.Hosts;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -11,27 +12,47 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 
 /**
- * Gets a connection from a pool, retrying only failures that happen before any command is sent
- * (connect refused or timed out, reset during setup) on the client's {@link RedisRetry}: full-jitter
- * backoff, more attempts during the startup grace window, the shared retry budget and one deadline.
- * AUTH and TLS failures are not retried; they are explained. Neither is an exhausted pool: waiting for
- * a free connection timed out, which another connect would not fix.
+ * The retry decisions of one client, on its {@link RedisRetry}: full-jitter backoff, more attempts during
+ * the startup grace window, the target's retry budget and one deadline.
+ *
+ * <ul>
+ *   <li>{@link #acquire}: getting a connection, retrying only failures that happen before any command is
+ *       sent (connect refused or timed out, reset during setup). AUTH, TLS and token failures are not
+ *       retried but explained, with one exception: an IAM token the server refuses forces one token
+ *       refresh (at most one per {@code staleRetryInterval}, 5 s by default, like HTTP's 401) and, when
+ *       that yields a new token, one more connect. An exhausted pool is not retried either.
+ *   <li>{@link #whileNotReady}: a command the server refused because it is not ready ({@code LOADING}
+ *       after a restart, {@code CLUSTERDOWN} while a node rejoins) did not run, so it is sent again until
+ *       it is served or the deadline or budget stops it.
+ * </ul>
+ *
+ * Both are slow paths: the executors call them only after a first try failed.
  */
 public final class ConnectRetrier {
   private final PrivateEgress egress;
   private final RedisRetry retry;
+  private final Endpoint endpoint;
+  private final CommandEvents events;
+  private final IamCredentialsProvider iam;
   private final int maxTotal;
   private final Duration maxWait;
 
   /**
    * @param egress the retry policy, budget and listener
    * @param retry the client's retry loop
+   * @param endpoint the configured target (a cluster's discovery endpoint), whose budget every retry spends
+   * @param events the client's listener events
+   * @param iam the IAM credentials, or null without IAM auth
    * @param maxTotal the pool size (per node), for the pool-exhausted message
    * @param maxWait how long a borrow waits for a free connection, for the pool-exhausted message
    */
-  public ConnectRetrier(PrivateEgress egress, RedisRetry retry, int maxTotal, Duration maxWait) {
+  public ConnectRetrier(PrivateEgress egress, RedisRetry retry, Endpoint endpoint, CommandEvents events,
+      IamCredentialsProvider iam, int maxTotal, Duration maxWait) {
     this.egress = egress;
     this.retry = retry;
+    this.endpoint = endpoint;
+    this.events = events;
+    this.iam = iam;
     this.maxTotal = maxTotal;
     this.maxWait = maxWait;
   }
@@ -39,6 +60,16 @@ public final class ConnectRetrier {
   /** The client's retry loop (shared with {@code PrivateRedis.retrying}). */
   public RedisRetry retry() {
     return retry;
+  }
+
+  /** The client's endpoint. */
+  public Endpoint endpoint() {
+    return endpoint;
+  }
+
+  /** The client's listener events. */
+  public CommandEvents events() {
+    return events;
   }
 
   /** What to do with a failure after the last attempt. */
@@ -50,13 +81,15 @@ public final class ConnectRetrier {
   /**
    * Runs {@code get}, retrying connection set-up failures.
    *
-   * @param ep where (for messages and events)
+   * @param where what is being connected to, for messages: the endpoint's label, or {@code cluster node
+   *     HOST:PORT of redis SEED} for a cluster node
+   * @param first the failure of a first attempt the caller already made, or null to start with {@code get}
    * @param get borrows a connection (or builds something that connects)
    * @param beforeRetry runs before each retry (e.g. refresh the cluster slot map); may be null
    * @param finisher turns the final failure into the exception to throw
    */
-  public <T> T acquire(Endpoint ep, Supplier<T> get, Runnable beforeRetry, Finisher finisher) {
-    String label = ep.label();
+  public <T> T acquire(String where, RuntimeException first, Supplier<T> get, Runnable beforeRetry,
+      Finisher finisher) {
     Runnable refresh = beforeRetry == null ? null : () -> {
       try {
         beforeRetry.run();
@@ -64,33 +97,81 @@ public final class ConnectRetrier {
         // the next attempt reports the real problem
       }
     };
-    return retry.call(egress, label, get, (e, attempt) -> judge(ep, label, e, finisher), refresh);
+    long[] started = {System.nanoTime()};
+    RuntimeException[] pending = {first};
+    Supplier<T> timed = () -> {
+      if (pending[0] != null) {
+        RuntimeException f = pending[0];
+        pending[0] = null;
+        throw f; // the caller's own first attempt, judged like any other
+      }
+      started[0] = System.nanoTime();
+      return get.get();
+    };
+    return retry.call(egress, endpoint.target(), timed, (e, attempt) -> judge(where, e, finisher, started[0]),
+        refresh);
   }
 
-  private RedisRetry.Verdict judge(Endpoint ep, String label, RuntimeException e, Finisher finisher) {
-    if (!(e instanceof JedisException raw)) {
+  /**
+   * Sends a command again after the server answered {@code first}, a not-ready reply ({@link
+   * Failures#notReady}): the command did not run. Retried with backoff until the deadline or the budget
+   * stops it (the attempt limit does not apply: a restart or rejoin takes seconds); then the last reply
+   * is thrown as it is.
+   */
+  public <T> T whileNotReady(RuntimeException first, Supplier<T> send) {
+    boolean[] firstSeen = new boolean[1];
+    return retry.call(egress, endpoint.target(), () -> {
+      if (!firstSeen[0]) {
+        firstSeen[0] = true;
+        throw first; // attempt 1 already happened; counted through the same loop
+      }
+      return send.get();
+    }, (e, attempt) -> Failures.notReady(e)
+        ? new RedisRetry.Retryable(Failures.shortCause(e), why -> e, true)
+        : new RedisRetry.Fatal(e), null);
+  }
+
+  private RedisRetry.Verdict judge(String where, RuntimeException e, Finisher finisher, long started) {
+    Failures.Kind kind = Failures.classify(e);
+    if (!(e instanceof JedisException) && kind != Failures.Kind.TOKEN) {
       return new RedisRetry.Fatal(e);
     }
-    JedisException failure = Failures.withoutEchoedArguments(raw);
-    Failures.Kind kind = Failures.classify(failure);
-    if (kind == Failures.Kind.AUTH) {
-      return new RedisRetry.Fatal(authFailed(ep, failure));
+    JedisException failure = e instanceof JedisException j ? Failures.withoutEchoedArguments(j)
+        : new JedisConnectionException(e.getMessage(), e);
+    if (kind != Failures.Kind.POOL_EXHAUSTED) {
+      events.attempt(CommandEvents.outcome(kind), started);
     }
-    if (kind == Failures.Kind.POOL_EXHAUSTED) {
-      // Deliberately not a JedisConnectionException: nothing is wrong with the connection, and callers
-      // (PrivateRedis.retrying, Jedis' cluster executor) must not treat it as a connect failure.
-      return new RedisRetry.Fatal(new JedisException("pool exhausted: all " + maxTotal + " connections to "
-          + label + " stayed busy for maxWait " + maxWait.toMillis() + " ms; raise maxTotal on "
-          + "PrivateRedis.builder() if the load needs it, or find the code that keeps connections (a "
-          + "pipeline, transaction or Connection not closed)", failure));
-    }
-    if (kind == Failures.Kind.CONNECT || kind == Failures.Kind.CLOSED || kind == Failures.Kind.DNS) {
-      egress.listener().connectFailed(ep.host(), address(ep), failure);
+    switch (kind) {
+      case AUTH -> {
+        if (iam != null && iam.refreshAfterRejection()) {
+          // The token cache held a token the server no longer accepts (rotated ACL, revoked grant).
+          return new RedisRetry.Retryable("IAM token refused; fetched a new one", why -> authFailed(failure));
+        }
+        return new RedisRetry.Fatal(authFailed(failure));
+      }
+      case TOKEN -> {
+        // Redis was reached; the token source was not. Name the token source, not Redis.
+        String message = "IAM auth to " + where + " got no access token (" + tokenMessage(e) + "). "
+            + Failures.advice(kind, endpoint, failure);
+        return new RedisRetry.Fatal(finisher.finish(kind, message, failure));
+      }
+      case POOL_EXHAUSTED -> {
+        // Deliberately not a JedisConnectionException: nothing is wrong with the connection, and callers
+        // (PrivateRedis.retrying, Jedis' cluster executor) must not treat it as a connect failure.
+        return new RedisRetry.Fatal(new JedisException("pool exhausted: all " + maxTotal + " connections to "
+            + where + " stayed busy for maxWait " + maxWait.toMillis() + " ms; raise maxTotal on "
+            + "PrivateRedis.builder() if the load needs it, or find the code that keeps connections (a "
+            + "pipeline, transaction or Connection not closed)", failure));
+      }
+      case CONNECT, CLOSED, DNS -> egress.listener().connectFailed(endpoint.host(), address(endpoint), failure);
+      default -> {
+        // explained below
+      }
     }
     String advice = kind == Failures.Kind.DNS
-        ? ep.connectHost() + " does not resolve: " + NetworkChecks.unresolvedAdvice(egress, ep.connectHost())
-        : Failures.advice(kind, ep, failure);
-    String message = "cannot connect to " + label + " (" + Failures.shortCause(failure) + "): " + advice;
+        ? endpoint.connectHost() + " does not resolve: " + NetworkChecks.unresolvedAdvice(egress, endpoint.connectHost())
+        : Failures.advice(kind, endpoint, failure);
+    String message = "cannot connect to " + where + " (" + Failures.shortCause(failure) + "): " + advice;
     if (!kind.retryable()) {
       return new RedisRetry.Fatal(finisher.finish(kind, message, failure));
     }
@@ -98,14 +179,23 @@ public final class ConnectRetrier {
         why -> finisher.finish(kind, message + " [" + why + "]", failure));
   }
 
+  private static String tokenMessage(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof TokenException) {
+        return t.getMessage();
+      }
+    }
+    return Failures.shortCause(e);
+  }
+
   /**
    * Explains a refused AUTH, or a command refused with NOAUTH (a connection set up without a password
    * sends nothing until the first command), and reports it to the listener.
    */
-  public JedisAccessControlException authFailed(Endpoint ep, JedisException failure) {
-    String advice = Failures.advice(Failures.Kind.AUTH, ep, failure);
-    egress.listener().redisAuthFailed(ep.label(), advice);
-    return new JedisAccessControlException("AUTH to " + ep.label() + " failed: " + advice, failure);
+  public JedisAccessControlException authFailed(JedisException failure) {
+    String advice = Failures.advice(Failures.Kind.AUTH, endpoint, failure);
+    egress.listener().redisAuthFailed(endpoint.target(), advice);
+    return new JedisAccessControlException("AUTH to " + endpoint.label() + " failed: " + advice, failure);
   }
 
   /** Where the connection went: the IP when the endpoint is one (as most Memorystore targets are). */

@@ -13,7 +13,9 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 /** Classifies connection failures and explains them; never includes secrets. */
 public final class Failures {
@@ -113,6 +115,23 @@ public final class Failures {
       }
     }
     return e instanceof JedisConnectionException ? Kind.CONNECT : Kind.OTHER;
+  }
+
+  /**
+   * Whether {@code e} is a reply by which the server refused a command without running it because it is
+   * not ready: {@code LOADING} (loading its data after a restart), {@code CLUSTERDOWN} (a cluster node
+   * that has not rejoined, or a slot without a master), {@code TRYAGAIN} (a multi-key command during a
+   * slot migration), {@code MASTERDOWN} (a replica that lost its master). Sending it again is safe for
+   * any command.
+   */
+  public static boolean notReady(Throwable e) {
+    if (!(e instanceof JedisDataException) || e instanceof JedisRedirectionException
+        || e instanceof JedisAccessControlException) {
+      return false;
+    }
+    String m = e.getMessage();
+    return m != null && (m.startsWith("LOADING") || m.startsWith("CLUSTERDOWN") || m.startsWith("TRYAGAIN")
+        || m.startsWith("MASTERDOWN"));
   }
 
   /** Why and what to do, for a connection that could not be set up. */

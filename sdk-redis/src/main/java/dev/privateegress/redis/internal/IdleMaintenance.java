@@ -24,13 +24,17 @@ public final class IdleMaintenance {
   private final long intervalNanos;
   private final AtomicLong lastSweep;
   private final AtomicBoolean sweeping = new AtomicBoolean();
+  private final Runnable alsoRun;
 
   /**
    * @param pools the pools to sweep (read at each sweep: cluster nodes come and go)
    * @param interval the least time between two sweeps
+   * @param alsoRun bookkeeping to run after each sweep (forgetting closed connections)
    */
-  public IdleMaintenance(Supplier<Collection<? extends GenericObjectPool<Connection>>> pools, Duration interval) {
+  public IdleMaintenance(Supplier<Collection<? extends GenericObjectPool<Connection>>> pools, Duration interval,
+      Runnable alsoRun) {
     this.pools = pools;
+    this.alsoRun = alsoRun;
     this.intervalNanos = interval.toNanos();
     this.lastSweep = new AtomicLong(System.nanoTime());
   }
@@ -56,6 +60,7 @@ public final class IdleMaintenance {
           // a connection that cannot be closed cleanly is gone anyway
         }
       }
+      alsoRun.run();
     } finally {
       sweeping.set(false);
     }

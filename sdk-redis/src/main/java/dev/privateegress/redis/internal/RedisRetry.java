@@ -30,9 +30,11 @@ public final class RedisRetry {
   public static final String NAME = "private-egress-redis";
 
   private final Retry retry;
+  private final String target;
 
-  /** A fresh Retry; no I/O. */
-  public RedisRetry() {
+  /** A fresh Retry for a client of {@code target} ({@link Endpoint#target()}), or null for a one-off loop; no I/O. */
+  public RedisRetry(String target) {
+    this.target = target;
     RetryConfig config = RetryConfig.custom()
         .maxAttempts(Integer.MAX_VALUE)
         .retryOnException(t -> t instanceof Wait w && w.delayMillis >= 0)
@@ -41,6 +43,11 @@ public final class RedisRetry {
         .writableStackTraceEnabled(false)
         .build();
     this.retry = Retry.of(NAME, config);
+  }
+
+  /** The target of the client whose loop this is ({@link Endpoint#target()}), or null. */
+  public String target() {
+    return target;
   }
 
   /** The resilience4j Retry, for metrics and events. */
@@ -81,8 +88,17 @@ public final class RedisRetry {
    * @param cause a short description for the listener's retry event
    * @param onStop builds the exception to throw when a limit stops the call, from the reason (e.g.
    *     {@code gave up after 3 attempts})
+   * @param untilDeadline retried until the deadline (and budget) stop it, whatever the attempt limit: for
+   *     replies that say the server is not ready yet ({@code LOADING}, {@code CLUSTERDOWN}), which last
+   *     as long as a restart or rejoin does
    */
-  public record Retryable(String cause, Function<String, RuntimeException> onStop) implements Verdict {}
+  public record Retryable(String cause, Function<String, RuntimeException> onStop, boolean untilDeadline)
+      implements Verdict {
+    /** Retried within the attempt limit. */
+    public Retryable(String cause, Function<String, RuntimeException> onStop) {
+      this(cause, onStop, false);
+    }
+  }
 
   /** Judges a failed attempt. */
   public interface Judge {
@@ -115,7 +131,7 @@ public final class RedisRetry {
         String stop = null;
         Duration delay = null;
         int max = egress.inStartupGrace() ? policy.startupGraceMaxAttempts() : policy.maxAttempts();
-        if (n >= max) {
+        if (n >= max && !r.untilDeadline()) {
           stop = "gave up after " + n + " attempts";
         } else {
           delay = policy.backoff(n, ThreadLocalRandom.current());

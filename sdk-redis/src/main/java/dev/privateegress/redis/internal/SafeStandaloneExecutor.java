@@ -1,42 +1,56 @@
 package dev.privateegress.redis.internal;
 
 import dev.privateegress.RetryBudget;
+import dev.privateegress.redis.AmbiguousCommandException;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.executors.CommandExecutor;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisMovedDataException;
 import redis.clients.jedis.providers.PooledConnectionProvider;
 
 /**
- * Runs each command once. Getting a connection is retried (nothing has been sent yet); a connection
- * failure after the command was written is ambiguous and surfaces as {@link
- * dev.privateegress.redis.AmbiguousCommandException} without a second send.
+ * Runs each command once. Getting a connection is retried (nothing has been sent yet), and so is a
+ * command the server refused as not ready ({@code LOADING}); a pooled connection the server closed
+ * while idle is replaced before the command is written ({@link StaleConnections}); a connection failure
+ * after the command was written is ambiguous and surfaces as {@link AmbiguousCommandException} without
+ * a second send.
+ *
+ * <p>The success path allocates nothing of its own: no lambda, no retry context, no string. The retry
+ * machinery is entered only after a first try failed.
  */
-public final class SafeStandaloneExecutor implements CommandExecutor, RedisRetry.Owner {
+public final class SafeStandaloneExecutor implements redis.clients.jedis.executors.CommandExecutor,
+    RedisRetry.Owner {
   private final PooledConnectionProvider provider;
   private final ConnectRetrier retrier;
   private final Endpoint endpoint;
   private final IdleMaintenance maintenance;
   private final RetryBudget budget;
+  private final StaleConnections stale;
+  private final CommandEvents events;
+  private final int maxTotal;
   /** Whether any command got a reply; until then a closed connection may mean a TLS port spoken to in plaintext. */
   private volatile boolean answered;
 
   /**
    * @param provider the pool
-   * @param retrier retries getting a connection
-   * @param endpoint where (for messages)
+   * @param retrier the client's retry decisions
    * @param maintenance the idle sweep, run before each command when due
    * @param budget refilled by each successful command
+   * @param stale finds idle connections the server closed
+   * @param maxTotal the pool size: at most this many stale connections are replaced for one command
    */
-  public SafeStandaloneExecutor(PooledConnectionProvider provider, ConnectRetrier retrier, Endpoint endpoint,
-      IdleMaintenance maintenance, RetryBudget budget) {
+  public SafeStandaloneExecutor(PooledConnectionProvider provider, ConnectRetrier retrier,
+      IdleMaintenance maintenance, RetryBudget budget, StaleConnections stale, int maxTotal) {
     this.provider = provider;
     this.retrier = retrier;
-    this.endpoint = endpoint;
+    this.endpoint = retrier.endpoint();
     this.maintenance = maintenance;
     this.budget = budget;
+    this.stale = stale;
+    this.events = retrier.events();
+    this.maxTotal = maxTotal;
   }
 
   @Override
@@ -47,26 +61,103 @@ public final class SafeStandaloneExecutor implements CommandExecutor, RedisRetry
   @Override
   public <T> T executeCommand(CommandObject<T> command) {
     maintenance.maybeSweep();
-    Connection c = retrier.acquire(endpoint, () -> provider.getConnection(command.getArguments()), null,
-        ConnectRetrier::asConnectionException);
-    try (c) {
+    T reply;
+    try {
+      reply = send(command);
+    } catch (RuntimeException e) {
+      if (!Failures.notReady(e)) {
+        events.ended(repliedNormally(e));
+        throw e;
+      }
+      try {
+        reply = retrier.whileNotReady(e, () -> send(command));
+      } catch (RuntimeException last) {
+        events.ended(repliedNormally(last));
+        throw last;
+      }
+    }
+    events.ended(true);
+    return reply;
+  }
+
+  /** An error reply such as WRONGTYPE is the command's answer: the call itself worked. */
+  private static boolean repliedNormally(RuntimeException e) {
+    return e instanceof JedisDataException && !(e instanceof JedisAccessControlException) && !Failures.notReady(e);
+  }
+
+  /** One try: borrow a live connection, write the command, read the reply. */
+  private <T> T send(CommandObject<T> command) {
+    Connection c = borrow(command);
+    long start = events.on() ? System.nanoTime() : 0L;
+    try {
       T reply = c.executeCommand(command);
+      stale.used(c);
       budget.recordSuccess();
       if (!answered) {
         answered = true; // written once: the hot path stays free of shared writes
       }
+      events.attempt("ok", start);
       return reply;
     } catch (JedisConnectionException e) {
-      throw Ambiguity.of(command, endpoint.label(), e, endpoint, answered);
+      events.attempt(CommandEvents.outcome(Failures.classify(e)), start);
+      AmbiguousCommandException a = Ambiguity.of(command, endpoint.label(), e, endpoint, answered);
+      events.ambiguous(a.command());
+      throw a;
     } catch (JedisMovedDataException e) {
+      stale.used(c);
+      events.attempt("ok", start);
       // Only a cluster answers MOVED; a standalone client cannot follow it.
       throw new JedisMovedDataException(e.getMessage() + " (" + endpoint.label() + " is a cluster: set "
           + "REDIS_CLUSTER=true and point REDISHOST at its discovery endpoint)", e.getTargetNode(), e.getSlot());
     } catch (JedisAccessControlException e) {
+      stale.used(c);
+      events.attempt("auth", start);
       if (Failures.classify(e) == Failures.Kind.AUTH) {
-        throw retrier.authFailed(endpoint, e);
+        throw retrier.authFailed(e);
       }
       throw e;
+    } catch (JedisDataException e) {
+      stale.used(c);
+      events.attempt(Failures.notReady(e) ? "not-ready" : "ok", start);
+      throw e;
+    } finally {
+      release(c);
+    }
+  }
+
+  /** Returns {@code c} to the pool; a broken one that cannot be destroyed cleanly must not hide the outcome. */
+  private static void release(Connection c) {
+    try {
+      c.close();
+    } catch (RuntimeException e) {
+      // the pool has let go of it either way
+    }
+  }
+
+  /** A pooled connection that is still open, or a new one; connection set-up failures are retried. */
+  private Connection borrow(CommandObject<?> command) {
+    for (int i = 0; ; i++) {
+      Connection c;
+      try {
+        c = provider.getConnection(command.getArguments());
+      } catch (RuntimeException first) {
+        return retrier.acquire(endpoint.label(), first, () -> fresh(command), null,
+            ConnectRetrier::asConnectionException);
+      }
+      if (i >= maxTotal || stale.usable(c)) {
+        return c;
+      }
+      stale.discard(c); // closed by the server while idle: nothing was sent on it
+    }
+  }
+
+  private Connection fresh(CommandObject<?> command) {
+    for (int i = 0; ; i++) {
+      Connection c = provider.getConnection(command.getArguments());
+      if (i >= maxTotal || stale.usable(c)) {
+        return c;
+      }
+      stale.discard(c);
     }
   }
 

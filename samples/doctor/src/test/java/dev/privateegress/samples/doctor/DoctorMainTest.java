@@ -7,6 +7,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.privateegress.testing.RedisLauncher;
+import dev.privateegress.testing.RedisNode;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -95,7 +96,7 @@ class DoctorMainTest {
 
   @Test
   void withoutTargetsTheConfiguredRedisIsCheckedWithoutShowingItsPassword() {
-    try (RedisLauncher.Node redis = RedisLauncher.builder().requirePass("s3cr3t-auth").start()) {
+    try (RedisNode redis = RedisLauncher.builder().requirePass("s3cr3t-auth").start()) {
       int status = run(Map.of("REDIS_URL", "redis://:s3cr3t-auth@127.0.0.1:" + redis.port()), "--json");
       assertThat(status).as(out() + err()).isEqualTo(0);
       JsonObject json = JsonParser.parseString(out()).getAsJsonObject();
@@ -110,7 +111,7 @@ class DoctorMainTest {
 
   @Test
   void aWrongRedisPasswordFailsTheRedisCheckWithAdviceAndExitsOne() {
-    try (RedisLauncher.Node redis = RedisLauncher.builder().requirePass("right-one").start()) {
+    try (RedisNode redis = RedisLauncher.builder().requirePass("right-one").start()) {
       int status = run(Map.of("REDIS_URL", "redis://:wrong-one@127.0.0.1:" + redis.port()), "--json");
       assertThat(status).isEqualTo(1);
       JsonObject last = JsonParser.parseString(out()).getAsJsonObject().getAsJsonArray("checks").asList()

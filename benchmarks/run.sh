@@ -14,6 +14,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ARGS="$*"
 QUICK=0
 BUILD=1
 OUT=""
@@ -314,7 +315,7 @@ fi
 END=$(date +%s)
 {
   echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "mode=$([ $QUICK = 1 ] && echo 'benchmarks/run.sh --quick' || echo 'benchmarks/run.sh')"
+  echo "mode=benchmarks/run.sh${ARGS:+ $ARGS}"
   echo "seconds=$(( END - START ))"
   echo "java=$("$JAVA" -version 2>&1 | head -1)"
   echo "java25=$([ -n "$JDK25" ] && "$JDK25" -version 2>&1 | head -1 || echo none)"

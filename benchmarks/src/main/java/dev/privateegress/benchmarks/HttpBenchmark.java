@@ -1,12 +1,9 @@
 package dev.privateegress.benchmarks;
 
-import dev.privateegress.PrivateEgress;
-import dev.privateegress.RetryBudget;
 import dev.privateegress.http.PrivateHttp;
 import dev.privateegress.testing.FakeMetadataServer;
 import dev.privateegress.testing.NoDelayServerSocketFactory;
 import java.io.IOException;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
@@ -26,16 +23,17 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One GET against a loopback MockWebServer, keep-alive, in the same run:
+ * One keep-alive GET of an 11-byte JSON body, in the same run:
  * <ul>
- *   <li>{@code raw}: {@code new OkHttpClient()} to {@code http://127.0.0.1:PORT/};
- *   <li>{@code sdk}: {@code PrivateHttp.newClient(egress)} to {@code http://my.api.private:PORT/} through a
+ *   <li>{@code raw}: {@code new OkHttpClient()} to {@code http://127.0.0.1:PORT/items};
+ *   <li>{@code sdk}: {@code PrivateHttp.newClient(egress)} to {@code http://my.api.private:PORT/items} through a
  *       {@code PRIVATE_EGRESS_HOSTS} override (no token: the host is not in the audience map);
  *   <li>{@code sdkWithToken}: the same with the host in {@code PRIVATE_EGRESS_AUDIENCES}, so every request
- *       carries an ID token from the (cached) token provider, fetched once from a FakeMetadataServer.
+ *       carries an ID token from the (cached) token provider, fetched once from the metadata server.
  * </ul>
- * The server's sockets use TCP_NODELAY; without it every keep-alive exchange on loopback waits ~40 ms for a
- * delayed ACK and the comparison would measure only that.
+ * The server is the nginx started by {@code benchmarks/run.sh} ({@code -Dbench.http.port}), in another
+ * process so that {@code -prof gc} counts the client's allocations only; without it, an in-JVM MockWebServer
+ * with TCP_NODELAY sockets (without that, each keep-alive exchange on loopback waits ~40 ms for a delayed ACK).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,43 +41,38 @@ import org.openjdk.jmh.annotations.TearDown;
 public class HttpBenchmark {
   private MockWebServer server;
   private FakeMetadataServer metadata;
-  private OkHttpClient raw;
-  private OkHttpClient sdk;
-  private OkHttpClient sdkWithToken;
-  private Request rawRequest;
-  private Request sdkRequest;
+  OkHttpClient raw;
+  OkHttpClient sdk;
+  OkHttpClient sdkWithToken;
+  Request rawRequest;
+  Request sdkRequest;
 
   @Setup(Level.Trial)
   public void start() throws IOException {
-    server = new MockWebServer();
-    server.setServerSocketFactory(new NoDelayServerSocketFactory());
-    server.setDispatcher(new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) {
-        return new MockResponse.Builder().code(200).body("{\"ok\":true}").build();
-      }
-    });
-    server.start();
-    metadata = FakeMetadataServer.start();
-
+    int port = Loopback.HTTP_PORT;
+    if (port == 0) {
+      server = new MockWebServer();
+      server.setServerSocketFactory(new NoDelayServerSocketFactory());
+      server.setDispatcher(new Dispatcher() {
+        @Override
+        public MockResponse dispatch(RecordedRequest request) {
+          return new MockResponse.Builder().code(200).body("{\"ok\":true}").build();
+        }
+      });
+      server.start();
+      port = server.getPort();
+    }
+    if (Loopback.METADATA == null) {
+      metadata = FakeMetadataServer.start();
+    }
+    String md = Loopback.metadataHostPort(metadata);
     raw = new OkHttpClient();
-    PrivateEgress plain = PrivateEgress.builder()
-        .environment(Map.of("PRIVATE_EGRESS_HOSTS", "my.api.private=127.0.0.1"))
-        .retryBudget(RetryBudget.unlimited())
-        .build();
-    sdk = PrivateHttp.newClient(plain);
-    PrivateEgress tokens = PrivateEgress.builder()
-        .environment(Map.of(
-            "PRIVATE_EGRESS_HOSTS", "my.api.private=127.0.0.1",
-            "PRIVATE_EGRESS_AUDIENCES", "my.api.private=https://my-api.example.com",
-            "GCE_METADATA_HOST", metadata.hostPort(),
-            "K_SERVICE", "bench",
-            "K_REVISION", "bench-00001"))
-        .retryBudget(RetryBudget.unlimited())
-        .build();
-    sdkWithToken = PrivateHttp.newClient(tokens);
-    rawRequest = new Request.Builder().url("http://127.0.0.1:" + server.getPort() + "/items").build();
-    sdkRequest = new Request.Builder().url("http://my.api.private:" + server.getPort() + "/items").build();
+    sdk = PrivateHttp.newClient(Loopback.egress(md, false, null));
+    sdkWithToken = PrivateHttp.newClient(Loopback.egress(md, true, null));
+    rawRequest = new Request.Builder().url("http://127.0.0.1:" + port + "/items").build();
+    sdkRequest = new Request.Builder().url("http://" + Loopback.HOST + ":" + port + "/items").build();
+    // the token is fetched here, not in the first measured call
+    get(sdkWithToken, sdkRequest);
   }
 
   @TearDown(Level.Trial)
@@ -88,11 +81,15 @@ public class HttpBenchmark {
       c.connectionPool().evictAll();
       c.dispatcher().executorService().shutdown();
     }
-    server.close();
-    metadata.close();
+    if (server != null) {
+      server.close();
+    }
+    if (metadata != null) {
+      metadata.close();
+    }
   }
 
-  private static int get(OkHttpClient client, Request request) throws IOException {
+  static int get(OkHttpClient client, Request request) throws IOException {
     try (Response r = client.newCall(request).execute()) {
       if (r.code() != 200) {
         throw new IOException("unexpected " + r.code());

@@ -1,10 +1,8 @@
 package dev.privateegress.benchmarks;
 
-import dev.privateegress.PrivateEgress;
 import dev.privateegress.redis.PrivateRedis;
 import dev.privateegress.testing.RedisLauncher;
 import dev.privateegress.testing.RedisNode;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -19,29 +17,30 @@ import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
- * GET and INCR against one local redis-server (started by {@link RedisLauncher}): the raw Jedis
- * {@link RedisClient} and {@link PrivateRedis#connect} in the same run, so the difference is the SDK's
- * per-command cost (safe executor, idle-sweep check, retry-budget refill).
- *
- * <pre>
- * ./mvnw -o -B -q -pl benchmarks -am package -DskipTests
- * java -jar benchmarks/target/benchmarks.jar RedisBenchmark -f 1 -wi 2 -w 2s -i 3 -r 3s
- * </pre>
+ * GET and INCR against one redis-server: the raw Jedis {@link RedisClient} (default settings) and
+ * {@link PrivateRedis#connect} in the same run, so the difference is the SDK's per-command work. The server is
+ * the redis-server started by {@code benchmarks/run.sh} ({@code -Dbench.redis.port}); without it one started by
+ * {@link RedisLauncher}. Either way it is another process, so {@code -prof gc} counts the client only.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class RedisBenchmark {
   private RedisNode server;
-  private RedisClient raw;
-  private UnifiedJedis sdk;
+  RedisClient raw;
+  UnifiedJedis sdk;
 
   @Setup(Level.Trial)
   public void setUp() {
-    server = RedisLauncher.startPlain();
-    raw = RedisClient.builder().hostAndPort(server.host(), server.port()).build();
-    PrivateEgress egress = PrivateEgress.builder().environment(Map.of("REDIS_URL", server.url())).build();
-    sdk = PrivateRedis.connect(egress);
+    String host = "127.0.0.1";
+    int port = Loopback.REDIS_PORT;
+    if (port == 0) {
+      server = RedisLauncher.startPlain();
+      host = server.host();
+      port = server.port();
+    }
+    raw = RedisClient.builder().hostAndPort(host, port).build();
+    sdk = PrivateRedis.connect(Loopback.egress(null, false, "redis://" + host + ":" + port));
     raw.set("bench:key", "value-0123456789");
   }
 
@@ -49,7 +48,9 @@ public class RedisBenchmark {
   public void tearDown() {
     raw.close();
     sdk.close();
-    server.close();
+    if (server != null) {
+      server.close();
+    }
   }
 
   @Benchmark

@@ -73,11 +73,11 @@ public final class PrivateEgressAutoConfiguration {
    */
   static Map<String, String> apply(PrivateEgressProperties p, PrivateEgressBuilder b) {
     Map<String, String> set = new java.util.LinkedHashMap<>();
-    setIf(set, "PRIVATE_EGRESS_MODE", "private-egress.mode", declared("private-egress.mode", p.getMode(),
+    setIf(set, "PRIVATE_EGRESS_MODE", "private-egress.mode", declared("private-egress.mode", "PRIVATE_EGRESS_MODE", p.getMode(),
         EgressMode.DIRECT_VPC, EgressMode.CONNECTOR, EgressMode.NONE), b::mode);
-    setIf(set, "PRIVATE_EGRESS_SCOPE", "private-egress.scope", declared("private-egress.scope", p.getScope(),
+    setIf(set, "PRIVATE_EGRESS_SCOPE", "private-egress.scope", declared("private-egress.scope", "PRIVATE_EGRESS_SCOPE", p.getScope(),
         EgressScope.ALL_TRAFFIC, EgressScope.PRIVATE_RANGES_ONLY), b::scope);
-    setIf(set, "PRIVATE_EGRESS_LOOKUP", "private-egress.lookup", declared("private-egress.lookup", p.getLookup(),
+    setIf(set, "PRIVATE_EGRESS_LOOKUP", "private-egress.lookup", declared("private-egress.lookup", "PRIVATE_EGRESS_LOOKUP", p.getLookup(),
         LookupMode.values()), b::lookup);
     if (p.getHosts() != null && !p.getHosts().isEmpty()) {
       setIf(set, "PRIVATE_EGRESS_HOSTS", "private-egress.hosts", String.join(",", p.getHosts()), b::hosts);
@@ -107,7 +107,8 @@ public final class PrivateEgressAutoConfiguration {
    * would be read: trimmed, any case, empty as unset; {@code auto} is the undeclared mode.
    */
   @SafeVarargs
-  private static <E extends Enum<E>> E declared(String property, String value, E... allowed) {
+  private static <E extends Enum<E>> E declared(String property, String variable, String value,
+      E... allowed) {
     if (value == null || value.isBlank()) {
       return null;
     }
@@ -127,7 +128,8 @@ public final class PrivateEgressAutoConfiguration {
       }
       ids.add(e.toString());
     }
-    throw new ConfigurationException(property, value, "expected one of " + String.join(", ", ids));
+    throw new ConfigurationException(property + " (same as " + variable + ")", value,
+        "expected one of " + String.join(", ", ids));
   }
 
   private static <T> void setIf(Map<String, String> set, String variable, String property, T value,

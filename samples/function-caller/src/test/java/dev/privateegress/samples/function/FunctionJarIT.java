@@ -1,5 +1,6 @@
 package dev.privateegress.samples.function;
 
+import dev.privateegress.samples.testing.SampleProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.privateegress.testing.FakeMetadataServer;

@@ -1,5 +1,6 @@
 package dev.privateegress.samples.counter;
 
+import dev.privateegress.samples.testing.SampleProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.privateegress.testing.RedisLauncher;

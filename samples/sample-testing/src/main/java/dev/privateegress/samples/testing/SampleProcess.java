@@ -1,4 +1,4 @@
-package dev.privateegress.samples.counter;
+package dev.privateegress.samples.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,10 +19,11 @@ import java.util.concurrent.TimeUnit;
  * A sample's packaged jar running in its own JVM, as {@code java -jar} runs it, with an environment made
  * only of PATH, HOME and what the test passes: so the developer's real variables cannot leak in.
  */
-final class SampleProcess implements AutoCloseable {
+public final class SampleProcess implements AutoCloseable {
   private final Process process;
   private final Path log;
-  final int port;
+  /** The port the sample listens on ({@code PORT}). */
+  public final int port;
 
   private SampleProcess(Process process, Path log, int port) {
     this.process = process;
@@ -30,7 +31,11 @@ final class SampleProcess implements AutoCloseable {
     this.port = port;
   }
 
-  static SampleProcess start(Path jar, Map<String, String> env) throws IOException {
+  /**
+   * Starts {@code java -jar jar} on a free port with {@code env} (plus PATH and HOME) and waits until it
+   * listens.
+   */
+  public static SampleProcess start(Path jar, Map<String, String> env) throws IOException {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: run the integration tests after package");
     }
@@ -77,11 +82,13 @@ final class SampleProcess implements AutoCloseable {
     throw new IllegalStateException("sample did not listen on " + port + " within " + timeout + ":\n" + output());
   }
 
-  String url(String path) {
+  /** {@code http://127.0.0.1:PORT} followed by {@code path}. */
+  public String url(String path) {
     return "http://127.0.0.1:" + port + path;
   }
 
-  String output() {
+  /** Everything the process wrote to stdout and stderr so far. */
+  public String output() {
     try {
       return Files.readString(log, StandardCharsets.UTF_8);
     } catch (IOException e) {
@@ -89,12 +96,13 @@ final class SampleProcess implements AutoCloseable {
     }
   }
 
-  Process process() {
+  /** The JVM process. */
+  public Process process() {
     return process;
   }
 
   /** SIGTERM, as Cloud Run and Ctrl-C stop it; waits for the JVM to exit. */
-  int stop() {
+  public int stop() {
     process.destroy();
     try {
       if (!process.waitFor(30, TimeUnit.SECONDS)) {
@@ -121,7 +129,8 @@ final class SampleProcess implements AutoCloseable {
     }
   }
 
-  static int freePort() throws IOException {
+  /** A loopback port that was free a moment ago. */
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }

@@ -7,6 +7,8 @@ import dev.privateegress.EgressMode;
 import dev.privateegress.EgressScope;
 import dev.privateegress.LookupMode;
 import dev.privateegress.PrivateEgress;
+import dev.privateegress.internal.ConfigSource;
+import dev.privateegress.internal.ConfigValues;
 import dev.privateegress.spring.internal.CompositeEgressListener;
 import java.nio.file.Path;
 import java.util.List;
@@ -90,16 +92,38 @@ public final class PrivateEgressAutoConfiguration {
     setIf(set, "PRIVATE_EGRESS_STARTUP_GRACE", "private-egress.startup-grace", p.getStartupGrace(),
         b::startupGrace);
     setIf(set, "GCE_METADATA_HOST", "private-egress.metadata-host", p.getMetadataHost(), b::metadataHost);
-    setIf(set, "NO_GCE_CHECK", "private-egress.no-gce-check", p.getNoGceCheck(), b::noGceCheck);
+    setIf(set, "NO_GCE_CHECK", "private-egress.no-gce-check",
+        bool("private-egress.no-gce-check", "NO_GCE_CHECK", p.getNoGceCheck()), b::noGceCheck);
     PrivateEgressProperties.Redis r = p.getRedis();
     setIf(set, "REDIS_URL", "private-egress.redis.url", r.getUrl(), b::redisUrl);
     setIf(set, "REDISHOST", "private-egress.redis.host", r.getHost(), b::redisHost);
-    setIf(set, "REDISPORT", "private-egress.redis.port", r.getPort(), b::redisPort);
+    setIf(set, "REDISPORT", "private-egress.redis.port", port("private-egress.redis.port", r.getPort()), b::redisPort);
     setIf(set, "REDIS_AUTH", "private-egress.redis.auth", r.getAuth(), b::redisAuth);
     setIf(set, "REDIS_TLS_CA", "private-egress.redis.tls-ca", r.getTlsCa(), b::redisTlsCa);
-    setIf(set, "REDIS_IAM_AUTH", "private-egress.redis.iam-auth", r.getIamAuth(), b::redisIamAuth);
-    setIf(set, "REDIS_CLUSTER", "private-egress.redis.cluster", r.getCluster(), b::redisCluster);
+    setIf(set, "REDIS_IAM_AUTH", "private-egress.redis.iam-auth",
+        bool("private-egress.redis.iam-auth", "REDIS_IAM_AUTH", r.getIamAuth()), b::redisIamAuth);
+    setIf(set, "REDIS_CLUSTER", "private-egress.redis.cluster",
+        bool("private-egress.redis.cluster", "REDIS_CLUSTER", r.getCluster()), b::redisCluster);
     return set;
+  }
+
+  /**
+   * A port read by the variable's own rule (ASCII digits, 1-65535), not Spring's converter, which takes any
+   * Unicode digits: the property means exactly what {@code REDISPORT} means.
+   */
+  private static Integer port(String property, String value) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    return ConfigValues.port(new ConfigSource.Raw(property + " (same as REDISPORT)", value));
+  }
+
+  /** {@code true} or {@code false} only, as the variables take them (Spring's converter also takes yes/on/1). */
+  private static Boolean bool(String property, String variable, String value) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    return ConfigValues.bool(new ConfigSource.Raw(property + " (same as " + variable + ")", value));
   }
 
   /**

@@ -44,7 +44,7 @@ public class PrivateEgressProperties {
   private String metadataHost;
 
   /** Never probe for the metadata server (NO_GCE_CHECK). */
-  private Boolean noGceCheck;
+  private String noGceCheck;
 
   private final Redis redis = new Redis();
 
@@ -118,11 +118,11 @@ public class PrivateEgressProperties {
     this.metadataHost = metadataHost;
   }
 
-  public Boolean getNoGceCheck() {
+  public String getNoGceCheck() {
     return noGceCheck;
   }
 
-  public void setNoGceCheck(Boolean noGceCheck) {
+  public void setNoGceCheck(String noGceCheck) {
     this.noGceCheck = noGceCheck;
   }
 
@@ -160,7 +160,7 @@ public class PrivateEgressProperties {
     private String host;
 
     /** Redis port (REDISPORT), 6379 by default. */
-    private Integer port;
+    private String port;
 
     /** Memorystore AUTH string (REDIS_AUTH). Never shown. */
     private String auth;
@@ -169,10 +169,10 @@ public class PrivateEgressProperties {
     private Path tlsCa;
 
     /** Send an OAuth2 access token as the password (REDIS_IAM_AUTH), for Memorystore Cluster and Valkey. */
-    private Boolean iamAuth;
+    private String iamAuth;
 
     /** Treat the target as a cluster discovery endpoint (REDIS_CLUSTER). */
-    private Boolean cluster;
+    private String cluster;
 
     public String getUrl() {
       return url;
@@ -190,11 +190,11 @@ public class PrivateEgressProperties {
       this.host = host;
     }
 
-    public Integer getPort() {
+    public String getPort() {
       return port;
     }
 
-    public void setPort(Integer port) {
+    public void setPort(String port) {
       this.port = port;
     }
 
@@ -214,19 +214,19 @@ public class PrivateEgressProperties {
       this.tlsCa = tlsCa;
     }
 
-    public Boolean getIamAuth() {
+    public String getIamAuth() {
       return iamAuth;
     }
 
-    public void setIamAuth(Boolean iamAuth) {
+    public void setIamAuth(String iamAuth) {
       this.iamAuth = iamAuth;
     }
 
-    public Boolean getCluster() {
+    public String getCluster() {
       return cluster;
     }
 
-    public void setCluster(Boolean cluster) {
+    public void setCluster(String cluster) {
       this.cluster = cluster;
     }
 

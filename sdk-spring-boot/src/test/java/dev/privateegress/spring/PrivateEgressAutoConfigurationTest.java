@@ -127,6 +127,25 @@ class PrivateEgressAutoConfigurationTest {
     });
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+      "private-egress.redis.port=\uFF16\uFF13\uFF17\uFF19 | private-egress.redis.port (same as REDISPORT)",
+      "private-egress.redis.cluster=yes                        | private-egress.redis.cluster (same as REDIS_CLUSTER)",
+      "private-egress.redis.iam-auth=1                         | private-egress.redis.iam-auth (same as REDIS_IAM_AUTH)",
+      "private-egress.no-gce-check=on                          | private-egress.no-gce-check (same as NO_GCE_CHECK)",
+  })
+  void propertiesTakeOnlyWhatTheirVariablesTake(String property, String named) {
+    // Spring's own converters would read full-width digits as 6379 and yes/on/1 as true.
+    runner.withPropertyValues("private-egress.redis.host=127.0.0.1", property).run(ctx -> {
+      assertThat(ctx).hasFailed();
+      Throwable cause = ctx.getStartupFailure();
+      while (!(cause instanceof ConfigurationException) && cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      assertThat(cause).isInstanceOf(ConfigurationException.class).hasMessageContaining(named);
+    });
+  }
+
   @Test
   void aSecretInABadPropertyIsNotShown() {
     runner.withPropertyValues("private-egress.redis.url=redis://user:s3cret-pass@host:notaport").run(ctx -> {

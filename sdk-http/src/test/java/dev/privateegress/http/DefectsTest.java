@@ -332,4 +332,16 @@ class DefectsTest {
       assertThat(second.getHeaders().get(h)).isNull();
     }
   }
+
+  @Test
+  void aRedirectedCallEndsUnderTheTargetItWasMadeTo() throws Exception {
+    OkHttpClient client = PrivateHttp.newClient(builder().build());
+    server.enqueue(new MockResponse.Builder().code(302)
+        .setHeader("Location", "http://other.private:" + server.getPort() + "/x").build());
+    server.enqueue(status(200));
+    assertThat(code(client, get("http://my.api.private:" + server.getPort() + "/"))).isEqualTo(200);
+    assertThat(events.attempts).containsExactly("my.api.private:" + server.getPort() + " #1 302",
+        "other.private:" + server.getPort() + " #2 200"); // attempts are numbered per call
+    assertThat(events.ended).containsExactly("my.api.private:" + server.getPort() + " attempts=2 succeeded=true");
+  }
 }

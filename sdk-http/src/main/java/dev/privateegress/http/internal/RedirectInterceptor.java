@@ -50,10 +50,14 @@ public final class RedirectInterceptor implements Interceptor {
     CallState state = open(call, request);
     CallState outer = CallState.enter(state);
     boolean succeeded = false;
+    String origin = null; // the call is reported under the target it was made to, not a redirect's
     try {
       int followUps = 0;
       while (true) {
         state.target = calls.target(request.url());
+        if (origin == null) {
+          origin = state.target;
+        }
         Response response = next.proceed(chain, state, request);
         Request followUp = calls.followRedirects ? followUp(response, request) : null;
         RequestBody body = followUp == null ? null : followUp.body();
@@ -74,7 +78,7 @@ public final class RedirectInterceptor implements Interceptor {
     } finally {
       CallState.exit(outer);
       if (calls.listener != null) {
-        calls.listener.callEnded(state.target, state.attempts, succeeded);
+        calls.listener.callEnded(origin != null ? origin : state.target, state.attempts, succeeded);
       }
       calls.retry.ended(state.retries, succeeded, state.lastOutcome);
     }

@@ -127,8 +127,8 @@ public final class PrivateEgressAutoConfiguration {
   }
 
   /**
-   * The constant whose id ({@code direct-vpc}, {@code all-traffic}, ...) is {@code value}, as the variable
-   * would be read: trimmed, any case, empty as unset; {@code auto} is the undeclared mode.
+   * The constant whose id ({@code direct-vpc}, {@code all-traffic}, ...) is {@code value}, read by the
+   * variable's own keyword rule; {@code auto} is the undeclared mode.
    */
   @SafeVarargs
   private static <E extends Enum<E>> E declared(String property, String variable, String value,
@@ -136,24 +136,21 @@ public final class PrivateEgressAutoConfiguration {
     if (value == null || value.isBlank()) {
       return null;
     }
-    String v = value.strip().toLowerCase(java.util.Locale.ROOT);
-    if (allowed[0] instanceof EgressMode && v.equals("auto")) {
+    boolean mode = allowed[0] instanceof EgressMode;
+    List<String> ids = new java.util.ArrayList<>();
+    if (mode) {
+      ids.add("auto");
+    }
+    for (E e : allowed) {
+      ids.add(e.toString());
+    }
+    int i = ConfigValues.keyword(new ConfigSource.Raw(property + " (same as " + variable + ")", value), ids);
+    if (mode && i == 0) {
       @SuppressWarnings("unchecked")
       E auto = (E) EgressMode.UNKNOWN;
       return auto;
     }
-    List<String> ids = new java.util.ArrayList<>();
-    if (allowed[0] instanceof EgressMode) {
-      ids.add("auto");
-    }
-    for (E e : allowed) {
-      if (e.toString().equals(v)) {
-        return e;
-      }
-      ids.add(e.toString());
-    }
-    throw new ConfigurationException(property + " (same as " + variable + ")", value,
-        "expected one of " + String.join(", ", ids));
+    return allowed[mode ? i - 1 : i];
   }
 
   private static <T> void setIf(Map<String, String> set, String variable, String property, T value,

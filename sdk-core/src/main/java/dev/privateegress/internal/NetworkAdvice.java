@@ -124,6 +124,18 @@ public final class NetworkAdvice {
       return "no VPC egress (mode none, from " + known.source() + "): private addresses are unreachable. "
           + "Attach a Serverless VPC Access connector or Direct VPC egress";
     }
+    if (c == AddressClass.PRIVATE && e instanceof NoRouteToHostException) {
+      return "a firewall rejects the connection (ICMP administratively prohibited / no route to "
+          + address.getAddress().getHostAddress() + "): check that a firewall rule allows the connector's /28 or "
+          + "the Direct VPC subnet range to reach port " + target.port() + ", and the VPC's routes to that range; "
+          + "egress here is " + known.mode() + " (" + known.source() + ")";
+    }
+    if (c == AddressClass.PRIVATE && !known.mode().reachesVpc()) {
+      return "no VPC egress, or a firewall drops the packets: nothing proves this instance reaches the VPC (egress "
+          + known.mode() + ", from " + known.source() + "). Attach a Serverless VPC Access connector or Direct VPC "
+          + "egress; if one is attached, check that a firewall rule allows the connector's /28 or the Direct VPC "
+          + "subnet range to reach port " + target.port();
+    }
     if (c == AddressClass.PRIVATE) {
       return "packets are dropped: check that a firewall rule allows the connector's /28 or the Direct VPC "
           + "subnet range to reach port " + target.port() + ", that the egress network is the one the "

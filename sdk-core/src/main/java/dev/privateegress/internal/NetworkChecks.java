@@ -403,7 +403,7 @@ public final class NetworkChecks {
       token = context.tokens().idToken(audience);
     } catch (RuntimeException e) {
       return CheckResult.fail(target, CheckKind.TOKEN, Util.millisSince(start),
-          "no ID token for audience " + audience + ": " + e.getMessage(), tokenAdvice(true));
+          "no ID token for audience " + audience + ": " + e.getMessage(), tokenAdvice(true, e));
     }
     Instant now = context.clock().instant();
     StringBuilder detail = new StringBuilder("ID token");
@@ -447,11 +447,20 @@ public final class NetworkChecks {
           + token.expiresAt() + " (" + token.remaining(context.clock().instant()).toMinutes() + " min left)");
     } catch (RuntimeException e) {
       return CheckResult.fail(target, CheckKind.TOKEN, Util.millisSince(start),
-          "no access token for Redis IAM auth: " + e.getMessage(), tokenAdvice(false));
+          "no access token for Redis IAM auth: " + e.getMessage(), tokenAdvice(false, e));
     }
   }
 
-  private String tokenAdvice(boolean id) {
+  private String tokenAdvice(boolean id, RuntimeException e) {
+    Throwable root = Util.rootCause(e);
+    if (context.platform() != Platform.LOCAL && (root instanceof java.net.ConnectException
+        || root instanceof UnknownHostException || root instanceof java.net.SocketTimeoutException
+        || root instanceof java.net.NoRouteToHostException)) {
+      return "metadata server unreachable: on Google Cloud tokens come from the metadata server at "
+          + context.config().metadataHost().orElse("169.254.169.254 (metadata.google.internal)")
+          + ", which did not answer (" + root.getClass().getSimpleName() + "). Check GCE_METADATA_HOST if set, and "
+          + "that nothing in the container (a proxy variable, a firewall or an iptables rule) intercepts it";
+    }
     if (context.platform() == Platform.LOCAL) { // already detected by the doctor or readiness caller
       return "no Google credentials on this machine: run gcloud auth application-default login "
           + "--impersonate-service-account=SA_EMAIL (needs roles/iam.serviceAccountTokenCreator on that account)"

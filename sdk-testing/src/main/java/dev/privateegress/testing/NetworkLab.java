@@ -231,6 +231,8 @@ public final class NetworkLab implements AutoCloseable {
     for (Namespace ns : Namespace.values()) {
       exec(ns, "sysctl", "-q", "-w", "net.ipv4.conf.all.rp_filter=0");
     }
+    // a rejecting firewall answers every SYN, not one per second (the kernel's default ICMP rate limit)
+    exec(Namespace.VPC, "sysctl", "-q", "-w", "net.ipv4.icmp_ratelimit=0");
     rules(Namespace.CONNECTOR, "*nat\n-A POSTROUTING -o vpc -j MASQUERADE\nCOMMIT\n");
     write(Path.of("/etc/netns", i, "resolv.conf"), "nameserver " + METADATA_IP + "\noptions timeout:2 attempts:1\n");
     publicRecord("echo.example.net", ECHO_IP);
@@ -318,10 +320,10 @@ public final class NetworkLab implements AutoCloseable {
   /** The state of the resolver at 169.254.169.254. */
   public synchronized NetworkLab resolver(Resolver state) {
     this.resolver = state;
-    restartDnsmasq();
     rules(Namespace.INSTANCE, "*filter\n" + (state == Resolver.SILENT
         ? "-A INPUT -d " + METADATA_IP + "/32 -p udp --dport 53 -j DROP\n"
             + "-A INPUT -d " + METADATA_IP + "/32 -p tcp --dport 53 -j DROP\n" : "") + "COMMIT\n");
+    restartDnsmasq();
     return this;
   }
 
@@ -414,6 +416,19 @@ public final class NetworkLab implements AutoCloseable {
     cmd.add("--server=" + PUBLIC_DNS_IP);
     dnsmasq = start(Namespace.INSTANCE, Map.of(), cmd);
     awaitUdp53(dnsmasq);
+    if (resolver != Resolver.UP) {
+      return;
+    }
+    // bound is not ready: wait until a lookup through the instance's resolv.conf answers
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (execute(new ProcessBuilder(ipBinary(), "netns", "exec", namespace(Namespace.INSTANCE), "getent",
+        "ahostsv4", "metadata.google.internal").redirectErrorStream(true), COMMAND_TIMEOUT, "getent").exit() != 0) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("network lab: the resolver at " + METADATA_IP + " does not answer: "
+            + read(logOf(dnsmasq)));
+      }
+      sleep(10);
+    }
   }
 
   private void restartDnsmasq() {
@@ -503,6 +518,29 @@ public final class NetworkLab implements AutoCloseable {
   }
 
   /**
+   * Starts a JVM like {@link #startJava}, with its standard input and output left as pipes for the caller (a
+   * long-lived agent answering requests keeps the lab to one JVM start); standard error goes to the lab's log.
+   */
+  public synchronized Process startJavaPiped(Namespace ns, Map<String, String> env, String mainClass, String... args) {
+    List<String> full = new ArrayList<>(List.of(ipBinary(), "netns", "exec", namespace(ns)));
+    full.addAll(javaCommand(mainClass, args));
+    ProcessBuilder pb = new ProcessBuilder(full);
+    pb.environment().clear();
+    pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"));
+    pb.environment().putAll(env);
+    Path log = dir.resolve("p" + (started++) + "-agent.log");
+    pb.redirectError(log.toFile());
+    try {
+      Process p = pb.start();
+      processes.add(p);
+      logs.put(p, log);
+      return p;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + mainClass + " in " + namespace(ns), e);
+    }
+  }
+
+  /**
    * Runs a JVM like {@link #startJava} and waits at most {@code timeout} for it to exit.
    *
    * @return its exit status and output (stdout and stderr together)
@@ -520,10 +558,16 @@ public final class NetworkLab implements AutoCloseable {
   /** The exit status and combined output of a command run in the lab. */
   public record Result(int exit, String output) { }
 
-  private static List<String> javaCommand(String mainClass, String... args) {
+  private List<String> javaCommand(String mainClass, String... args) {
+    // java.security sets networkaddress.cache.negative.ttl=10, which wins over -Dsun.net.inetaddr.negative.ttl:
+    // an added security properties file turns caching off, so every lookup reaches the lab's resolver
+    Path security = dir.resolve("no-dns-cache.security");
+    if (!Files.exists(security)) {
+      write(security, "networkaddress.cache.ttl=0\nnetworkaddress.cache.negative.ttl=0\n");
+    }
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-        "-Dsun.net.inetaddr.ttl=0", "-Dsun.net.inetaddr.negative.ttl=0",
+        "-Djava.security.properties=" + security,
         "-cp", System.getProperty("java.class.path"), mainClass));
     cmd.addAll(List.of(args));
     return cmd;

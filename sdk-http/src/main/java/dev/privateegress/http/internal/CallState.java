@@ -34,6 +34,13 @@ final class CallState extends EventListener {
   /** The call started on https: a hop down to plain http gets no token. */
   final boolean tlsOrigin;
 
+  // The current hop on the retry loop (RetryStep): what it sends, how its last attempt failed, earlier failures.
+  okhttp3.Interceptor.Chain chain;
+  okhttp3.Request request;
+  boolean replayable;
+  RetryRules.Failure failure;
+  IOException earlier;
+
   // The token for the current hop, injected at the wire by WireInterceptor for exactly this host and scheme.
   String grantHost;
   boolean grantTls;

@@ -2,9 +2,9 @@ package dev.privateegress.http.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.privateegress.http.internal.RetryRules.Decision;
 import dev.privateegress.http.internal.RetryRules.Failure;
-import dev.privateegress.http.internal.RetryRules.Verdict;
+import dev.privateegress.internal.RetryLoop.Decision;
+import dev.privateegress.internal.RetryLoop.Verdict;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -140,6 +140,11 @@ public final class RetryLoop {
     this.view = view;
   }
 
+  /** The settings the loop applies. */
+  public PrivateEgress egress() {
+    return egress;
+  }
+
   /** The client's resilience4j view. */
   public CallRetry view() {
     return view;

@@ -2,10 +2,13 @@ package dev.privateegress.internal;
 
 import dev.privateegress.EgressListener;
 import dev.privateegress.PrivateEgress;
+import dev.privateegress.RetryBudget;
 import dev.privateegress.RetryPolicy;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 /**
  * The SDK's one retry loop, for HTTP attempts, Redis commands and connection set-up alike. A {@link Step} makes
@@ -124,25 +127,31 @@ public final class RetryLoop {
     T finish(C call, T result, X failure, Decision d, int attempts) throws X;
   }
 
-  private final PrivateEgress egress;
   private final RetryPolicy policy;
+  private final Function<String, RetryBudget> budgets;
+  private final BooleanSupplier startupGrace;
   private final EgressListener listener;
   private final CallRetry view;
 
   /**
-   * @param egress the policy, budgets, startup grace and listener
-   * @param view the client's resilience4j view, told of every retry
+   * @param policy attempts, backoff and deadline
+   * @param budgets the retry budget of a target
+   * @param startupGrace whether {@link Kind#CONNECT} failures get the policy's startup-grace attempts now
+   * @param listener told of every retry and exhausted budget
+   * @param view the client's resilience4j view, told of every retry; null for none
    */
-  public RetryLoop(PrivateEgress egress, CallRetry view) {
-    this.egress = egress;
-    this.policy = egress.retryPolicy();
-    this.listener = egress.listener();
+  public RetryLoop(RetryPolicy policy, Function<String, RetryBudget> budgets, BooleanSupplier startupGrace,
+      EgressListener listener, CallRetry view) {
+    this.policy = policy;
+    this.budgets = budgets;
+    this.startupGrace = startupGrace;
+    this.listener = listener;
     this.view = view;
   }
 
-  /** The settings the loop applies. */
-  public PrivateEgress egress() {
-    return egress;
+  /** A loop on {@code egress}'s policy, budgets, startup grace and listener. */
+  public static RetryLoop of(PrivateEgress egress, CallRetry view) {
+    return new RetryLoop(egress.retryPolicy(), egress::retryBudget, egress::inStartupGrace, egress.listener(), view);
   }
 
   /** The client's resilience4j view. */
@@ -189,13 +198,15 @@ public final class RetryLoop {
         return step.finish(call, result, failure, d, n);
       }
       String target = step.target(call);
-      if (!egress.retryBudget(target).tryAcquireRetry()) {
+      if (!budgets.apply(target).tryAcquireRetry()) {
         listener.retryBudgetExhausted(target);
         return step.finish(call, result, failure, Decision.BUDGET, n);
       }
       String cause = step.cause(call, result, failure);
       listener.retry(target, n, Duration.ofNanos(d.delayNanos()), cause);
-      view.retrying(n, cause, TimeUnit.NANOSECONDS.toMillis(d.delayNanos()));
+      if (view != null) {
+        view.retrying(n, cause, TimeUnit.NANOSECONDS.toMillis(d.delayNanos()));
+      }
       step.beforeRetry(call, result, failure, d.delayNanos());
     }
   }
@@ -208,7 +219,7 @@ public final class RetryLoop {
   private <C, T, X extends Exception> Decision decide(C call, Step<C, T, X> step, Kind kind, T result, int n,
       long deadline) {
     int max = kind == Kind.UNTIL_DEADLINE ? Integer.MAX_VALUE
-        : kind == Kind.CONNECT && egress.inStartupGrace() ? policy.startupGraceMaxAttempts() : policy.maxAttempts();
+        : kind == Kind.CONNECT && startupGrace.getAsBoolean() ? policy.startupGraceMaxAttempts() : policy.maxAttempts();
     long retryAfter = result == null ? -1 : step.retryAfterNanos(call, result);
     long backoff = n >= max ? 0 : policy.backoff(n, ThreadLocalRandom.current()).toNanos();
     return decide(kind, n, max, retryAfter, backoff, deadline - System.nanoTime());

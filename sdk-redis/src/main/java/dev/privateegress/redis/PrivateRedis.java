@@ -290,7 +290,7 @@ public final class PrivateRedis {
         SafeClusterExecutor executor = new SafeClusterExecutor(provider, maxRedirects,
             egress.retryPolicy().deadline(), budget, retrier);
         return RedisClients.register(RedisClusterClient.builder().nodes(Set.of(seed)).clientConfig(clientFacing)
-            .connectionProvider(provider).commandExecutor(executor).build(), loop, ep);
+            .connectionProvider(provider).commandExecutor(executor).build(), egress, loop, ep);
       }
       PooledConnectionProvider provider = new PooledConnectionProvider(seed, config, pool);
       IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep,
@@ -298,7 +298,7 @@ public final class PrivateRedis {
       SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget, stale,
           maxTotal);
       return RedisClients.register(RedisClient.builder().hostAndPort(seed).clientConfig(clientFacing)
-          .connectionProvider(provider).commandExecutor(executor).build(), loop, ep);
+          .connectionProvider(provider).commandExecutor(executor).build(), egress, loop, ep);
     }
 
     private DefaultJedisClientConfig.Builder clientConfig(RedisSettings s, Endpoint ep,

@@ -66,7 +66,7 @@ final class HttpCalls {
         .maxAttempts(policy.maxAttempts())
         .waitDuration(policy.initialBackoff().isZero() ? Duration.ofMillis(1) : policy.initialBackoff())
         .build());
-    this.loop = new RetryLoop(egress, retry);
+    this.loop = RetryLoop.of(egress, retry);
   }
 
   static String status(int code) {

@@ -40,14 +40,15 @@ public final class RedisClients {
         .waitDuration(egress.retryPolicy().initialBackoff().isZero() ? Duration.ofMillis(1)
             : egress.retryPolicy().initialBackoff())
         .build();
-    return new RetryLoop(egress, new CallRetry(RETRY_NAME, informational));
+    return RetryLoop.of(egress, new CallRetry(RETRY_NAME, informational));
   }
 
-  private record Built(RetryLoop loop, String target) {}
+  private record Built(PrivateEgress egress, RetryLoop loop, String target) {}
 
-  /** Records that {@code client} of {@code endpoint} was built with {@code loop}. */
-  public static <C extends UnifiedJedis> C register(C client, RetryLoop loop, Endpoint endpoint) {
-    BUILT.put(client, new Built(loop, endpoint.target()));
+  /** Records that {@code client} of {@code endpoint} was built on {@code egress} with {@code loop}. */
+  public static <C extends UnifiedJedis> C register(C client, PrivateEgress egress, RetryLoop loop,
+      Endpoint endpoint) {
+    BUILT.put(client, new Built(egress, loop, endpoint.target()));
     return client;
   }
 
@@ -65,7 +66,7 @@ public final class RedisClients {
     Built built = BUILT.get(redis);
     // The limits, budgets and listener are those of the egress passed in; the metrics are the client's.
     RetryLoop loop = built == null ? newLoop(egress)
-        : built.loop().egress() == egress ? built.loop() : new RetryLoop(egress, built.loop().view());
+        : built.egress() == egress ? built.loop() : RetryLoop.of(egress, built.loop().view());
     String target = built != null ? built.target()
         : "redis " + egress.config().redis().map(s -> s.host() + ":" + s.port()).orElse("(client)");
     return new RedisCall<T>(loop, target) {

@@ -1,7 +1,6 @@
 package dev.privateegress.internal;
 
 import dev.privateegress.EgressListener;
-import dev.privateegress.PrivateEgress;
 import dev.privateegress.RetryBudget;
 import dev.privateegress.RetryPolicy;
 import java.time.Duration;
@@ -149,10 +148,6 @@ public final class RetryLoop {
     this.view = view;
   }
 
-  /** A loop on {@code egress}'s policy, budgets, startup grace and listener. */
-  public static RetryLoop of(PrivateEgress egress, CallRetry view) {
-    return new RetryLoop(egress.retryPolicy(), egress::retryBudget, egress::inStartupGrace, egress.listener(), view);
-  }
 
   /** The client's resilience4j view. */
   public CallRetry view() {

@@ -66,7 +66,7 @@ final class HttpCalls {
         .maxAttempts(policy.maxAttempts())
         .waitDuration(policy.initialBackoff().isZero() ? Duration.ofMillis(1) : policy.initialBackoff())
         .build());
-    this.loop = RetryLoop.of(egress, retry);
+    this.loop = new RetryLoop(policy, egress::retryBudget, egress::inStartupGrace, egress.listener(), retry);
   }
 
   static String status(int code) {

@@ -86,7 +86,7 @@ final class RetryStep implements RetryLoop.Step<CallState, Response, IOException
     calls.retry.attempted();
     int code = response != null ? response.code() : -1;
     state.failure = failure == null ? null : classify(failure, state, call);
-    String outcome = code >= 0 ? HttpCalls.status(code) : outcomeOf(state.failure, failure);
+    String outcome = code >= 0 ? HttpCalls.status(code) : outcomeOf(state.failure, failure, state);
     state.lastOutcome = outcome;
     if (calls.listener != null) {
       calls.listener.attempt(state.target, state.attempts, outcome, Duration.ofNanos(System.nanoTime() - began));
@@ -222,12 +222,12 @@ final class RetryStep implements RetryLoop.Step<CallState, Response, IOException
   }
 
   /** The {@code attempt} event's outcome for a failure: connect, reset, timeout, dns, tls or io. */
-  static String outcomeOf(Failure kind, IOException failure) {
+  static String outcomeOf(Failure kind, IOException failure, CallState state) {
     return switch (kind) {
       case CONNECT -> failure instanceof javax.net.ssl.SSLException ? "tls" : "connect";
       case TIMEOUT -> "timeout";
-      case CANCELED -> failure instanceof InterruptedIOException
-          && String.valueOf(failure.getMessage()).contains("deadline") ? "timeout" : "io";
+      // canceled by the call's deadline (OkHttp's call timeout is set to it) reads as a timeout
+      case CANCELED -> System.nanoTime() - state.deadlineNanos >= 0 ? "timeout" : "io";
       case PERMANENT -> failure instanceof UnknownHostException ? "dns"
           : failure instanceof javax.net.ssl.SSLException ? "tls" : "io";
       case BEFORE_SEND, AFTER_SEND -> failure instanceof SocketException || isEndOfStream(failure) ? "reset" : "io";

@@ -40,7 +40,11 @@ public final class RedisClients {
         .waitDuration(egress.retryPolicy().initialBackoff().isZero() ? Duration.ofMillis(1)
             : egress.retryPolicy().initialBackoff())
         .build();
-    return RetryLoop.of(egress, new CallRetry(RETRY_NAME, informational));
+    return loop(egress, new CallRetry(RETRY_NAME, informational));
+  }
+
+  private static RetryLoop loop(PrivateEgress egress, CallRetry view) {
+    return new RetryLoop(egress.retryPolicy(), egress::retryBudget, egress::inStartupGrace, egress.listener(), view);
   }
 
   private record Built(PrivateEgress egress, RetryLoop loop, String target) {}
@@ -66,7 +70,7 @@ public final class RedisClients {
     Built built = BUILT.get(redis);
     // The limits, budgets and listener are those of the egress passed in; the metrics are the client's.
     RetryLoop loop = built == null ? newLoop(egress)
-        : built.egress() == egress ? built.loop() : RetryLoop.of(egress, built.loop().view());
+        : built.egress() == egress ? built.loop() : loop(egress, built.loop().view());
     String target = built != null ? built.target()
         : "redis " + egress.config().redis().map(s -> s.host() + ":" + s.port()).orElse("(client)");
     return new RedisCall<T>(loop, target) {

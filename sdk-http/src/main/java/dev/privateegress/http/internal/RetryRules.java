@@ -1,6 +1,10 @@
 package dev.privateegress.http.internal;
 
 import dev.privateegress.internal.RetryLoop;
+import java.io.IOException;
+import okhttp3.internal.http2.ConnectionShutdownException;
+import okhttp3.internal.http2.ErrorCode;
+import okhttp3.internal.http2.StreamResetException;
 
 /**
  * How an HTTP attempt's outcome may be retried, as a pure function of what happened: the status, how the attempt
@@ -15,6 +19,14 @@ final class RetryRules {
     CONNECT,
     /** A connection was made but the attempt failed before OkHttp began writing the request. */
     BEFORE_SEND,
+    /**
+     * The server said it did not process the request, though it was (partly) written: an HTTP/2 stream it refused
+     * ({@code REFUSED_STREAM}, which a GOAWAY also gives every stream above its last stream id), or a connection
+     * it had shut down before the stream opened. RFC 9113 §8.7: such a request may be sent again, whatever its
+     * method. Servers retiring connections (nginx's {@code keepalive_requests}, a reload, a load balancer
+     * draining) cause it in normal operation.
+     */
+    REFUSED,
     /** The connection broke after the request (or part of it) was written: it may have reached the server. */
     AFTER_SEND,
     /** No answer in time after the request was written. */
@@ -23,6 +35,26 @@ final class RetryRules {
     PERMANENT,
     /** The call was canceled, or its deadline cancelled it. */
     CANCELED
+  }
+
+  /**
+   * True for the failures that prove the server did not process the request ({@link Failure#REFUSED}): OkHttp's
+   * {@code StreamResetException} with {@code REFUSED_STREAM} and its {@code ConnectionShutdownException}.
+   * OkHttp's own retry treats them the same way (re-sent for any method; {@code ConnectionShutdownException} as
+   * "request not sent").
+   */
+  static boolean notProcessed(IOException failure) {
+    return failure instanceof ConnectionShutdownException
+        || failure instanceof StreamResetException reset && reset.errorCode == ErrorCode.REFUSED_STREAM;
+  }
+
+  /**
+   * Whether a {@link Failure#REFUSED} attempt is re-sent at once, outside the policy's attempts and the target's
+   * retry budget: yes until the call has made {@code maxResends} such re-sends; then the failure goes through
+   * {@link #decide} like one that happened before the request was written.
+   */
+  static boolean resendRefused(Failure failure, int resendsSoFar, int maxResends) {
+    return failure == Failure.REFUSED && resendsSoFar < maxResends;
   }
 
   /** 429, 502, 503, 504, without boxing. */
@@ -45,7 +77,7 @@ final class RetryRules {
     }
     return switch (failure) {
       case CONNECT -> RetryLoop.Kind.CONNECT; // nothing reached the server: any method may be sent again
-      case BEFORE_SEND -> RetryLoop.Kind.RETRY;
+      case BEFORE_SEND, REFUSED -> RetryLoop.Kind.RETRY; // nothing was processed: any method may be sent again
       case AFTER_SEND -> replayable ? RetryLoop.Kind.RETRY : RetryLoop.Kind.NOT_REPLAYABLE;
       // a timeout after writing means a slow server; a retry would double the load
       default -> RetryLoop.Kind.FINAL;

@@ -60,41 +60,59 @@ final class RetryStep implements RetryLoop.Step<CallState, Response, IOException
   @Override
   public Response attempt(CallState state, int n) throws IOException {
     Call call = state.call;
-    if (call.isCanceled()) {
-      state.failure = Failure.CANCELED;
-      throw canceled(state);
-    }
-    long began = System.nanoTime();
-    Response response = null;
-    IOException failure = null;
-    for (int staleSkips = 0; ; staleSkips++) {
-      state.startAttempt();
-      try {
-        response = state.chain.proceed(state.request);
-      } catch (IOException e) {
-        failure = e;
+    while (true) {
+      if (call.isCanceled()) {
+        state.failure = Failure.CANCELED;
+        throw canceled(state);
       }
-      if (!(failure instanceof StaleConnectionException) || state.requestStarted() || staleSkips >= MAX_STALE_SKIPS) {
-        break;
+      long began = System.nanoTime();
+      Response response = null;
+      IOException failure = null;
+      for (int staleSkips = 0; ; staleSkips++) {
+        state.startAttempt();
+        try {
+          response = state.chain.proceed(state.request);
+        } catch (IOException e) {
+          failure = e;
+        }
+        if (!(failure instanceof StaleConnectionException) || state.requestStarted()
+            || staleSkips >= MAX_STALE_SKIPS) {
+          break;
+        }
+        failure = null;
+        if (log.isDebugEnabled()) {
+          log.debug("{}: pooled connection closed by the server; sending on another one", state.target);
+        }
       }
-      failure = null;
-      if (log.isDebugEnabled()) {
-        log.debug("{}: pooled connection closed by the server; sending on another one", state.target);
+      state.attempts++;
+      calls.retry.attempted();
+      int code = response != null ? response.code() : -1;
+      state.failure = failure == null ? null : classify(failure, state, call);
+      String outcome = code >= 0 ? HttpCalls.status(code) : outcomeOf(state.failure, failure, state);
+      state.lastOutcome = outcome;
+      if (calls.listener != null) {
+        calls.listener.attempt(state.target, state.attempts, outcome, Duration.ofNanos(System.nanoTime() - began));
       }
+      if (calls.retries
+          && RetryRules.resendRefused(state.failure, state.refusedResends, HttpClients.MAX_REFUSED_RESENDS)) {
+        // The server did not process it (RFC 9113 §8.7): sent again at once on another stream or connection, not
+        // counted against the policy's attempts nor the target's budget. OkHttp does the same when its own
+        // retries are on; pools drop the connection (GOAWAY) or stop using it after a second refusal.
+        state.refusedResends++;
+        if (state.earlier == null) {
+          state.earlier = failure;
+        }
+        if (log.isDebugEnabled()) {
+          log.debug("{}: {} not processed by the server ({}); sending it again", state.target,
+              state.request.method(), failure.toString());
+        }
+        continue;
+      }
+      if (failure != null) {
+        throw failure;
+      }
+      return response;
     }
-    state.attempts++;
-    calls.retry.attempted();
-    int code = response != null ? response.code() : -1;
-    state.failure = failure == null ? null : classify(failure, state, call);
-    String outcome = code >= 0 ? HttpCalls.status(code) : outcomeOf(state.failure, failure, state);
-    state.lastOutcome = outcome;
-    if (calls.listener != null) {
-      calls.listener.attempt(state.target, state.attempts, outcome, Duration.ofNanos(System.nanoTime() - began));
-    }
-    if (failure != null) {
-      throw failure;
-    }
-    return response;
   }
 
   @Override
@@ -208,6 +226,9 @@ final class RetryStep implements RetryLoop.Step<CallState, Response, IOException
         || failure instanceof SSLPeerUnverifiedException || failure instanceof ProtocolException) {
       return Failure.PERMANENT;
     }
+    if (RetryRules.notProcessed(failure)) {
+      return Failure.REFUSED;
+    }
     if (!state.connectionAcquired()) {
       // A handshake the server answers with something that is not TLS (an http port) will not heal either.
       return failure instanceof javax.net.ssl.SSLException ? Failure.PERMANENT : Failure.CONNECT;
@@ -230,6 +251,7 @@ final class RetryStep implements RetryLoop.Step<CallState, Response, IOException
       case CANCELED -> System.nanoTime() - state.deadlineNanos >= 0 ? "timeout" : "io";
       case PERMANENT -> failure instanceof UnknownHostException ? "dns"
           : failure instanceof javax.net.ssl.SSLException ? "tls" : "io";
+      case REFUSED -> "refused";
       case BEFORE_SEND, AFTER_SEND -> failure instanceof SocketException || isEndOfStream(failure) ? "reset" : "io";
     };
   }
@@ -242,6 +264,7 @@ final class RetryStep implements RetryLoop.Step<CallState, Response, IOException
     return switch (kind) {
       case CONNECT -> "connect failed: " + FailureAdvice.connectWords(failure);
       case BEFORE_SEND -> "failed before the request was written: " + failure;
+      case REFUSED -> "not processed by the server (HTTP/2 refused stream or shut-down connection): " + failure;
       default -> "connection broken after the request was written: " + failure;
     };
   }

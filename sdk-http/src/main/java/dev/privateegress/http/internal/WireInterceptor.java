@@ -62,11 +62,12 @@ public final class WireInterceptor implements Interceptor {
         && closedByPeer(connection.socket())) {
       throw new StaleConnectionException("pooled connection to " + state.target + " was closed by the server");
     }
+    String token = state.grantValue != null && request.url().host().equals(state.grantHost)
+        && (!state.grantTls || request.isHttps()) ? state.grantForAttempt() : null;
     Response response;
     try {
-      if (state.grantValue != null && request.url().host().equals(state.grantHost)
-          && (!state.grantTls || request.isHttps())) {
-        Request withToken = request.newBuilder().header(state.calls.tokenHeader, state.grantValue).build();
+      if (token != null) {
+        Request withToken = request.newBuilder().header(state.calls.tokenHeader, token).build();
         response = chain.proceed(withToken);
         if (state.calls.hideNetworkRequest) {
           response = response.newBuilder().request(request).build();

@@ -555,6 +555,41 @@ public final class NetworkLab implements AutoCloseable {
     return execute(pb, timeout, String.join(" ", javaCommand(mainClass, args).subList(0, 1)) + " " + mainClass);
   }
 
+  /**
+   * One HTTP GET from inside {@code ns} (a child JVM, 5 s timeouts), e.g. to a sample listening in the instance.
+   *
+   * @return {@code STATUS BODY}, or {@code ExceptionClass: message}
+   */
+  public String httpGet(Namespace ns, String url) {
+    return runJava(ns, Map.of(), Duration.ofSeconds(30), HttpGet.class.getName(), url).output().trim();
+  }
+
+  /** The child-JVM side of {@link #httpGet}: prints {@code STATUS BODY} of one GET. */
+  public static final class HttpGet {
+    private HttpGet() {}
+
+    public static void main(String[] args) {
+      try {
+        java.net.HttpURLConnection c = (java.net.HttpURLConnection) java.net.URI.create(args[0]).toURL()
+            .openConnection(java.net.Proxy.NO_PROXY);
+        c.setConnectTimeout(5000);
+        c.setReadTimeout(5000);
+        int status = c.getResponseCode();
+        java.io.InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream();
+        System.out.println(status + " " + (in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8).trim()));
+      } catch (IOException e) {
+        System.out.println(e.getClass().getSimpleName() + ": " + e.getMessage());
+      }
+    }
+  }
+
+  /** Runs {@code command} inside {@code ns} and waits at most {@code timeout} (e.g. {@code redis-cli} in the VPC). */
+  public Result exec(Namespace ns, Duration timeout, String... command) {
+    List<String> full = new ArrayList<>(List.of(ipBinary(), "netns", "exec", namespace(ns)));
+    full.addAll(List.of(command));
+    return execute(new ProcessBuilder(full).redirectErrorStream(true), timeout, command[0]);
+  }
+
   /** The exit status and combined output of a command run in the lab. */
   public record Result(int exit, String output) { }
 
@@ -760,6 +795,32 @@ public final class NetworkLab implements AutoCloseable {
       sleep(20);
     }
     throw new IllegalStateException("network lab: not ready within " + timeout.toMillis() + " ms: " + read(log));
+  }
+
+  /**
+   * Waits (at most {@code timeout}) until something listens on TCP {@code port}, any address, IPv4 or IPv6, inside
+   * {@code ns}, e.g. a sample started with {@link #startJava}; fails early when {@code process} exits.
+   */
+  public void awaitListening(Namespace ns, int port, Process process, Duration timeout) {
+    String suffix = String.format(":%04X ", port);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      Result r = execute(new ProcessBuilder(ipBinary(), "netns", "exec", namespace(ns), "cat", "/proc/net/tcp",
+          "/proc/net/tcp6").redirectErrorStream(true), COMMAND_TIMEOUT, "cat");
+      if (r.output().lines().anyMatch(l -> {
+        String[] f = l.trim().split("\\s+");
+        return f.length > 3 && (f[1] + " ").endsWith(suffix) && f[3].equals("0A");
+      })) {
+        return;
+      }
+      if (!process.isAlive()) {
+        throw new IllegalStateException("network lab: process exited before listening on " + port + ": "
+            + read(logOf(process)));
+      }
+      sleep(100);
+    }
+    throw new IllegalStateException("network lab: nothing listens on port " + port + " after " + timeout.toMillis()
+        + " ms: " + read(logOf(process)));
   }
 
   /** Waits until something listens on {@code ip:port} inside {@code ns} (reading /proc/net/tcp there). */

@@ -7,6 +7,7 @@ import dev.privateegress.testing.NetworkLab.Egress;
 import dev.privateegress.testing.NetworkLab.Namespace;
 import dev.privateegress.testing.NetworkLab.Nat;
 import dev.privateegress.testing.NetworkLab.Scope;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -85,6 +86,47 @@ class NetworkLabTest {
     } finally {
       lab.privateZone(true);
     }
+  }
+
+  @Test
+  void aLabWhoseOwnerWasKilledIsSweptWithItsProcesses() throws Exception {
+    Process owner = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), LabOwner.class.getName()).redirectErrorStream(true).start();
+    java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(owner.getInputStream()));
+    String ns = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        for (String line; (line = out.readLine()) != null; ) {
+          if (line.startsWith("pelab-")) {
+            return line.trim();
+          }
+        }
+        return null;
+      } catch (java.io.IOException e) {
+        return null;
+      }
+    }).get(60, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(ns).isNotNull();
+    List<Long> pids = java.util.Arrays.stream(run("ip", "netns", "pids", ns).trim().split("\\s+"))
+        .filter(p -> p.matches("\\d+")).map(Long::parseLong).toList();
+    assertThat(pids).isNotEmpty(); // the resolver and the metadata server
+    owner.destroyForcibly(); // kill -9: no shutdown hook runs
+    owner.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(run("ip", "netns", "list")).contains(ns);
+
+    NetworkLab.sweep();
+
+    String prefix = ns.substring(0, ns.length() - "-inst".length());
+    assertThat(run("ip", "netns", "list")).doesNotContain(prefix);
+    for (long pid : pids) {
+      ProcessHandle.of(pid).ifPresent(h -> {
+        try {
+          h.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+          throw new AssertionError("process " + pid + " of the dead lab still runs", e);
+        }
+      });
+    }
+    assertThat(Path.of("/etc/netns", ns)).doesNotExist();
   }
 
   private static String run(String... command) {

@@ -94,6 +94,8 @@ public final class PrivateEgressAutoConfiguration {
     setIf(set, "GCE_METADATA_HOST", "private-egress.metadata-host", p.getMetadataHost(), b::metadataHost);
     setIf(set, "NO_GCE_CHECK", "private-egress.no-gce-check",
         bool("private-egress.no-gce-check", "NO_GCE_CHECK", p.getNoGceCheck()), b::noGceCheck);
+    setIf(set, "PRIVATE_EGRESS_STATIC_IP", "private-egress.static-ip", p.getStaticIp(), b::staticIp);
+    setIf(set, "PRIVATE_EGRESS_IP_ECHO", "private-egress.ip-echo", p.getIpEcho(), b::ipEcho);
     PrivateEgressProperties.Redis r = p.getRedis();
     setIf(set, "REDIS_URL", "private-egress.redis.url", r.getUrl(), b::redisUrl);
     setIf(set, "REDISHOST", "private-egress.redis.host", r.getHost(), b::redisHost);

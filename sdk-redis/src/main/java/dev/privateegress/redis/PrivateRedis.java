@@ -8,9 +8,11 @@ import dev.privateegress.redis.internal.Clusters;
 import dev.privateegress.redis.internal.CommandEvents;
 import dev.privateegress.redis.internal.ConnectRetrier;
 import dev.privateegress.redis.internal.Endpoint;
+import dev.privateegress.redis.internal.EndpointSocketFactory;
 import dev.privateegress.redis.internal.Failures;
 import dev.privateegress.redis.internal.IamCredentialsProvider;
 import dev.privateegress.redis.internal.IdleMaintenance;
+import dev.privateegress.redis.internal.PacedConnectionProvider;
 import dev.privateegress.redis.internal.RedisRetry;
 import dev.privateegress.redis.internal.RedisTls;
 import dev.privateegress.redis.internal.SafeClusterConnectionProvider;
@@ -35,7 +37,6 @@ import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisClusterOperationException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
-import redis.clients.jedis.providers.PooledConnectionProvider;
 
 /**
  * Jedis clients for Memorystore, configured from the Redis variables and safe to use from serverless
@@ -308,7 +309,13 @@ public final class PrivateRedis {
         return RedisClusterClient.builder().nodes(Set.of(seed)).clientConfig(clientFacing)
             .connectionProvider(provider).commandExecutor(executor).build();
       }
-      PooledConnectionProvider provider = new PooledConnectionProvider(seed, config, pool);
+      // Every address of the endpoint, in order, within the connect timeout; TLS as configured above.
+      EndpointSocketFactory sockets = new EndpointSocketFactory(ep::addresses, ep.label(), ep.port(),
+          millis(connectTimeout), millis(socketTimeout), config.isSsl() ? config.getSslSocketFactory() : null,
+          config.getSslParameters(), ep.mapped() ? null : ep.host());
+      PacedConnectionProvider provider = PacedConnectionProvider.of(config, sockets, pool,
+          evictAfterIdle, testOnBorrow, egress.retryPolicy().initialBackoff(), retrier::connected);
+      retrier.pool(provider.getPool());
       IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep,
           stale::forgetClosed);
       SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget, stale,
@@ -351,6 +358,9 @@ public final class PrivateRedis {
       c.setMinIdle(minIdle);
       c.setMaxWait(maxWait);
       c.setBlockWhenExhausted(true);
+      // Waiters are served in arrival order: a burst of (virtual) threads against a fast server must not
+      // starve some of them until maxWait while others borrow again and again.
+      c.setFairness(true);
       c.setTestOnBorrow(testOnBorrow);
       c.setTestOnReturn(false);
       // Validating idle connections means a PING each: only in the evictor thread, never on a request.

@@ -36,6 +36,8 @@ public final class ConnectRetrier {
   private final IamCredentialsProvider iam;
   private final int maxTotal;
   private final Duration maxWait;
+  private volatile org.apache.commons.pool2.impl.GenericObjectPool<?> pool;
+  private volatile boolean connected;
 
   /**
    * @param egress the retry policy, budget and listener
@@ -108,8 +110,10 @@ public final class ConnectRetrier {
       started[0] = System.nanoTime();
       return get.get();
     };
-    return retry.call(egress, endpoint.target(), timed, (e, attempt) -> judge(where, e, finisher, started[0]),
-        refresh);
+    T result = retry.call(egress, endpoint.target(), timed,
+        (e, attempt) -> judge(where, e, finisher, started[0], attempt), refresh);
+    connected = true;
+    return result;
   }
 
   /**
@@ -131,7 +135,8 @@ public final class ConnectRetrier {
         : new RedisRetry.Fatal(e), null);
   }
 
-  private RedisRetry.Verdict judge(String where, RuntimeException e, Finisher finisher, long started) {
+  private RedisRetry.Verdict judge(String where, RuntimeException e, Finisher finisher, long started,
+      int attempt) {
     Failures.Kind kind = Failures.classify(e);
     if (!(e instanceof JedisException) && kind != Failures.Kind.TOKEN) {
       return new RedisRetry.Fatal(e);
@@ -158,12 +163,9 @@ public final class ConnectRetrier {
       case POOL_EXHAUSTED -> {
         // Deliberately not a JedisConnectionException: nothing is wrong with the connection, and callers
         // (PrivateRedis.retrying, Jedis' cluster executor) must not treat it as a connect failure.
-        return new RedisRetry.Fatal(new JedisException("pool exhausted: all " + maxTotal + " connections to "
-            + where + " stayed busy for maxWait " + maxWait.toMillis() + " ms; raise maxTotal on "
-            + "PrivateRedis.builder() if the load needs it, or find the code that keeps connections (a "
-            + "pipeline, transaction or Connection not closed)", failure));
+        return new RedisRetry.Fatal(new JedisException(poolExhausted(where), failure));
       }
-      case CONNECT, CLOSED, DNS -> egress.listener().connectFailed(endpoint.host(), address(endpoint), failure);
+      case CONNECT, CONNECT_TIMEOUT, TIMEOUT, CLOSED, DNS -> egress.listener().connectFailed(endpoint.host(), address(endpoint), failure);
       default -> {
         // explained below
       }
@@ -176,8 +178,46 @@ public final class ConnectRetrier {
     if (!kind.retryable()) {
       return new RedisRetry.Fatal(finisher.finish(kind, message, failure));
     }
+    int limit = egress.retryPolicy().maxAttempts();
+    if (connected && attempt >= limit && egress.inStartupGrace()) {
+      // The grace is for the first connection (Direct VPC not ready yet); this client has connected before.
+      return new RedisRetry.Fatal(finisher.finish(kind, message + " [gave up after " + attempt + " attempts]",
+          failure));
+    }
     return new RedisRetry.Retryable(Failures.shortCause(failure),
         why -> finisher.finish(kind, message + " [" + why + "]", failure));
+  }
+
+  /**
+   * Tells starvation (more concurrent commands than connections, every one returned promptly) from a leak
+   * (connections borrowed and never returned), from the pool's own counts.
+   */
+  private String poolExhausted(String where) {
+    String counts = pool == null ? "" : " (" + pool.getNumActive() + " in use, " + pool.getNumWaiters()
+        + " commands waiting, " + pool.getBorrowedCount() + " borrowed and " + pool.getReturnedCount()
+        + " returned so far)";
+    return "pool exhausted: all " + maxTotal + " connections to " + where + " stayed busy for maxWait "
+        + maxWait.toMillis() + " ms" + counts + ". If many commands were waiting and connections keep being "
+        + "returned, the load needs more: raise maxTotal or maxWait on PrivateRedis.builder() (the pool serves "
+        + "waiters in arrival order). If connections are held and not returned, find the code that keeps them: "
+        + "a Pub/Sub subscription (subscribe holds its connection until unsubscribed: give subscribers a client "
+        + "of their own), or a pipeline, transaction or Connection not closed";
+  }
+
+  /**
+   * The client's pool, for the pool-exhausted message (its counts tell starvation from a leak); null for a
+   * cluster.
+   */
+  public void pool(org.apache.commons.pool2.impl.GenericObjectPool<?> pool) {
+    this.pool = pool;
+  }
+
+  /**
+   * The startup grace (more connect attempts) serves an instance's first connection only: once a
+   * connection was opened, an outage is retried like any other, so the grace never lengthens it.
+   */
+  public void connected() {
+    connected = true;
   }
 
   private static String tokenMessage(Throwable e) {

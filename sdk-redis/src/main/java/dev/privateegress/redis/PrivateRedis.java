@@ -314,7 +314,8 @@ public final class PrivateRedis {
           millis(connectTimeout), millis(socketTimeout), config.isSsl() ? config.getSslSocketFactory() : null,
           config.getSslParameters(), ep.mapped() ? null : ep.host());
       PacedConnectionProvider provider = PacedConnectionProvider.of(config, sockets, pool,
-          evictAfterIdle, testOnBorrow, egress.retryPolicy().initialBackoff(), retrier::connected);
+          evictAfterIdle, testOnBorrow, egress.retryPolicy().initialBackoff(), egress.retryPolicy().deadline(),
+          retrier::connected);
       retrier.pool(provider.getPool());
       IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep,
           stale::forgetClosed);

@@ -194,14 +194,14 @@ public final class ConnectRetrier {
    */
   private String poolExhausted(String where) {
     String counts = pool == null ? "" : " (" + pool.getNumActive() + " in use, " + pool.getNumWaiters()
-        + " commands waiting, " + pool.getBorrowedCount() + " borrowed and " + pool.getReturnedCount()
-        + " returned so far)";
-    return "pool exhausted: all " + maxTotal + " connections to " + where + " stayed busy for maxWait "
-        + maxWait.toMillis() + " ms" + counts + ". If many commands were waiting and connections keep being "
-        + "returned, the load needs more: raise maxTotal or maxWait on PrivateRedis.builder() (the pool serves "
-        + "waiters in arrival order). If connections are held and not returned, find the code that keeps them: "
-        + "a Pub/Sub subscription (subscribe holds its connection until unsubscribed: give subscribers a client "
-        + "of their own), or a pipeline, transaction or Connection not closed";
+        + " commands waiting)";
+    return "pool exhausted: all " + maxTotal + " connections to " + where + " stayed busy and none was returned "
+        + "for maxWait " + maxWait.toMillis() + " ms" + counts + ". Connections that are held, not returned, are "
+        + "the usual cause: a Pub/Sub subscription (subscribe keeps its connection until it unsubscribes: give "
+        + "subscribers a client of their own), a pipeline, transaction or Connection not closed, or commands "
+        + "that block (BLPOP, WAIT) on every connection. A burst of waiters while connections keep coming back "
+        + "is not this: it waits on, in arrival order, up to the call's deadline; if that ran out, the load "
+        + "needs more connections: raise maxTotal on PrivateRedis.builder()";
   }
 
   /**

@@ -30,7 +30,8 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  *       number of open connections plus one, so commons-pool itself lets only one borrower create while
  *       the others wait for that connection or for a returned one.
  *   <li>The pool grows by one only when a borrower has waited {@value #GROW_AFTER_MILLIS} ms without getting
- *       a connection (waiters persist), up to the configured {@code maxTotal}. A burst of commands on a new
+ *       a connection (waiters persist), up to the configured {@code maxTotal}. One borrower at a time
+ *       watches for that; the others wait in the pool's queue in arrival order. A burst of commands on a new
  *       instance against a fast server is served by one connection; sustained concurrency grows the pool
  *       as before, one connection at a time.
  *   <li>A connection that is closed lowers the limit with it: after a failover, when the old connections
@@ -40,6 +41,9 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  *       borrower that was waiting while it failed, or that comes within {@code shareFailureFor} after it,
  *       fails at once with the same cause instead of dialling again. Connect attempts then stay near one
  *       per instance per {@code shareFailureFor} (and per connect timeout), not one per request.
+ *   <li>Waiters are served in arrival order. One that waited {@code maxWait} while connections kept being
+ *       returned (to those ahead of it) waits on, up to the call's deadline: the pool is busy, not leaking.
+ *       Only when no connection came back for {@code maxWait} does the borrow fail (pool exhausted).
  *   <li>A connection idle longer than {@code idleLimit} is closed and replaced when it is next borrowed, on
  *       the caller's thread and without a round trip (idle flows the egress path forgot fail silently).
  *   <li>A connection idle for {@value #CHECK_AFTER_IDLE_MILLIS} ms or more is checked at borrow the way OkHttp
@@ -59,10 +63,13 @@ public final class PacedConnectionProvider extends PooledConnectionProvider {
   private static final Duration GROW_AFTER = Duration.ofMillis(GROW_AFTER_MILLIS);
 
   private final Pacer pacer;
+  private final long starvedWaitNanos;
+  private final java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean();
 
-  private PacedConnectionProvider(Pacer pacer, GenericObjectPoolConfig<Connection> config) {
+  private PacedConnectionProvider(Pacer pacer, GenericObjectPoolConfig<Connection> config, Duration starvedWait) {
     super(pacer, config);
     this.pacer = pacer;
+    this.starvedWaitNanos = starvedWait.toNanos();
     pacer.attach(getPool());
   }
 
@@ -74,16 +81,18 @@ public final class PacedConnectionProvider extends PooledConnectionProvider {
    * @param idleLimit connections idle longer than this are replaced at borrow
    * @param pingOnBorrow whether a borrow also PINGs (the user's {@code testOnBorrow})
    * @param shareFailureFor how long a failed connect attempt answers for the borrowers that follow it
+   * @param starvedWait how long in all a borrower may wait past {@code maxWait} while connections keep being
+   *     returned to others (the call's deadline): a burst of waiters is starvation, not a leak
    * @param onConnected told once a connection was opened (the end of the startup grace)
    */
   public static PacedConnectionProvider of(JedisClientConfig clientConfig, EndpointSocketFactory sockets,
       GenericObjectPoolConfig<Connection> config, Duration idleLimit, boolean pingOnBorrow,
-      Duration shareFailureFor, Runnable onConnected) {
+      Duration shareFailureFor, Duration starvedWait, Runnable onConnected) {
     GenericObjectPoolConfig<Connection> c = config.clone();
     int ceiling = c.getMaxTotal() < 0 ? Integer.MAX_VALUE : c.getMaxTotal();
     c.setTestOnBorrow(true); // the idle limit is checked by validateObject at borrow (no round trip)
     return new PacedConnectionProvider(new Pacer(new ConnectionFactory(sockets, clientConfig), sockets, ceiling,
-        idleLimit, pingOnBorrow, shareFailureFor, onConnected), c);
+        idleLimit, pingOnBorrow, shareFailureFor, onConnected), c, starvedWait);
   }
 
   @Override
@@ -109,25 +118,49 @@ public final class PacedConnectionProvider extends PooledConnectionProvider {
   private Connection borrow() {
     GenericObjectPool<Connection> pool = getPool();
     long now = System.nanoTime();
-    long deadline = now + Math.max(0, pool.getMaxWaitDuration().toNanos());
+    long maxWait = Math.max(0, pool.getMaxWaitDuration().toNanos());
+    long deadline = now + maxWait;
+    long lastResort = now + Math.max(maxWait, starvedWaitNanos);
+    long returned = pool.getReturnedCount();
     long[] started = Pacer.BORROW_STARTED.get();
     started[0] = now;
-    NoSuchElementException waited = null;
+    // While the pool may still grow, a borrower first waits briefly. If no connection came, one waiter at
+    // a time becomes the watcher: it opens one more connection into the pool (the longest waiter gets it)
+    // each time another short wait passes without one, up to the ceiling. The others wait out their time
+    // in the pool's queue, in arrival order (fairness).
+    boolean watcher = false;
+    boolean shortWait = pool.getMaxTotal() < pacer.ceiling;
     try {
       while (true) {
         Duration remaining = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-        boolean mayGrow = pool.getMaxTotal() < pacer.ceiling;
-        Duration wait = mayGrow && remaining.compareTo(GROW_AFTER) > 0 ? GROW_AFTER : remaining;
+        Duration wait = shortWait && remaining.compareTo(GROW_AFTER) > 0 ? GROW_AFTER : remaining;
         try {
           Connection c = pool.borrowObject(wait);
           c.setHandlingPool((ConnectionPool) pool);
           return c;
         } catch (NoSuchElementException e) {
-          waited = e;
-          if (System.nanoTime() - deadline >= 0) {
-            throw new JedisException("Could not get a resource from the pool", waited);
+          long t = System.nanoTime();
+          if (t - deadline >= 0) {
+            long r = pool.getReturnedCount();
+            if (r == returned || t - lastResort >= 0) {
+              throw new JedisException("Could not get a resource from the pool", e);
+            }
+            // Connections were returned meanwhile, only to other waiters: starved, not leaked. Wait on,
+            // up to the call's deadline, as long as connections keep coming back.
+            returned = r;
+            deadline = Math.min(t + maxWait, lastResort);
+            continue;
           }
-          pacer.grow(); // still waiting: one more connection may be opened
+          if (!shortWait) {
+            continue;
+          }
+          if (!watcher) {
+            watcher = watching.compareAndSet(false, true);
+          }
+          if (watcher && pacer.grow()) {
+            open(pool); // waiters persist: one more connection, at most one being opened
+          }
+          shortWait = watcher && pool.getMaxTotal() < pacer.ceiling;
         } catch (JedisException e) {
           throw e;
         } catch (Exception e) {
@@ -136,6 +169,19 @@ public final class PacedConnectionProvider extends PooledConnectionProvider {
       }
     } finally {
       started[0] = 0;
+      if (watcher) {
+        watching.set(false);
+      }
+    }
+  }
+
+  private static void open(GenericObjectPool<Connection> pool) {
+    try {
+      pool.addObject();
+    } catch (JedisException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new JedisException("Could not get a resource from the pool", e);
     }
   }
 
@@ -189,11 +235,13 @@ public final class PacedConnectionProvider extends PooledConnectionProvider {
     }
 
     /** A borrower has waited without getting a connection: allow one more, if none is being opened. */
-    synchronized void grow() {
+    synchronized boolean grow() {
       int cap = pool.getMaxTotal();
       if (opening == 0 && cap < ceiling && live >= cap) {
         pool.setMaxTotal(cap + 1);
+        return true;
       }
+      return false;
     }
 
     @Override

@@ -58,9 +58,12 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
  *       IAM auth ({@code REDIS_IAM_AUTH=true}: user {@code default}, password = the cached access
  *       token, read at each new connection); a cluster client seeded by the discovery endpoint when
  *       {@code REDIS_CLUSTER=true} (a {@link RedisClusterClient}), else a pooled {@link RedisClient};
- *   <li>a small pool (8) with no background threads: connections idle longer than {@link
+ *   <li>a small pool (up to 8) with no background threads, opened at the pace it is needed: one
+ *       connection at a time, more only while commands keep waiting, one probe connection first after a
+ *       failover, and commands that arrive while a connect attempt fails share its outcome instead of
+ *       dialling (standalone); waiters served in arrival order; connections idle longer than {@link
  *       Builder#evictAfterIdle} (5 minutes, under the 10-minute VPC connection-tracking limit) are
- *       closed, without a round trip, by the next command after {@link Builder#validateIdleEvery};
+ *       replaced when next borrowed, without a round trip; every address of the host tried in order;
  *       TCP keepalive on; 2 s connect and 3 s socket timeouts;
  *   <li>commands sent at most once: setting up a connection is retried with backoff (harder during
  *       the startup grace window, within the target's retry budget, {@code redis HOST:PORT}, a cluster's
@@ -197,7 +200,11 @@ public final class PrivateRedis {
       return this;
     }
 
-    /** How long a command waits for a free pooled connection; default 2 s. */
+    /**
+     * How long a command waits for a free pooled connection when none is returned meanwhile; default 2 s.
+     * While connections keep coming back to the commands ahead of it, it waits on, up to the retry
+     * policy's deadline.
+     */
     public Builder maxWait(Duration d) {
       this.maxWait = positive("maxWait", d);
       return this;

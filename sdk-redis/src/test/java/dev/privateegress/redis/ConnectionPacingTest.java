@@ -43,9 +43,13 @@ class ConnectionPacingTest {
   void sustainedConcurrencyStillGrowsThePoolOneConnectionAtATime() throws Exception {
     try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.builder(Fixtures.egress(Map.of("REDIS_URL", n.url()))).build()) {
-      // Eight commands that each hold their connection 400 ms: one connection would serve them in 3.2 s,
-      // past maxWait (2 s); the pool must grow while they wait.
-      List<Throwable> failures = burst(8, () -> redis.blpop(0.4, "nothing-here"));
+      // Eight threads, each running five commands that hold their connection 100 ms: commands keep
+      // waiting, so the pool must grow (one connection would need 4 s for the 40 of them).
+      List<Throwable> failures = burst(8, () -> {
+        for (int i = 0; i < 5; i++) {
+          redis.blpop(0.1, "nothing-here");
+        }
+      });
       assertThat(failures).isEmpty();
       assertThat(((redis.clients.jedis.RedisClient) redis).getPool().getNumIdle()).isGreaterThanOrEqualTo(4);
     }

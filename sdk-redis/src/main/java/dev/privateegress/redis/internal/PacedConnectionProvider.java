@@ -132,8 +132,14 @@ public final class PacedConnectionProvider extends PooledConnectionProvider {
     boolean shortWait = pool.getMaxTotal() < pacer.ceiling;
     try {
       while (true) {
+        // While a connection is being opened, wait for it (or for a returned one) here: a borrower whose
+        // wait runs out inside commons-pool while an object is being made spins until the make ends.
+        pacer.awaitOpened(Math.min(deadline, System.nanoTime() + GROW_AFTER.toNanos()));
         Duration remaining = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
         Duration wait = shortWait && remaining.compareTo(GROW_AFTER) > 0 ? GROW_AFTER : remaining;
+        if (wait.toMillis() < 1) {
+          wait = Duration.ofMillis(1); // never 0: commons-pool would wait for a make without a bound
+        }
         try {
           Connection c = pool.borrowObject(wait);
           c.setHandlingPool((ConnectionPool) pool);
@@ -200,7 +206,7 @@ public final class PacedConnectionProvider extends PooledConnectionProvider {
     private final Runnable onConnected;
     private GenericObjectPool<Connection> pool;
     private int live; // guarded by this
-    private int opening; // guarded by this
+    private volatile int opening; // written under this
     private long opened; // guarded by this
     private volatile boolean connected;
     private volatile Failure lastFailure;
@@ -226,6 +232,38 @@ public final class PacedConnectionProvider extends PooledConnectionProvider {
       pool.setMaxTotal(Math.min(1, ceiling)); // one connection first
     }
 
+    private int awaiting; // guarded by this
+    private long changes; // guarded by this: opens finished and connections returned
+
+    /** Returns when no connection is being opened, one was returned, or at {@code untilNanos}. */
+    synchronized void awaitOpened(long untilNanos) {
+      long seen = changes;
+      awaiting++;
+      try {
+        while (opening > 0 && changes == seen) {
+          long ms = TimeUnit.NANOSECONDS.toMillis(untilNanos - System.nanoTime());
+          if (ms <= 0) {
+            return;
+          }
+          try {
+            wait(ms);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
+      } finally {
+        awaiting--;
+      }
+    }
+
+    private synchronized void changed() {
+      changes++;
+      if (awaiting > 0) {
+        notifyAll();
+      }
+    }
+
     synchronized int live() {
       return live;
     }
@@ -237,7 +275,9 @@ public final class PacedConnectionProvider extends PooledConnectionProvider {
     /** A borrower has waited without getting a connection: allow one more, if none is being opened. */
     synchronized boolean grow() {
       int cap = pool.getMaxTotal();
-      if (opening == 0 && cap < ceiling && live >= cap) {
+      // An idle connection while someone waits is a hand-off in progress (the waiter is being woken), not
+      // a shortage.
+      if (opening == 0 && cap < ceiling && live >= cap && pool.getNumIdle() == 0) {
         pool.setMaxTotal(cap + 1);
         return true;
       }
@@ -271,6 +311,7 @@ public final class PacedConnectionProvider extends PooledConnectionProvider {
       } finally {
         synchronized (this) {
           opening--;
+          changed();
         }
       }
       lastFailure = null;
@@ -364,6 +405,9 @@ public final class PacedConnectionProvider extends PooledConnectionProvider {
     @Override
     public void passivateObject(PooledObject<Connection> p) throws Exception {
       delegate.passivateObject(p);
+      if (opening > 0) {
+        changed(); // a connection comes back while one is being opened: the waiters may take it
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.privateegress.http.internal;
 
+import dev.privateegress.http.TokenUnavailableException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Proxy;
@@ -27,6 +28,8 @@ final class CallState extends EventListener {
   int attempts;
   /** Retries decided (attempts after a failure; a redirect hop or the try after a 401 is not one). */
   int retries;
+  /** Requests the server did not process (HTTP/2 refused streams) re-sent outside the policy's attempts. */
+  int refusedResends;
   /** The outcome of the last attempt, for events ("200", "503", "reset", ...). */
   String lastOutcome;
   /** The current hop's upstream, {@code host:port}. */
@@ -37,7 +40,10 @@ final class CallState extends EventListener {
   // The token for the current hop, injected at the wire by WireInterceptor for exactly this host and scheme.
   String grantHost;
   boolean grantTls;
+  String grantAudience;
   String grantValue;
+  /** The grant was just made for this hop: its first attempt on the wire uses it; later ones ask again. */
+  boolean grantUnused;
 
   // What the current attempt did, from OkHttp's events. Written on the call's thread or OkHttp's connect
   // threads (fast fallback), read after the attempt ended.
@@ -85,10 +91,27 @@ final class CallState extends EventListener {
     return s != null && s.call == call ? s : null;
   }
 
-  void grant(String host, boolean tls, String headerValue) {
+  void grant(String host, boolean tls, String audience, String headerValue) {
     grantHost = host;
     grantTls = tls;
+    grantAudience = audience;
     grantValue = headerValue;
+    grantUnused = true;
+  }
+
+  /**
+   * The header value for the attempt about to be written. A hop's first attempt uses the token granted for it;
+   * each later one (a retry, possibly after a long {@code Retry-After}) asks the token cache again, which returns
+   * the same token while it is fresh and a valid one otherwise: no attempt carries a token that expired while
+   * the call waited.
+   */
+  String grantForAttempt() throws TokenUnavailableException {
+    if (grantUnused) {
+      grantUnused = false;
+    } else {
+      grantValue = calls.bearer(grantAudience, calls.token(grantHost, grantAudience, null));
+    }
+    return grantValue;
   }
 
   void clearGrant() {

@@ -37,7 +37,7 @@ final class TokenStep {
     }
     String host = request.url().host();
     Token token = calls.token(host, audience, null);
-    state.grant(host, request.isHttps(), calls.bearer(audience, token));
+    state.grant(host, request.isHttps(), audience, calls.bearer(audience, token));
     Response response = next.proceed(chain, state, request);
     if (response.code() != 401 || !calls.retries) {
       return response;
@@ -47,7 +47,7 @@ final class TokenStep {
       return response;
     }
     response.close();
-    state.grant(host, request.isHttps(), calls.bearer(audience, renewed));
+    state.grant(host, request.isHttps(), audience, calls.bearer(audience, renewed));
     return next.proceed(chain, state, request);
   }
 

@@ -197,6 +197,16 @@ public final class PrivateEgressBuilder {
     return put("GCE_METADATA_HOST", hostPort);
   }
 
+  /** Same as {@code PRIVATE_EGRESS_STATIC_IP}: the address allow-lists expect (e.g. the Cloud NAT static address). */
+  public PrivateEgressBuilder staticIp(String address) {
+    return put("PRIVATE_EGRESS_STATIC_IP", address);
+  }
+
+  /** Same as {@code PRIVATE_EGRESS_IP_ECHO}: a URL whose body is the caller's address as the internet sees it. */
+  public PrivateEgressBuilder ipEcho(String url) {
+    return put("PRIVATE_EGRESS_IP_ECHO", url);
+  }
+
   /** Same as {@code NO_GCE_CHECK=true}. */
   public PrivateEgressBuilder noGceCheck(boolean noCheck) {
     return put("NO_GCE_CHECK", Boolean.toString(noCheck));

@@ -52,6 +52,12 @@ public class PrivateEgressProperties {
   /** Never probe for the metadata server (NO_GCE_CHECK). */
   private String noGceCheck;
 
+  /** The address allow-lists expect public traffic from, e.g. the Cloud NAT static address (PRIVATE_EGRESS_STATIC_IP). */
+  private String staticIp;
+
+  /** A URL answering the caller's address as plain text, for the egress-ip check (PRIVATE_EGRESS_IP_ECHO). */
+  private String ipEcho;
+
   private final Redis redis = new Redis();
 
   private final Readiness readiness = new Readiness();
@@ -132,6 +138,22 @@ public class PrivateEgressProperties {
     this.noGceCheck = noGceCheck;
   }
 
+  public String getStaticIp() {
+    return staticIp;
+  }
+
+  public void setStaticIp(String staticIp) {
+    this.staticIp = staticIp;
+  }
+
+  public String getIpEcho() {
+    return ipEcho;
+  }
+
+  public void setIpEcho(String ipEcho) {
+    this.ipEcho = ipEcho;
+  }
+
   public Redis getRedis() {
     return redis;
   }
@@ -153,7 +175,8 @@ public class PrivateEgressProperties {
     // The Redis password and AUTH string are never shown.
     return "PrivateEgressProperties{mode=" + mode + ", scope=" + scope + ", lookup=" + lookup + ", hosts=" + hosts
         + ", audiences=" + audiences + ", tokenHeader=" + tokenHeader + ", startupGrace=" + startupGrace
-        + ", metadataHost=" + metadataHost + ", noGceCheck=" + noGceCheck + ", redis=" + redis + "}";
+        + ", metadataHost=" + metadataHost + ", noGceCheck=" + noGceCheck + ", staticIp=" + staticIp + ", ipEcho="
+        + ipEcho + ", redis=" + redis + "}";
   }
 
   /** The Redis target: {@code private-egress.redis.*}. */

@@ -56,6 +56,17 @@ class UntrustedTest {
     assertThat(PublicAnswer.text("Redis unavailable", id)).isEqualTo("Redis unavailable (request id " + id + ")\n");
   }
 
+  @Test
+  void upstreamErrorsAreMappedNotPassedThrough() {
+    assertThat(PublicAnswer.upstreamError("internal API", 404)).isEqualTo(new PublicAnswer.Mapped(404, "not found at the internal API"));
+    assertThat(PublicAnswer.upstreamError("internal API", 429).status()).isEqualTo(503);
+    assertThat(PublicAnswer.upstreamError("internal API", 503).status()).isEqualTo(503);
+    assertThat(PublicAnswer.upstreamError("internal API", 504).status()).isEqualTo(504);
+    for (int s : new int[] {301, 400, 401, 403, 418, 500, 501, 502}) {
+      assertThat(PublicAnswer.upstreamError("internal API", s)).isEqualTo(new PublicAnswer.Mapped(502, "internal API answered " + s));
+    }
+  }
+
   static boolean safe(int cp) {
     int type = Character.getType(cp);
     return type != Character.CONTROL && type != Character.FORMAT && type != Character.LINE_SEPARATOR

@@ -24,6 +24,7 @@ import java.util.Map;
 record Delivery(String kind, String id, Map<String, String> ceHeaders) {
   /** Pub/Sub message ids are about 17 digits; CloudEvents ids are short too. */
   static final int MAX_ID = 256;
+  static final int MAX_CONTENT_TYPE = 256;
   private static final List<String> REQUIRED_CE = List.of("ce-id", "ce-source", "ce-specversion", "ce-type");
 
   /**
@@ -64,6 +65,12 @@ record Delivery(String kind, String id, Map<String, String> ceHeaders) {
       } else if (lower.equals("content-type") && !h.getValue().isEmpty()) {
         contentType = h.getValue().get(0);
       }
+    }
+    if (contentType != null && (contentType.length() > MAX_CONTENT_TYPE
+        || !contentType.chars().allMatch(c -> c == '\t' || (c >= 0x20 && c < 0x7f)))) {
+      // OkHttp would refuse it only when the request is sent: a 500 for the caller's input.
+      throw new Malformed("Content-Type with characters that cannot be forwarded",
+          "Content-Type " + Untrusted.shown(contentType));
     }
     if (!ce.isEmpty()) {
       for (String required : REQUIRED_CE) {

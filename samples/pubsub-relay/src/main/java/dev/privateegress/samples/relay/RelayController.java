@@ -6,7 +6,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.SocketTimeoutException;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -114,7 +113,7 @@ class RelayController {
   /**
    * The body, at most {@code max} bytes: a larger {@code Content-Length} is refused before reading, a body
    * without one is refused as soon as it passes the limit. A body that stops arriving ends with the server's
-   * read timeout ({@code server.tomcat.connection-timeout}).
+   * read timeout ({@code server.tomcat.connection-timeout}) and Tomcat's 408.
    */
   static byte[] readBody(HttpServletRequest request, long max) throws Unreadable {
     long declared = request.getContentLengthLong();
@@ -138,10 +137,9 @@ class RelayController {
         out.write(buffer, 0, n);
       }
       return out.toByteArray();
-    } catch (SocketTimeoutException e) {
-      throw new Unreadable(HttpStatus.REQUEST_TIMEOUT, "body did not arrive in time");
     } catch (IOException e) {
-      throw new Unreadable(HttpStatus.BAD_REQUEST, "body could not be read");
+      // A read timeout or a cut connection; Tomcat answers a read timeout with its own 408 whatever is returned.
+      throw new Unreadable(HttpStatus.REQUEST_TIMEOUT, "body not received in full");
     }
   }
 

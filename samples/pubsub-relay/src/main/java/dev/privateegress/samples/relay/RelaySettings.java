@@ -25,6 +25,9 @@ record RelaySettings(HttpUrl target, String pushAudience, String pushServiceAcco
    */
   static final long DEFAULT_MAX_BODY = 14L * 1024 * 1024;
 
+  /** A body is held in one array. */
+  static final long MAX_MAX_BODY = 1L << 30;
+
   /** True when push tokens are not checked: allowed off Google Cloud, or with {@code RELAY_PUSH_VERIFY=off}. */
   boolean open() {
     return pushAudience == null;
@@ -103,8 +106,9 @@ record RelaySettings(HttpUrl target, String pushAudience, String pushServiceAcco
     } catch (NumberFormatException e) {
       n = -1;
     }
-    if (n < 1024 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
-      throw new IllegalStateException("RELAY_MAX_BODY_BYTES must be a number of bytes of at least 1024, was '"
+    if (n < 1024 || n > MAX_MAX_BODY || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      throw new IllegalStateException("RELAY_MAX_BODY_BYTES must be a number of bytes from 1024 to " + MAX_MAX_BODY
+          + ", was '"
           + raw + "'; leave it unset for " + DEFAULT_MAX_BODY + " (a push of Pub/Sub's largest message)");
     }
     return n;

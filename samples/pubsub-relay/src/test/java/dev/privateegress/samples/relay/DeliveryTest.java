@@ -66,6 +66,12 @@ class DeliveryTest {
     }
     assertThatThrownBy(() -> Delivery.parse(ce(), utf8("{'a':1}")))
         .hasMessageStartingWith("CloudEvent data of a JSON content type is not strict JSON");
+    for (String type : new String[] {"text/plain; x=\"\u001b[31m\"", "text/plain; x=\"\u00e9\"", "text/" + "x".repeat(300)}) {
+      Map<String, List<String>> h = ce();
+      h.put("Content-Type", List.of(type));
+      assertThatThrownBy(() -> Delivery.parse(h, utf8("{}"))).as(type)
+          .hasMessage("Content-Type with characters that cannot be forwarded");
+    }
     Map<String, List<String>> text = ce();
     text.put("Content-Type", List.of("text/plain"));
     assertThatCode(() -> Delivery.parse(text, utf8("{'a':1} any text"))).doesNotThrowAnyException();

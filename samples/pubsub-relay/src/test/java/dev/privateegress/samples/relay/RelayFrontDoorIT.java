@@ -212,6 +212,9 @@ class RelayFrontDoorIT {
     RawHttp.Answer latin1 = post(good() + "\r\nce-id: 1\r\nce-source: s\u00e9\r\nce-specversion: 1.0\r\nce-type: t", "{}");
     assertThat(latin1.status()).isEqualTo(400);
     assertThat(latin1.body()).startsWith("ce-* header with characters that cannot be forwarded");
+    RawHttp.Answer badType = post(good() + "\r\nce-id: 1\r\nce-source: s\r\nce-specversion: 1.0\r\nce-type: t"
+        + "\r\nContent-Type: text/plain; x=\"\u00e9\"", "{}");
+    assertThat(badType.status()).as("OkHttp refuses such a Content-Type only when sending").isEqualTo(400);
     String log = relay.output().substring(logBefore.length());
     assertThat(log).doesNotContain("\u001b").doesNotContainPattern("(?m)^FORGED");
     assertThat(log.lines().mapToInt(String::length).max().orElse(0)).isLessThan(1200);

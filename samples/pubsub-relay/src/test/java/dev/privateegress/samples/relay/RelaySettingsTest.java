@@ -40,7 +40,7 @@ class RelaySettingsTest {
         .hasMessageContaining("RELAY_PUSH_VERIFY must be on or off, was 'maybe'");
     assertThatThrownBy(() -> from(env("RELAY_PUSH_VERIFY", "on"), Platform.LOCAL))
         .hasMessageContaining("RELAY_PUSH_AUDIENCE");
-    for (String bad : new String[] {"12", "-5", "1e9", "lots", "99999999999999999999"}) {
+    for (String bad : new String[] {"12", "-5", "1e9", "lots", "99999999999999999999", "2147483648"}) {
       assertThatThrownBy(() -> from(env("RELAY_MAX_BODY_BYTES", bad), Platform.LOCAL)).as(bad)
           .hasMessageContaining("RELAY_MAX_BODY_BYTES").hasMessageContaining("'" + bad + "'");
     }

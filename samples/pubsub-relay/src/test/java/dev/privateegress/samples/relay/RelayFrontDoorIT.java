@@ -197,13 +197,13 @@ class RelayFrontDoorIT {
       "{'message':{'messageId':'1'}}", "{message:{\"messageId\":\"1\"}}",
       "{\"message\":{\"messageId\":\"1\"}} /* c */", "{\"message\":{\"messageId\":\"1\",\"messageId\":\"2\"}}",
       "{\"message\":{\"messageId\":\"1\",\"message_id\":\"2\"}}", "[".repeat(5000),
-      "{\"message\":{\"messageId\":\"" + "7".repeat(1_500_000) + "\"}}",
+      "{\"message\":{\"messageId\":\"" + "z".repeat(1_500_000) + "\"}}",
       "{\"message\":{\"messageId\":\"1\\r\\nFORGED \\u001b[2J\"}}",
     };
     for (String body : bodies) {
       RawHttp.Answer a = post(good() + "\r\nContent-Type: application/json", body);
       assertThat(a.status()).as(body.substring(0, Math.min(80, body.length())) + " -> " + a.body()).isEqualTo(400);
-      assertThat(a.body()).matches(FIXED).hasSizeLessThan(200).doesNotContain("FORGED", "777");
+      assertThat(a.body()).matches(FIXED).hasSizeLessThan(200).doesNotContain("FORGED", "zzz");
     }
     RawHttp.Answer twice = post(good() + "\r\nce-id: 1\r\nce-id: 2\r\nce-source: s\r\nce-specversion: 1.0\r\nce-type: t",
         "{}");

@@ -6,6 +6,7 @@ import com.google.cloud.functions.HttpResponse;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.http.PrivateHttp;
 import dev.privateegress.samples.support.PublicAnswer;
+import dev.privateegress.samples.support.Untrusted;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -92,9 +93,9 @@ public final class CallerFunction implements HttpFunction {
       if (!upstream.isSuccessful()) {
         PublicAnswer.Mapped mapped = PublicAnswer.upstreamError("internal API", upstream.code());
         String id = PublicAnswer.newRequestId();
-        LOG.warning("request " + id + ": GET " + shown(target) + " answered " + upstream.code() + " ("
-            + upstream.header("Content-Type") + ", Content-Length " + upstream.header("Content-Length")
-            + "); answered " + mapped.status());
+        LOG.warning("request " + id + ": GET " + shown(target) + " answered " + upstream.code() + " (Content-Type "
+            + Untrusted.shown(upstream.header("Content-Type")) + ", Content-Length "
+            + Untrusted.shown(upstream.header("Content-Length")) + "); answered " + mapped.status());
         answer(response, mapped.status(), PublicAnswer.text(mapped.reason(), id));
         return;
       }

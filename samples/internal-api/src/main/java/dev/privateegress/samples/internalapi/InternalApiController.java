@@ -1,6 +1,7 @@
 package dev.privateegress.samples.internalapi;
 
 import dev.privateegress.samples.support.PublicAnswer;
+import dev.privateegress.samples.support.Untrusted;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.core.env.Environment;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -67,14 +69,16 @@ class InternalApiController {
       if (status < 200 || status > 299) {
         PublicAnswer.Mapped mapped = PublicAnswer.upstreamError("internal API", status);
         String id = PublicAnswer.newRequestId();
-        LOG.warn("request {}: GET {} answered {} ({}, Content-Length {}); answered {}", id, shown(target), status,
-            headers.getContentType(), headers.getContentLength(), mapped.status());
+        LOG.warn("request {}: GET {} answered {} (Content-Type {}, Content-Length {}); answered {}", id, shown(target),
+            status, Untrusted.shown(headers.getFirst(HttpHeaders.CONTENT_TYPE)), headers.getContentLength(),
+            mapped.status());
         write(out, mapped.status(), PublicAnswer.text(mapped.reason(), id));
         return null;
       }
       out.setStatus(status);
-      if (headers.getContentType() != null) {
-        out.setContentType(headers.getContentType().toString());
+      MediaType type = contentType(headers);
+      if (type != null) {
+        out.setContentType(type.toString());
       }
       if (headers.getContentLength() >= 0) {
         out.setContentLengthLong(headers.getContentLength());
@@ -96,6 +100,15 @@ class InternalApiController {
     LOG.warn("request {}: GET {} failed", id, shown(target), e);
     return ResponseEntity.status(HttpStatus.BAD_GATEWAY).contentType(TEXT)
         .body(PublicAnswer.text("internal API unreachable", id));
+  }
+
+  /** The upstream's content type, or none when it is not one. */
+  private static MediaType contentType(HttpHeaders headers) {
+    try {
+      return headers.getContentType();
+    } catch (InvalidMediaTypeException e) {
+      return null;
+    }
   }
 
   private static void write(HttpServletResponse out, int status, String text) throws IOException {

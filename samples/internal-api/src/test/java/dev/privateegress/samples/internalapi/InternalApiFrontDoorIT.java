@@ -94,6 +94,7 @@ class InternalApiFrontDoorIT {
         ex.sendResponseHeaders(302, -1);
         ex.close();
       }
+      case "bad-type" -> send(ex, 200, "not a media type", "fine".getBytes(StandardCharsets.UTF_8));
       default -> send(ex, 200, "application/json", "{\"ok\":true}".getBytes(StandardCharsets.UTF_8));
     }
   }
@@ -116,6 +117,14 @@ class InternalApiFrontDoorIT {
     assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
     String id = r.body().replaceAll("(?s).*request id ([0-9a-f]{12}).*", "$1");
     assertThat(app.output()).containsPattern("request " + id + ": GET http://my.api.private:\\d+/v1 answered 500");
+  }
+
+  @Test
+  void anAnswerWithAContentTypeSpringCannotParseIsStillRelayed() throws Exception {
+    mode.set("bad-type");
+    HttpResponse<String> r = client.send(get(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("fine");
   }
 
   @Test

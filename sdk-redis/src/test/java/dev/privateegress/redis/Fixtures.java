@@ -27,6 +27,28 @@ final class Fixtures {
         .build();
   }
 
+  /**
+   * Opens {@code count} pooled connections (each checked with a PING) and returns them to the pool idle.
+   * They are borrowed the way commands borrow them: the pool opens one connection at a time and grows
+   * while borrowers wait, so this takes about 20 ms per connection.
+   */
+  static void openConnections(redis.clients.jedis.UnifiedJedis client, int count) {
+    List<redis.clients.jedis.AbstractPipeline> held = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < count; i++) {
+        redis.clients.jedis.AbstractPipeline p = client.pipelined();
+        held.add(p);
+        redis.clients.jedis.Response<Object> pong = p.sendCommand(redis.clients.jedis.Protocol.Command.PING, new String[0]);
+        p.sync();
+        if (!"PONG".equals(new String((byte[]) pong.get(), java.nio.charset.StandardCharsets.UTF_8))) {
+          throw new AssertionError("PING answered " + pong.get());
+        }
+      }
+    } finally {
+      held.forEach(redis.clients.jedis.AbstractPipeline::close);
+    }
+  }
+
   /** Records events; never stores secrets (the SDK never passes any). */
   static final class Events implements EgressListener {
     final List<String> authFailures = new CopyOnWriteArrayList<>();

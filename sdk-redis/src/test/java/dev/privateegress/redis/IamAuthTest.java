@@ -44,7 +44,7 @@ class IamAuthTest {
       try (UnifiedJedis redis = PrivateRedis.connect(egress)) {
         assertThat(redis.set("k", "v1")).isEqualTo("OK");
         Pool<Connection> pool = ((RedisClient) redis).getPool();
-        openConnections(pool, 4); // four new connections, one token
+        Fixtures.openConnections(redis, 4); // four new connections, one token
         assertThat(md.accessTokenRequests()).isEqualTo(1);
 
         // 7 of 10 minutes later fewer than 3m45s remain: core refreshes, Memorystore accepts only the new token.
@@ -58,7 +58,7 @@ class IamAuthTest {
         String got = PrivateRedis.retrying(egress, redis, r -> r.get("k"));
         assertThat(got).isEqualTo("v1");
         pool.clear(); // drop the idle connections the server killed, so the next four are new
-        openConnections(pool, 4);
+        Fixtures.openConnections(redis, 4);
         assertThat(redis.set("k", "v2")).isEqualTo("OK");
         assertThat(md.accessTokenRequests()).as("no metadata call per connection").isEqualTo(2);
         assertThat(pool.getCreatedCount()).isGreaterThanOrEqualTo(6);
@@ -183,16 +183,4 @@ class IamAuthTest {
     }
   }
 
-  private static void openConnections(Pool<Connection> pool, int count) {
-    List<Connection> held = new ArrayList<>();
-    try {
-      for (int i = 0; i < count; i++) {
-        Connection c = pool.getResource();
-        held.add(c);
-        assertThat(c.ping()).isTrue();
-      }
-    } finally {
-      held.forEach(Connection::close);
-    }
-  }
 }

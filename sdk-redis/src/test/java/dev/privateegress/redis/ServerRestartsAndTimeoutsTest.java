@@ -47,7 +47,7 @@ class ServerRestartsAndTimeoutsTest {
       Pool<Connection> pool = ((RedisClient) redis).getPool();
       int ok = 0;
       for (int round = 0; round < 2; round++) {
-        openConnections(pool, 4); // the pool keeps four idle connections
+        Fixtures.openConnections(redis, 4); // the pool keeps four idle connections
         assertThat(redis.incr("counter")).isEqualTo(++ok);
         awaitNoClientNamed(n, "idle-victim"); // the server closed every one of them
         for (int i = 0; i < 3; i++) {
@@ -114,16 +114,6 @@ class ServerRestartsAndTimeoutsTest {
     }
   }
 
-  private static void openConnections(Pool<Connection> pool, int count) {
-    List<Connection> held = new ArrayList<>();
-    try {
-      for (int i = 0; i < count; i++) {
-        held.add(pool.getResource());
-      }
-    } finally {
-      held.forEach(Connection::close);
-    }
-  }
 
   static void awaitNoClientNamed(RedisNode n, String name) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -312,11 +312,7 @@ class StandaloneTest {
         UnifiedJedis redis = PrivateRedis.builder(Fixtures.egress(Map.of("REDIS_URL", n.url())))
             .validateIdleEvery(Duration.ofMillis(50)).build()) {
       Pool<Connection> pool = ((RedisClient) redis).getPool();
-      List<Connection> held = new ArrayList<>();
-      for (int i = 0; i < 6; i++) {
-        held.add(pool.getResource());
-      }
-      held.forEach(Connection::close); // six idle connections
+      Fixtures.openConnections(redis, 6); // six idle connections
       n.command("CONFIG", "RESETSTAT");
       Thread.sleep(120); // past validateIdleEvery, so the next command sweeps (a lower bound: longer is fine)
       redis.exists("k");
@@ -340,12 +336,14 @@ class StandaloneTest {
     try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of("REDIS_URL", n.url())))) {
       Pool<Connection> pool = ((RedisClient) redis).getPool();
-      assertThat(pool.getMaxTotal()).isEqualTo(8);
+      assertThat(pool.getMaxTotal()).as("one connection is opened first; the pool grows to 8 while commands wait")
+          .isEqualTo(1);
+      assertThat(pool.getFairness()).as("waiters served in arrival order").isTrue();
       assertThat(pool.getMinIdle()).isZero();
       assertThat(pool.getTestWhileIdle()).as("no PING on a request thread").isFalse();
       assertThat(pool.getMinEvictableIdleDuration()).isEqualTo(Duration.ofMinutes(5));
       assertThat(pool.getTimeBetweenEvictionRuns()).isNegative();
-      assertThat(pool.getTestOnBorrow()).isFalse();
+      assertThat(pool.getTestOnBorrow()).as("the idle limit is checked at borrow, by age, without a PING").isTrue();
       assertThat(pool.getMaxWaitDuration()).isEqualTo(Duration.ofSeconds(2));
     }
   }

@@ -12,6 +12,7 @@ import dev.privateegress.redis.internal.Endpoint;
 import dev.privateegress.redis.internal.EndpointSocketFactory;
 import dev.privateegress.redis.internal.IamCredentialsProvider;
 import dev.privateegress.redis.internal.IdleMaintenance;
+import dev.privateegress.redis.internal.JedisVersions;
 import dev.privateegress.redis.internal.PacedConnectionProvider;
 import dev.privateegress.redis.internal.RedisClients;
 import dev.privateegress.redis.internal.RedisTls;
@@ -32,8 +33,7 @@ import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
-import redis.clients.jedis.RedisClient;
-import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
@@ -279,7 +279,7 @@ public final class PrivateRedis {
       // one. Naming it keeps build() free of network I/O, and keeps the reply parsers matched to what the
       // connections speak: a client built while Redis was unreachable used to parse RESP2 while its later
       // connections negotiated RESP3 (ZRANGE WITHSCORES then failed with a ClassCastException).
-      JedisClientConfig clientFacing = configured.resp2().build();
+      JedisClientConfig clientFacing = configured.protocol(RedisProtocol.RESP2).build();
       GenericObjectPoolConfig<Connection> pool = poolConfig();
       // One target for events, retries and the budget: the endpoint, or for a cluster its discovery
       // endpoint, so a cluster spends one budget whichever node failed.
@@ -297,8 +297,8 @@ public final class PrivateRedis {
         Clusters.init(provider, retrier, stale, sweep, maxTotal);
         SafeClusterExecutor executor = new SafeClusterExecutor(provider, maxRedirects,
             egress.retryPolicy().deadline(), budget, retrier);
-        return RedisClients.register(RedisClusterClient.builder().nodes(Set.of(seed)).clientConfig(clientFacing)
-            .connectionProvider(provider).commandExecutor(executor).build(), egress, loop, ep);
+        return RedisClients.register(JedisVersions.cluster(seed, clientFacing, provider, executor), egress, loop,
+            ep);
       }
       // Every address of the endpoint, in order, within the connect timeout; TLS as configured above.
       EndpointSocketFactory sockets = new EndpointSocketFactory(ep::addresses, ep.label(), ep.port(),
@@ -312,16 +312,15 @@ public final class PrivateRedis {
           stale::forgetClosed);
       SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget, stale,
           maxTotal);
-      return RedisClients.register(RedisClient.builder().hostAndPort(seed).clientConfig(clientFacing)
-          .connectionProvider(provider).commandExecutor(executor).build(), egress, loop, ep);
+      return RedisClients.register(JedisVersions.standalone(seed, clientFacing, provider, executor), egress, loop,
+          ep);
     }
 
     private DefaultJedisClientConfig.Builder clientConfig(RedisSettings s, Endpoint ep,
         IamCredentialsProvider iam) {
-      DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
-          // RESP2 with a plain AUTH, as every Redis and Valkey version speaks it (HELLO needs Redis 6+);
-          // the connections must not negotiate RESP3 behind the RESP2 parsers of the client.
-          .autoNegotiateProtocol(false)
+      // RESP2 with a plain AUTH, as every Redis and Valkey version speaks it (HELLO needs Redis 6+);
+      // the connections must not negotiate RESP3 behind the RESP2 parsers of the client.
+      DefaultJedisClientConfig.Builder b = JedisVersions.plainResp2(DefaultJedisClientConfig.builder())
           .connectionTimeoutMillis(millis(connectTimeout))
           .socketTimeoutMillis(millis(socketTimeout))
           .database(s.database());

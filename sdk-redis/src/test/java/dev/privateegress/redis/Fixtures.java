@@ -14,6 +14,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class Fixtures {
   private Fixtures() {}
 
+  /** The pool of a standalone client: {@code getPool()} of Jedis 8's RedisClient or Jedis 7.0's JedisPooled. */
+  @SuppressWarnings("unchecked")
+  static redis.clients.jedis.util.Pool<redis.clients.jedis.Connection> pool(redis.clients.jedis.UnifiedJedis redis) {
+    try {
+      return (redis.clients.jedis.util.Pool<redis.clients.jedis.Connection>) redis.getClass().getMethod("getPool")
+          .invoke(redis);
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError(redis.getClass() + " has no pool", e);
+    }
+  }
+
   static PrivateEgress egress(Map<String, String> env) {
     return egress(env, EgressListener.NONE);
   }

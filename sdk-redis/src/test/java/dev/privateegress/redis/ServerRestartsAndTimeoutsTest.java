@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.util.Pool;
 
@@ -44,7 +43,7 @@ class ServerRestartsAndTimeoutsTest {
     Fixtures.Events events = new Fixtures.Events();
     PrivateEgress egress = Fixtures.egress(env, events);
     try (UnifiedJedis redis = PrivateRedis.builder(egress).clientName("idle-victim").build()) {
-      Pool<Connection> pool = ((RedisClient) redis).getPool();
+      Pool<Connection> pool = Fixtures.pool(redis);
       int ok = 0;
       for (int round = 0; round < 2; round++) {
         Fixtures.openConnections(redis, 4); // the pool keeps four idle connections

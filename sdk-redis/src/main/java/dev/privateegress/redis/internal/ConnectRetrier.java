@@ -196,7 +196,7 @@ public final class ConnectRetrier {
     }
     String advice = kind == Failures.Kind.DNS
         ? endpoint.connectHost() + " does not resolve: "
-            + NetworkAdvice.unresolved(egress.knownEgress(), endpoint.connectHost())
+            + NetworkAdvice.lookupFailed(egress.knownEgress(), endpoint.connectHost())
         : Failures.advice(kind, endpoint, failure);
     String message = "cannot connect to " + where + " (" + Failures.shortCause(failure) + "): " + advice;
     if (!kind.retryable()) {

@@ -172,7 +172,10 @@ public final class Failures {
       case TLS_HANDSHAKE -> "the TLS handshake failed: the port does not seem to speak TLS. Memorystore serves "
           + "plaintext on 6379 and TLS (in-transit encryption) on 6378: check REDISPORT, or drop rediss:// and "
           + "REDIS_TLS_CA if the instance has in-transit encryption off";
-      case CLOSED -> "the server closed the connection during setup. "
+      case CLOSED -> !ep.tls() && ep.port() == 6378
+          ? "TLS port dialled in plaintext: 6378 is Memorystore's TLS port (in-transit encryption) and the server "
+              + "closed the plaintext connection. Use rediss:// and set REDIS_TLS_CA to the server CA file"
+          : "the server closed the connection during setup. "
           + (ep.tls() ? "It may be restarting or overloaded (maxclients)"
               : "If the port expects TLS (Memorystore with in-transit encryption listens on 6378), use rediss:// "
                   + "and set REDIS_TLS_CA to the server CA file; otherwise the server may be restarting");

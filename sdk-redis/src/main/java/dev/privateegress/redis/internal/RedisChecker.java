@@ -132,8 +132,8 @@ public final class RedisChecker implements TargetChecker {
       Endpoint ep, SSLSocketFactory factory, List<InetAddress> addresses, Duration timeout) {
     long start = System.nanoTime();
     int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-    DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
-        .autoNegotiateProtocol(false) // as the client's connections: a plain AUTH, no HELLO
+    // as the client's connections: a plain AUTH, no HELLO
+    DefaultJedisClientConfig.Builder b = JedisVersions.plainResp2(DefaultJedisClientConfig.builder())
         .connectionTimeoutMillis(ms).socketTimeoutMillis(ms);
     String who = "no AUTH";
     Optional<UserInfo> credentials = UserInfo.of(target.uri());

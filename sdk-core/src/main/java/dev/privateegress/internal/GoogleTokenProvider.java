@@ -297,9 +297,11 @@ public final class GoogleTokenProvider implements TokenProvider {
   }
 
   /**
-   * Application-default order: explicit credentials, {@code GOOGLE_APPLICATION_CREDENTIALS}, the metadata
-   * server (on Google Cloud, or wherever {@code GCE_METADATA_HOST} points), gcloud's application-default
-   * credentials file ({@link #choice()}). Reads only the injected environment.
+   * The SDK's order: explicit credentials, {@code GOOGLE_APPLICATION_CREDENTIALS}, the metadata server (on
+   * Google Cloud, or wherever {@code GCE_METADATA_HOST} points), gcloud's application-default credentials file
+   * ({@link #choice()}). google-auth's application-default order reads gcloud's file before the metadata server;
+   * here a metadata server the environment names wins, so that a fake one (tests, local runs) is used even on a
+   * machine with gcloud credentials. Reads only the injected environment.
    */
   private TokenSource resolve() {
     Choice c = choice();

@@ -2,6 +2,7 @@ package dev.privateegress.internal;
 
 import com.google.auth.Retryable;
 import com.google.auth.oauth2.GoogleCredentials;
+import dev.privateegress.EgressListener;
 import dev.privateegress.RetryBudget;
 import dev.privateegress.RetryPolicy;
 import dev.privateegress.Token;
@@ -160,9 +161,11 @@ public final class GoogleTokenProvider implements TokenProvider {
       throw e;
     }
     f.source = src;
-    // The token's own limits (attempts, backoff, deadline); no budget: a fetch is one per token lifetime.
+    // The token's own limits (attempts, backoff, deadline); no budget: a fetch is one per token lifetime. The
+    // listener hears of the fetch once, with its outcome (tokenFetched), not of each retry: retry events name the
+    // targets the application calls.
     RetryLoop loop = new RetryLoop(backoff.withMaxAttempts(attempts), target -> UNLIMITED, () -> false,
-        egress.listener(), null);
+        EgressListener.NONE, null);
     try {
       return loop.run(fetchStep, f, f.deadline, null);
     } catch (IOException e) {

@@ -4,10 +4,13 @@ import dev.privateegress.http.TokenUnavailableException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Proxy;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import okhttp3.Call;
 import okhttp3.Connection;
 import okhttp3.EventListener;
+import okhttp3.HttpUrl;
 import okhttp3.Protocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +53,7 @@ final class CallState extends EventListener {
 
   // The token for the current hop, injected at the wire by WireInterceptor for exactly this host and scheme.
   String grantHost;
+  int grantPort;
   boolean grantTls;
   String grantAudience;
   String grantValue;
@@ -102,9 +106,44 @@ final class CallState extends EventListener {
     return s != null && s.call == call ? s : null;
   }
 
-  void grant(String host, boolean tls, String audience, String headerValue) {
-    grantHost = host;
-    grantTls = tls;
+  // The first URL the call sent to each host, i.e. the origin (scheme, host, port) a token for that host is
+  // kept within; a second host only after a redirect.
+  private HttpUrl firstHop;
+  private List<HttpUrl> laterHosts;
+
+  /**
+   * True when {@code url} is the origin the call first went to on its host (or the first visit of a host): a
+   * redirect to another port or scheme of a host is another origin, and gets no token (curl's
+   * CVE-2022-27776; OkHttp drops {@code Authorization} there too).
+   */
+  boolean firstOriginOfHost(HttpUrl url) {
+    if (firstHop == null) {
+      firstHop = url;
+      return true;
+    }
+    HttpUrl seen = firstHop.host().equals(url.host()) ? firstHop : null;
+    if (seen == null && laterHosts != null) {
+      for (HttpUrl u : laterHosts) {
+        if (u.host().equals(url.host())) {
+          seen = u;
+          break;
+        }
+      }
+    }
+    if (seen == null) {
+      if (laterHosts == null) {
+        laterHosts = new ArrayList<>(2);
+      }
+      laterHosts.add(url);
+      return true;
+    }
+    return seen.port() == url.port() && seen.scheme().equals(url.scheme());
+  }
+
+  void grant(HttpUrl url, String audience, String headerValue) {
+    grantHost = url.host();
+    grantPort = url.port();
+    grantTls = url.isHttps();
     grantAudience = audience;
     grantValue = headerValue;
     grantUnused = true;

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import okhttp3.Connection;
+import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
 import okhttp3.Protocol;
 import okhttp3.Request;
@@ -16,9 +17,9 @@ import okhttp3.internal.http2.StreamResetException;
  * The SDK's network interceptor, the last before the wire. Three guards on what OkHttp sends and replays:
  *
  * <ol>
- *   <li><b>Token.</b> Puts the hop's ID token on the request here, and only if the request goes to the host and
- *       scheme it was granted for. {@code response.request()} is the application-level request, which never
- *       held it; {@code networkResponse().request()} holds it only in {@code Authorization} or
+ *   <li><b>Token.</b> Puts the hop's ID token on the request here, and only if the request goes to the origin
+ *       (scheme, host and port) it was granted for. {@code response.request()} is the application-level
+ *       request, which never held it; {@code networkResponse().request()} holds it only in {@code Authorization} or
  *       {@code Proxy-Authorization}, which OkHttp's {@code toString()} redacts. For any other header name the
  *       response is handed back with the request without the token.
  *   <li><b>Stale connections.</b> OkHttp checks a pooled HTTP/1 connection for a server-side close only after
@@ -62,8 +63,9 @@ public final class WireInterceptor implements Interceptor {
         && closedByPeer(connection.socket())) {
       throw new StaleConnectionException("pooled connection to " + state.target + " was closed by the server");
     }
-    String token = state.grantValue != null && request.url().host().equals(state.grantHost)
-        && (!state.grantTls || request.isHttps()) ? state.grantForAttempt() : null;
+    HttpUrl url = request.url();
+    String token = state.grantValue != null && url.host().equals(state.grantHost) && url.port() == state.grantPort
+        && url.isHttps() == state.grantTls ? state.grantForAttempt() : null;
     Response response;
     try {
       if (token != null) {

@@ -70,6 +70,8 @@ public final class CommandEvents {
   static String outcome(Failures.Kind kind) {
     return switch (kind) {
       case CONNECT -> "connect";
+      case CONNECT_TIMEOUT -> "connect-timeout";
+      case TIMEOUT -> "timeout";
       case CLOSED -> "reset";
       case DNS -> "dns";
       case TLS_UNTRUSTED, TLS_HOSTNAME, TLS_HANDSHAKE -> "tls";

@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.function.Supplier;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -46,6 +45,8 @@ public final class ConnectRetrier {
   private final Duration maxWait;
   /** Whether any command got a reply; until then a closed connection may mean a TLS port spoken to in plaintext. */
   private volatile boolean answered;
+  private volatile org.apache.commons.pool2.impl.GenericObjectPool<?> pool;
+  private volatile boolean connected;
 
   /**
    * @param egress the retry policy, budget and listener
@@ -100,7 +101,9 @@ public final class ConnectRetrier {
    */
   public <T> T acquire(String where, RuntimeException first, Supplier<T> get, Runnable beforeRetry,
       Finisher finisher) {
-    return new Acquire<>(where, get, beforeRetry, finisher).run(first);
+    T result = new Acquire<>(where, get, beforeRetry, finisher).run(first);
+    connected = true;
+    return result;
   }
 
   /** Getting a connection: only failures before any command was sent are retried. */
@@ -128,7 +131,7 @@ public final class ConnectRetrier {
 
     @Override
     Verdict judge(RuntimeException failure, int attempt) {
-      return ConnectRetrier.this.judge(where, failure, finisher, started);
+      return ConnectRetrier.this.judge(where, failure, finisher, started, attempt);
     }
 
     @Override
@@ -163,7 +166,8 @@ public final class ConnectRetrier {
     }.run(first);
   }
 
-  private RedisCall.Verdict judge(String where, RuntimeException e, Finisher finisher, long started) {
+  private RedisCall.Verdict judge(String where, RuntimeException e, Finisher finisher, long started,
+      int attempt) {
     Failures.Kind kind = Failures.classify(e);
     if (!(e instanceof JedisException) && kind != Failures.Kind.TOKEN) {
       return new RedisCall.Fatal(e);
@@ -190,26 +194,62 @@ public final class ConnectRetrier {
       case POOL_EXHAUSTED -> {
         // Deliberately not a JedisConnectionException: nothing is wrong with the connection, and callers
         // (PrivateRedis.retrying, Jedis' cluster executor) must not treat it as a connect failure.
-        return new RedisCall.Fatal(new JedisException("pool exhausted: all " + maxTotal + " connections to "
-            + where + " stayed busy for maxWait " + maxWait.toMillis() + " ms; raise maxTotal on "
-            + "PrivateRedis.builder() if the load needs it, or find the code that keeps connections (a "
-            + "pipeline, transaction or Connection not closed)", failure));
+        return new RedisCall.Fatal(new JedisException(poolExhausted(where), failure));
       }
-      case CONNECT, CLOSED, DNS -> egress.listener().connectFailed(endpoint.host(), address(endpoint), failure);
+      case CONNECT, CONNECT_TIMEOUT, TIMEOUT, CLOSED, DNS ->
+          egress.listener().connectFailed(endpoint.host(), address(endpoint), failure);
       default -> {
         // explained below
       }
     }
     String advice = kind == Failures.Kind.DNS
         ? endpoint.connectHost() + " does not resolve: "
-            + NetworkAdvice.unresolved(egress.knownEgress(), endpoint.connectHost())
+            + NetworkAdvice.lookupFailed(egress.knownEgress(), endpoint.connectHost())
         : Failures.advice(kind, endpoint, failure);
     String message = "cannot connect to " + where + " (" + Failures.shortCause(failure) + "): " + advice;
     if (!kind.retryable()) {
       return new RedisCall.Fatal(finisher.finish(kind, message, failure));
     }
+    int limit = egress.retryPolicy().maxAttempts();
+    if (connected && attempt >= limit && egress.inStartupGrace()) {
+      // The grace is for the first connection (Direct VPC not ready yet); this client has connected before.
+      return new RedisCall.Fatal(finisher.finish(kind, message + " [gave up after " + attempt + " attempts]",
+          failure));
+    }
     return new RedisCall.Retryable(Failures.shortCause(failure),
         why -> finisher.finish(kind, message + " [" + why + "]", failure));
+  }
+
+  /**
+   * Tells starvation (more concurrent commands than connections, every one returned promptly) from a leak
+   * (connections borrowed and never returned), from the pool's own counts.
+   */
+  private String poolExhausted(String where) {
+    String counts = pool == null ? "" : " (" + pool.getNumActive() + " in use, " + pool.getNumWaiters()
+        + " commands waiting)";
+    return "pool exhausted: all " + maxTotal + " connections to " + where + " stayed busy and none was returned "
+        + "for maxWait " + maxWait.toMillis() + " ms" + counts + ". Connections that are held, not returned, are "
+        + "the usual cause: a Pub/Sub subscription (subscribe keeps its connection until it unsubscribes: give "
+        + "subscribers a client of their own), a pipeline, transaction or Connection not closed, or commands "
+        + "that block (BLPOP, WAIT) on every connection. A burst of waiters while connections keep coming back "
+        + "is not this: it waits on, in arrival order, up to the call's deadline; if that ran out, the load "
+        + "needs more connections: raise maxTotal on PrivateRedis.builder()";
+  }
+
+  /**
+   * The client's pool, for the pool-exhausted message (its counts tell starvation from a leak); null for a
+   * cluster.
+   */
+  public void pool(org.apache.commons.pool2.impl.GenericObjectPool<?> pool) {
+    this.pool = pool;
+  }
+
+  /**
+   * The startup grace (more connect attempts) serves an instance's first connection only: once a
+   * connection was opened, an outage is retried like any other, so the grace never lengthens it.
+   */
+  public void connected() {
+    connected = true;
   }
 
   private static String tokenMessage(Throwable e) {
@@ -227,10 +267,10 @@ public final class ConnectRetrier {
    * surfaces as {@link AmbiguousCommandException}, never re-sent; redirects and error replies are the server's
    * answer and go on as they are.
    *
-   * @param node the cluster node {@code c} goes to, or null for a standalone endpoint
+   * @param clusterNode {@code c} goes to a cluster node (named in messages), not the standalone endpoint
    */
   public <T> T send(Connection c, CommandObject<T> command, StaleConnections stale, RetryBudget budget,
-      HostAndPort node) {
+      boolean clusterNode) {
     long start = events.on() ? System.nanoTime() : 0L;
     try {
       T reply = c.executeCommand(command);
@@ -243,7 +283,8 @@ public final class ConnectRetrier {
       return reply;
     } catch (JedisConnectionException e) {
       events.attempt(CommandEvents.outcome(Failures.classify(e)), start);
-      String where = node == null ? endpoint.label() : "cluster node " + node + " of " + endpoint.label();
+      String where = clusterNode ? "cluster node " + JedisVersions.node(c) + " of " + endpoint.label()
+          : endpoint.label();
       AmbiguousCommandException a = Failures.ambiguous(command, where, e, endpoint, answered);
       events.ambiguous(a.command());
       throw a;

@@ -5,7 +5,6 @@ import dev.privateegress.redis.AmbiguousCommandException;
 import java.time.Duration;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.StaticCommandFlagsRegistry;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
 import redis.clients.jedis.executors.ClusterCommandExecutor;
@@ -38,8 +37,7 @@ public final class SafeClusterExecutor extends ClusterCommandExecutor {
    */
   public SafeClusterExecutor(SafeClusterConnectionProvider provider, int maxRedirects, Duration maxTotalDuration,
       RetryBudget budget, ConnectRetrier retrier) {
-    super(provider, maxRedirects == Integer.MAX_VALUE ? maxRedirects : maxRedirects + 1, maxTotalDuration,
-        StaticCommandFlagsRegistry.registry());
+    super(provider, maxRedirects == Integer.MAX_VALUE ? maxRedirects : maxRedirects + 1, maxTotalDuration);
     this.endpoint = retrier.endpoint();
     this.budget = budget;
     this.retrier = retrier;
@@ -51,12 +49,12 @@ public final class SafeClusterExecutor extends ClusterCommandExecutor {
   protected <T> T execute(Connection connection, CommandObject<T> command) {
     T reply;
     try {
-      reply = retrier.send(connection, command, stale, budget, connection.getHostAndPort());
+      reply = retrier.send(connection, command, stale, budget, true);
     } catch (JedisRedirectionException e) {
       throw e; // Jedis follows it; the command goes on
     } catch (RuntimeException e) {
       reply = retrier.afterFailedTry(e,
-          () -> retrier.send(connection, command, stale, budget, connection.getHostAndPort()));
+          () -> retrier.send(connection, command, stale, budget, true));
     }
     events.ended(true);
     return reply;

@@ -64,7 +64,7 @@ public final class SafeStandaloneExecutor implements redis.clients.jedis.executo
   private <T> T send(CommandObject<T> command) {
     Connection c = borrow(command);
     try {
-      return retrier.send(c, command, stale, budget, null);
+      return retrier.send(c, command, stale, budget, false);
     } catch (JedisMovedDataException e) {
       // Only a cluster answers MOVED; a standalone client cannot follow it.
       throw new JedisMovedDataException(e.getMessage() + " (" + endpoint.label() + " is a cluster: set "

@@ -22,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds the egress verdict from evidence, strongest first (DESIGN §6):
+ * Builds the egress verdict from evidence, strongest first:
  *
  * <ol>
  *   <li>declared {@code PRIVATE_EGRESS_MODE} / {@code PRIVATE_EGRESS_SCOPE}: authoritative; a declared

@@ -144,7 +144,7 @@ public final class HttpClients {
   private static void addEgressParts(PrivateEgress egress, OkHttpClient.Builder builder, boolean followRedirects,
       boolean followSslRedirects, Dns dns, boolean shortenConnectTimeout, boolean retries) {
     builder.dns(new EgressDns(egress, dns));
-    // Redirects are followed by EgressInterceptor, hop by hop, so that each hop gets only its own token.
+    // Redirects are followed by RedirectInterceptor, hop by hop, so that each hop gets only its own token.
     builder.followRedirects(false);
     if (shortenConnectTimeout) {
       // Only when still OkHttp's default: a timeout the user chose is kept.

@@ -5,7 +5,6 @@ import dev.privateegress.PrivateEgress;
 import dev.privateegress.RedisSettings;
 import dev.privateegress.RetryBudget;
 import dev.privateegress.internal.RetryLoop;
-import dev.privateegress.redis.internal.Clusters;
 import dev.privateegress.redis.internal.CommandEvents;
 import dev.privateegress.redis.internal.ConnectRetrier;
 import dev.privateegress.redis.internal.Endpoint;
@@ -293,8 +292,8 @@ public final class PrivateRedis {
       HostAndPort seed = new HostAndPort(ep.connectHost(), ep.port());
       if (s.cluster()) {
         SafeClusterConnectionProvider provider = retrier.acquire(ep.label(), null,
-            () -> Clusters.discover(seed, config, pool), null, ConnectRetrier::asConnectionException);
-        Clusters.init(provider, retrier, stale, sweep, maxTotal);
+            () -> RedisClients.discoverCluster(seed, config, pool), null, ConnectRetrier::asConnectionException);
+        RedisClients.initCluster(provider, retrier, stale, sweep, maxTotal);
         SafeClusterExecutor executor = new SafeClusterExecutor(provider, maxRedirects,
             egress.retryPolicy().deadline(), budget, retrier);
         return RedisClients.register(JedisVersions.cluster(seed, clientFacing, provider, executor), egress, loop,

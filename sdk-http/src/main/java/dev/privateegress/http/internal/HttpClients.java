@@ -14,6 +14,12 @@ public final class HttpClients {
   public static final int POOL_MAX_IDLE = 5;
   /** Idle eviction, well under the 10-minute idle timeout of VPC connection tracking. */
   public static final Duration POOL_KEEP_ALIVE = Duration.ofMinutes(4);
+  /**
+   * A pooled connection idle this long is not reused but closed on the caller's thread when next picked: the
+   * pool's keep-alive, enforced without waiting for OkHttp's cleanup thread. Well under the idle timeouts of
+   * the egress path (VPC connector conntrack about 10 minutes, Cloud NAT 20 minutes for established TCP).
+   */
+  public static final Duration IDLE_LIMIT = POOL_KEEP_ALIVE;
   /** Connect timeout used instead of OkHttp's 10 s default. */
   public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
   /**

@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.net.Proxy;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import okhttp3.Call;
 import okhttp3.Connection;
 import okhttp3.EventListener;
@@ -39,6 +40,16 @@ final class CallState extends EventListener {
   String target;
   /** The call started on https: a hop down to plain http gets no token. */
   final boolean tlsOrigin;
+
+  // The current hop on the retry loop (RetryStep): what it sends, how its last attempt failed, earlier failures.
+  okhttp3.Interceptor.Chain chain;
+  okhttp3.Request request;
+  boolean replayable;
+  RetryRules.Failure failure;
+  IOException earlier;
+
+  /** The final response was handed to the caller: a failure from now on happens while the body is read. */
+  volatile boolean handedOver;
 
   // The token for the current hop, injected at the wire by WireInterceptor for exactly this host and scheme.
   String grantHost;
@@ -242,6 +253,26 @@ final class CallState extends EventListener {
   @Override
   public void requestBodyStart(Call call) {
     requestStarted = true;
+  }
+
+  /**
+   * Reading the body failed after the SDK handed the response over: OkHttp's exception reaches the caller as it
+   * is, so the SDK's advice travels with it as a suppressed exception.
+   */
+  @Override
+  public void responseFailed(Call call, IOException ioe) {
+    if (!handedOver || request == null) {
+      return; // during an attempt: the retry step explains it
+    }
+    boolean deadline = System.nanoTime() - deadlineNanos >= 0;
+    ioe.addSuppressed(new IOException("reading the response body of " + request.method() + " "
+        + request.url().scheme() + "://" + target + request.url().encodedPath() + " failed after its status and "
+        + "headers arrived (attempt " + attempts + "): "
+        + (deadline ? "the call deadline of " + TimeUnit.NANOSECONDS.toMillis(limitNanos) + " ms passed while "
+            + "reading; raise RetryPolicy.withDeadline or OkHttp's callTimeout if such bodies are expected"
+            : "the connection closed or failed mid-body. Not retried: the response was already handed over; run "
+                + "the whole call again if it is safe to. A backend or load balancer that cuts long or large "
+                + "answers causes this")));
   }
 
   @Override

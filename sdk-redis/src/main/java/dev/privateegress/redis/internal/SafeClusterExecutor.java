@@ -5,7 +5,6 @@ import dev.privateegress.redis.AmbiguousCommandException;
 import java.time.Duration;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.StaticCommandFlagsRegistry;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -24,7 +23,7 @@ import redis.clients.jedis.executors.ClusterCommandExecutor;
  * command, so it is sent again until served, within the deadline and budget. Connection set-up failures
  * are retried by {@link SafeClusterConnectionProvider}.
  */
-public final class SafeClusterExecutor extends ClusterCommandExecutor implements RedisRetry.Owner {
+public final class SafeClusterExecutor extends ClusterCommandExecutor {
   private final Endpoint endpoint;
   private final RetryBudget budget;
   private final ConnectRetrier retrier;
@@ -42,17 +41,12 @@ public final class SafeClusterExecutor extends ClusterCommandExecutor implements
    */
   public SafeClusterExecutor(SafeClusterConnectionProvider provider, int maxRedirects, Duration maxTotal,
       RetryBudget budget, ConnectRetrier retrier) {
-    super(provider, maxRedirects, maxTotal, StaticCommandFlagsRegistry.registry());
+    super(provider, maxRedirects, maxTotal);
     this.endpoint = retrier.endpoint();
     this.budget = budget;
     this.retrier = retrier;
     this.stale = provider.stale();
     this.events = retrier.events();
-  }
-
-  @Override
-  public RedisRetry redisRetry() {
-    return retrier.retry();
   }
 
   @Override
@@ -97,7 +91,7 @@ public final class SafeClusterExecutor extends ClusterCommandExecutor implements
       return reply;
     } catch (JedisConnectionException e) {
       events.attempt(CommandEvents.outcome(Failures.classify(e)), start);
-      String where = "cluster node " + connection.getHostAndPort() + " of " + endpoint.label();
+      String where = "cluster node " + JedisVersions.node(connection) + " of " + endpoint.label();
       AmbiguousCommandException a = Ambiguity.of(command, where, e, endpoint, answered);
       events.ambiguous(a.command());
       throw a;

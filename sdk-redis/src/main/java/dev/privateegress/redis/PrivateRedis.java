@@ -287,13 +287,13 @@ public final class PrivateRedis {
       ConnectRetrier retrier = new ConnectRetrier(egress, loop, ep, events, iam, maxTotal,
           maxWait);
       RetryBudget budget = egress.retryBudget(ep.target());
-      StaleConnections stale = new StaleConnections();
       Duration sweep = validateIdleEvery.compareTo(evictAfterIdle) < 0 ? validateIdleEvery : evictAfterIdle;
       HostAndPort seed = new HostAndPort(ep.connectHost(), ep.port());
       if (s.cluster()) {
         SafeClusterConnectionProvider provider = retrier.acquire(ep.label(), null,
             () -> RedisClients.discoverCluster(seed, config, pool), null, ConnectRetrier::asConnectionException);
-        RedisClients.initCluster(provider, retrier, stale, sweep, maxTotal);
+        RedisClients.initCluster(provider, retrier, new StaleConnections(StaleConnections.REFLECTIVE), sweep,
+            maxTotal);
         SafeClusterExecutor executor = new SafeClusterExecutor(provider, maxRedirects,
             egress.retryPolicy().deadline(), budget, retrier);
         return RedisClients.register(JedisVersions.cluster(seed, clientFacing, provider, executor), egress, loop,
@@ -307,6 +307,9 @@ public final class PrivateRedis {
           evictAfterIdle, testOnBorrow, egress.retryPolicy().initialBackoff(), egress.retryPolicy().deadline(),
           retrier::connected);
       retrier.pool(provider.getPool());
+      // The pool checks connections idle 250 ms or more; the executor also checks one it has not yet seen answer
+      // (opened for a pipeline or transaction, which borrow from the pool directly), with the pool's sockets.
+      StaleConnections stale = new StaleConnections(provider::socketOf);
       IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep,
           stale::forgetClosed);
       SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget, stale,

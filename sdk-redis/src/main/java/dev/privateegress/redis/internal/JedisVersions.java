@@ -3,7 +3,6 @@ package dev.privateegress.redis.internal;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.reflect.Method;
 import java.util.Set;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -26,8 +25,8 @@ public final class JedisVersions {
   /** Jedis 8's {@code autoNegotiateProtocol(boolean)}; null before 8, where no negotiation happens. */
   private static final MethodHandle AUTO_NEGOTIATE = autoNegotiate();
 
-  /** {@code Connection.getHostAndPort()}: public in 8, package-private before. */
-  private static final Method HOST_AND_PORT = hostAndPort();
+  /** {@code Connection.getHostAndPort()}: public in 8; null before, where it is package-private. */
+  private static final MethodHandle HOST_AND_PORT = hostAndPort();
 
   private JedisVersions() {}
 
@@ -75,7 +74,7 @@ public final class JedisVersions {
     }
     try {
       return String.valueOf(HOST_AND_PORT.invoke(connection));
-    } catch (ReflectiveOperationException | RuntimeException e) {
+    } catch (Throwable e) {
       return connection.toIdentityString();
     }
   }
@@ -111,13 +110,12 @@ public final class JedisVersions {
     }
   }
 
-  private static Method hostAndPort() {
+  private static MethodHandle hostAndPort() {
     try {
-      Method m = Connection.class.getDeclaredMethod("getHostAndPort");
-      m.setAccessible(true);
-      return m;
-    } catch (NoSuchMethodException | RuntimeException e) {
-      return null;
+      return MethodHandles.publicLookup().findVirtual(Connection.class, "getHostAndPort",
+          MethodType.methodType(HostAndPort.class));
+    } catch (NoSuchMethodException | IllegalAccessException e) {
+      return null; // Jedis 7: not public; messages name the connection by its identity string instead
     }
   }
 }

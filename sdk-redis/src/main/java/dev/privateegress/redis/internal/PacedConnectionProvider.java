@@ -115,6 +115,11 @@ public final class PacedConnectionProvider extends PooledConnectionProvider {
     return pacer.opened();
   }
 
+  /** The socket the SDK's socket factory created for {@code c}, or null. */
+  public Socket socketOf(Connection c) {
+    return pacer.socketOf.get(c);
+  }
+
   private Connection borrow() {
     GenericObjectPool<Connection> pool = getPool();
     long now = System.nanoTime();

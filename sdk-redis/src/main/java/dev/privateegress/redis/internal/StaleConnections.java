@@ -6,6 +6,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import redis.clients.jedis.Connection;
 
 /**
@@ -22,6 +23,11 @@ import redis.clients.jedis.Connection;
  * one pays about 1 ms once (so does a new connection's first command). Redis' smallest {@code timeout}
  * is 1 s, well above the threshold.
  *
+ * <p>The socket of a connection comes from {@code socketOf}: for a standalone client the SDK's pool, which
+ * keeps the socket its factory created beside each connection. Jedis' cluster pools are created inside
+ * Jedis with its own socket factory and offer no such hook on Jedis 7.0 to 8, so a cluster client reads
+ * the socket reflectively ({@link #REFLECTIVE}).
+ *
  * <p>The last use of each connection is kept in a map keyed by identity (an entry is allocated once
  * per connection); closed connections are dropped from it by the idle sweep ({@link #forgetClosed}).
  */
@@ -30,7 +36,16 @@ public final class StaleConnections {
   private static final long CHECK_AFTER_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(CHECK_AFTER_IDLE_MILLIS);
   private static final Field SOCKET = socketField();
 
+  /** Reads {@code Connection.socket}: cluster clients only, where Jedis creates the sockets. */
+  public static final Function<Connection, Socket> REFLECTIVE = StaleConnections::reflectiveSocket;
+
   private final ConcurrentHashMap<Connection, LastUse> lastUsed = new ConcurrentHashMap<>();
+  private final Function<Connection, Socket> socketOf;
+
+  /** @param socketOf the socket of a connection, or null when unknown (the connection is used unchecked) */
+  public StaleConnections(Function<Connection, Socket> socketOf) {
+    this.socketOf = socketOf;
+  }
 
   /** When a connection last got a reply; written by the one thread that holds the connection. */
   private static final class LastUse {
@@ -83,13 +98,16 @@ public final class StaleConnections {
     lastUsed.keySet().removeIf(c -> !c.isConnected());
   }
 
-  private static boolean alive(Connection c) {
-    Socket s;
+  private static Socket reflectiveSocket(Connection c) {
     try {
-      s = SOCKET == null ? null : (Socket) SOCKET.get(c);
+      return SOCKET == null ? null : (Socket) SOCKET.get(c);
     } catch (IllegalAccessException e) {
-      return true;
+      return null;
     }
+  }
+
+  private boolean alive(Connection c) {
+    Socket s = socketOf.apply(c);
     if (s == null) {
       return true; // not connected yet: Jedis connects it when the command is sent
     }

@@ -3,36 +3,15 @@ package dev.privateegress.redis;
 import dev.privateegress.ConfigurationException;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.RedisSettings;
-import dev.privateegress.RetryBudget;
 import dev.privateegress.internal.RetryLoop;
-import dev.privateegress.redis.internal.CommandEvents;
-import dev.privateegress.redis.internal.ConnectRetrier;
-import dev.privateegress.redis.internal.Endpoint;
-import dev.privateegress.redis.internal.EndpointSocketFactory;
-import dev.privateegress.redis.internal.IamCredentialsProvider;
-import dev.privateegress.redis.internal.IdleMaintenance;
-import dev.privateegress.redis.internal.JedisVersions;
-import dev.privateegress.redis.internal.PacedConnectionProvider;
 import dev.privateegress.redis.internal.RedisClients;
-import dev.privateegress.redis.internal.RedisTls;
-import dev.privateegress.redis.internal.SafeClusterConnectionProvider;
-import dev.privateegress.redis.internal.SafeClusterExecutor;
-import dev.privateegress.redis.internal.SafeStandaloneExecutor;
-import dev.privateegress.redis.internal.StaleConnections;
 import io.github.resilience4j.retry.Retry;
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import javax.net.ssl.SSLParameters;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.DefaultJedisClientConfig;
-import redis.clients.jedis.HostAndPort;
-import redis.clients.jedis.JedisClientConfig;
-import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
@@ -270,104 +249,9 @@ public final class PrivateRedis {
           "no Redis target configured: set REDISHOST (and REDISPORT, default 6379) to the Memorystore "
               + "instance's IP, or REDIS_URL=redis://host:port (rediss://host:6378 for TLS); optionally "
               + "REDIS_AUTH, REDIS_TLS_CA, REDIS_IAM_AUTH=true, REDIS_CLUSTER=true"));
-      Endpoint ep = Endpoint.of(s, egress.config().hostOverrides());
-      IamCredentialsProvider iam = s.iamAuth() ? new IamCredentialsProvider(egress.tokens()) : null;
-      DefaultJedisClientConfig.Builder configured = clientConfig(s, ep, iam);
-      JedisClientConfig config = configured.build();
-      // UnifiedJedis borrows a connection in its constructor to learn the protocol unless the config names
-      // one. Naming it keeps build() free of network I/O, and keeps the reply parsers matched to what the
-      // connections speak: a client built while Redis was unreachable used to parse RESP2 while its later
-      // connections negotiated RESP3 (ZRANGE WITHSCORES then failed with a ClassCastException).
-      JedisClientConfig clientFacing = configured.protocol(RedisProtocol.RESP2).build();
-      GenericObjectPoolConfig<Connection> pool = poolConfig();
-      // One target for events, retries and the budget: the endpoint, or for a cluster its discovery
-      // endpoint, so a cluster spends one budget whichever node failed.
-      CommandEvents events = new CommandEvents(egress.listener(), ep.target());
-      RetryLoop loop = RedisClients.newLoop(egress);
-      ConnectRetrier retrier = new ConnectRetrier(egress, loop, ep, events, iam, maxTotal,
-          maxWait);
-      RetryBudget budget = egress.retryBudget(ep.target());
-      Duration sweep = validateIdleEvery.compareTo(evictAfterIdle) < 0 ? validateIdleEvery : evictAfterIdle;
-      HostAndPort seed = new HostAndPort(ep.connectHost(), ep.port());
-      if (s.cluster()) {
-        SafeClusterConnectionProvider provider = retrier.acquire(ep.label(), null,
-            () -> RedisClients.discoverCluster(seed, config, pool), null, ConnectRetrier::asConnectionException);
-        RedisClients.initCluster(provider, retrier, new StaleConnections(StaleConnections.REFLECTIVE), sweep,
-            maxTotal);
-        SafeClusterExecutor executor = new SafeClusterExecutor(provider, maxRedirects,
-            egress.retryPolicy().deadline(), budget, retrier);
-        return RedisClients.register(JedisVersions.cluster(seed, clientFacing, provider, executor), egress, loop,
-            ep);
-      }
-      // Every address of the endpoint, in order, within the connect timeout; TLS as configured above.
-      EndpointSocketFactory sockets = new EndpointSocketFactory(ep::addresses, ep.label(), ep.port(),
-          millis(connectTimeout), millis(socketTimeout), config.isSsl() ? config.getSslSocketFactory() : null,
-          config.getSslParameters(), ep.mapped() ? null : ep.host());
-      PacedConnectionProvider provider = PacedConnectionProvider.of(config, sockets, pool,
-          evictAfterIdle, testOnBorrow, egress.retryPolicy().initialBackoff(), egress.retryPolicy().deadline(),
-          retrier::connected);
-      retrier.pool(provider.getPool());
-      // The pool checks connections idle 250 ms or more; the executor also checks one it has not yet seen answer
-      // (opened for a pipeline or transaction, which borrow from the pool directly), with the pool's sockets.
-      StaleConnections stale = new StaleConnections(provider::socketOf);
-      IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep,
-          stale::forgetClosed);
-      SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget, stale,
-          maxTotal);
-      return RedisClients.register(JedisVersions.standalone(seed, clientFacing, provider, executor), egress, loop,
-          ep);
-    }
-
-    private DefaultJedisClientConfig.Builder clientConfig(RedisSettings s, Endpoint ep,
-        IamCredentialsProvider iam) {
-      // RESP2 with a plain AUTH, as every Redis and Valkey version speaks it (HELLO needs Redis 6+);
-      // the connections must not negotiate RESP3 behind the RESP2 parsers of the client.
-      DefaultJedisClientConfig.Builder b = JedisVersions.plainResp2(DefaultJedisClientConfig.builder())
-          .connectionTimeoutMillis(millis(connectTimeout))
-          .socketTimeoutMillis(millis(socketTimeout))
-          .database(s.database());
-      if (clientName != null) {
-        b.clientName(clientName);
-      }
-      if (iam != null) {
-        b.credentialsProvider(iam);
-      } else if (s.password().isPresent()) {
-        b.user(s.username().orElse(null)).password(s.password().get());
-      }
-      if (s.tls()) {
-        Set<String> alsoAccept = ep.connectHost().equals(ep.host()) ? Set.of() : Set.of(ep.host());
-        // Our socket factory handshakes and verifies chain + name itself; non-null parameters stop
-        // Jedis from adding the JDK's HTTPS check, which rejects Memorystore certificates naming an IP by CN.
-        b.ssl(true).sslSocketFactory(RedisTls.socketFactory(s.caFile().orElse(null), alsoAccept))
-            .sslParameters(new SSLParameters());
-      }
-      return b;
-    }
-
-    private GenericObjectPoolConfig<Connection> poolConfig() {
-      GenericObjectPoolConfig<Connection> c = new GenericObjectPoolConfig<>();
-      c.setMaxTotal(maxTotal);
-      c.setMaxIdle(maxIdle < 0 ? maxTotal : maxIdle);
-      c.setMinIdle(minIdle);
-      c.setMaxWait(maxWait);
-      c.setBlockWhenExhausted(true);
-      // Waiters are served in arrival order: a burst of (virtual) threads against a fast server must not
-      // starve some of them until maxWait while others borrow again and again.
-      c.setFairness(true);
-      c.setTestOnBorrow(testOnBorrow);
-      c.setTestOnReturn(false);
-      // Validating idle connections means a PING each: only in the evictor thread, never on a request.
-      c.setTestWhileIdle(backgroundEviction);
-      c.setMinEvictableIdleDuration(evictAfterIdle);
-      c.setNumTestsPerEvictionRun(-1);
-      c.setTimeBetweenEvictionRuns(backgroundEviction ? validateIdleEvery : Duration.ofMillis(-1));
-      c.setJmxEnabled(false);
-      poolCustomizer.accept(c);
-      return c;
-    }
-
-    private static int millis(Duration d) {
-      return (int) Math.min(Integer.MAX_VALUE, d.toMillis());
+      return RedisClients.build(egress, s, new RedisClients.Options(maxTotal, maxIdle, minIdle, maxWait,
+          connectTimeout, socketTimeout, validateIdleEvery, evictAfterIdle, testOnBorrow, backgroundEviction,
+          clientName, maxRedirects, poolCustomizer));
     }
 
     private static int positive(String name, int n) {

@@ -14,7 +14,7 @@ import java.time.Duration;
  * listener costs a {@link Duration} per attempt. Tries are counted per thread (a command runs on its
  * caller's thread, and in a cluster follows its redirects there).
  */
-public final class CommandEvents {
+final class CommandEvents {
   private final EgressListener listener;
   private final String target;
   private final boolean on;

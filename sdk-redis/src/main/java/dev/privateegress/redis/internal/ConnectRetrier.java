@@ -35,7 +35,7 @@ import redis.clients.jedis.exceptions.JedisRedirectionException;
  *
  * Both are slow paths: the executors call them only after a first try failed.
  */
-public final class ConnectRetrier {
+final class ConnectRetrier {
   private final PrivateEgress egress;
   private final RetryLoop loop;
   private final Endpoint endpoint;

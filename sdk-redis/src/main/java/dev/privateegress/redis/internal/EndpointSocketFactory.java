@@ -23,7 +23,7 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
  * against that address (Memorystore certificates name the instance by IP). A failure carries the last
  * address's failure as its cause and the others as suppressed, so that it can be classified.
  */
-public final class EndpointSocketFactory implements JedisSocketFactory {
+final class EndpointSocketFactory implements JedisSocketFactory {
   private final Supplier<List<InetAddress>> addresses;
   private final String name;
   private final int port;

@@ -23,7 +23,7 @@ import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 /** Classifies connection failures and explains them; never includes secrets. */
-public final class Failures {
+final class Failures {
   private Failures() {}
 
   /** What went wrong while establishing a connection. */

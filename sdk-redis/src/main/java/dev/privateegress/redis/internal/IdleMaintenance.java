@@ -19,7 +19,7 @@ import redis.clients.jedis.Connection;
  * evictor thread, which is the only place such PINGs may run. One thread sweeps at a time; the others
  * go on.
  */
-public final class IdleMaintenance {
+final class IdleMaintenance {
   private final Supplier<Collection<? extends GenericObjectPool<Connection>>> pools;
   private final long intervalNanos;
   private final AtomicLong lastSweep;

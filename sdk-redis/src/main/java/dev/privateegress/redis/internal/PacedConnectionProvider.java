@@ -54,7 +54,7 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  *
  * No thread is started; all of it runs on the borrowing thread.
  */
-public final class PacedConnectionProvider extends PooledConnectionProvider {
+final class PacedConnectionProvider extends PooledConnectionProvider {
   /** How long a borrower waits for a returned connection before the pool may open one more. */
   static final long GROW_AFTER_MILLIS = 20;
   /** Connections idle this long are checked for a close by the server before they are handed out. */
@@ -116,7 +116,7 @@ public final class PacedConnectionProvider extends PooledConnectionProvider {
   }
 
   /** The socket the SDK's socket factory created for {@code c}, or null. */
-  public Socket socketOf(Connection c) {
+  Socket socketOf(Connection c) {
     return pacer.socketOf.get(c);
   }
 

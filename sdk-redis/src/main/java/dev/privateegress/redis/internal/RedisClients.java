@@ -1,6 +1,8 @@
 package dev.privateegress.redis.internal;
 
 import dev.privateegress.PrivateEgress;
+import dev.privateegress.RedisSettings;
+import dev.privateegress.RetryBudget;
 import dev.privateegress.internal.CallRetry;
 import dev.privateegress.internal.RetryLoop;
 import dev.privateegress.redis.AmbiguousCommandException;
@@ -11,6 +13,11 @@ import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.List;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLParameters;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.RedisProtocol;
 import java.util.function.Function;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
@@ -38,7 +45,7 @@ public final class RedisClients {
   private RedisClients() {}
 
   /** A new loop with its resilience4j view, for one client; no I/O. */
-  public static RetryLoop newLoop(PrivateEgress egress) {
+  private static RetryLoop newLoop(PrivateEgress egress) {
     RetryConfig informational = RetryConfig.custom()
         .maxAttempts(egress.retryPolicy().maxAttempts())
         .waitDuration(egress.retryPolicy().initialBackoff().isZero() ? Duration.ofMillis(1)
@@ -54,7 +61,7 @@ public final class RedisClients {
   private record Built(PrivateEgress egress, RetryLoop loop, String target) {}
 
   /** Records that {@code client} of {@code endpoint} was built on {@code egress} with {@code loop}. */
-  public static <C extends UnifiedJedis> C register(C client, PrivateEgress egress, RetryLoop loop,
+  private static <C extends UnifiedJedis> C register(C client, PrivateEgress egress, RetryLoop loop,
       Endpoint endpoint) {
     BUILT.put(client, new Built(egress, loop, endpoint.target()));
     return client;
@@ -103,7 +110,7 @@ public final class RedisClients {
    *
    * @throws JedisConnectionException when discovery fails; the cause tells connect, AUTH and TLS apart
    */
-  public static SafeClusterConnectionProvider discoverCluster(HostAndPort seed, JedisClientConfig config,
+  private static SafeClusterConnectionProvider discoverCluster(HostAndPort seed, JedisClientConfig config,
       GenericObjectPoolConfig<Connection> pool) {
     try {
       return new SafeClusterConnectionProvider(Set.of(seed), config, pool);
@@ -115,9 +122,112 @@ public final class RedisClients {
     }
   }
 
-  /** Gives a cluster provider its connect retries and idle sweep (set once after discovery). */
-  public static void initCluster(SafeClusterConnectionProvider provider, ConnectRetrier retrier,
-      StaleConnections stale, Duration sweep, int maxTotal) {
-    provider.init(retrier, stale, sweep, maxTotal);
+  /** The settings of {@code PrivateRedis.Builder}, validated there. */
+  public record Options(int maxTotal, int maxIdle, int minIdle, Duration maxWait, Duration connectTimeout,
+      Duration socketTimeout, Duration validateIdleEvery, Duration evictAfterIdle, boolean testOnBorrow,
+      boolean backgroundEviction, String clientName, int maxRedirects,
+      Consumer<GenericObjectPoolConfig<Connection>> poolCustomizer) {}
+
+  /**
+   * A standalone or cluster client for {@code s} over the SDK's pool, executor and retry loop ({@code
+   * PrivateRedis.Builder.build}); a cluster's slot map is read here, a standalone client does no I/O.
+   */
+  public static UnifiedJedis build(PrivateEgress egress, RedisSettings s, Options o) {
+    Endpoint ep = Endpoint.of(s, egress.config().hostOverrides());
+    IamCredentialsProvider iam = s.iamAuth() ? new IamCredentialsProvider(egress.tokens()) : null;
+    DefaultJedisClientConfig.Builder configured = clientConfig(s, ep, iam, o);
+    JedisClientConfig config = configured.build();
+    // UnifiedJedis borrows a connection in its constructor to learn the protocol unless the config names
+    // one. Naming it keeps build() free of network I/O, and keeps the reply parsers matched to what the
+    // connections speak: a client built while Redis was unreachable used to parse RESP2 while its later
+    // connections negotiated RESP3 (ZRANGE WITHSCORES then failed with a ClassCastException).
+    JedisClientConfig clientFacing = configured.protocol(RedisProtocol.RESP2).build();
+    GenericObjectPoolConfig<Connection> pool = poolConfig(o);
+    // One target for events, retries and the budget: the endpoint, or for a cluster its discovery
+    // endpoint, so a cluster spends one budget whichever node failed.
+    CommandEvents events = new CommandEvents(egress.listener(), ep.target());
+    RetryLoop loop = newLoop(egress);
+    ConnectRetrier retrier = new ConnectRetrier(egress, loop, ep, events, iam, o.maxTotal(), o.maxWait());
+    RetryBudget budget = egress.retryBudget(ep.target());
+    Duration sweep = o.validateIdleEvery().compareTo(o.evictAfterIdle()) < 0 ? o.validateIdleEvery()
+        : o.evictAfterIdle();
+    HostAndPort seed = new HostAndPort(ep.connectHost(), ep.port());
+    if (s.cluster()) {
+      SafeClusterConnectionProvider provider = retrier.acquire(ep.label(), null,
+          () -> discoverCluster(seed, config, pool), null, ConnectRetrier::asConnectionException);
+      provider.init(retrier, new StaleConnections(StaleConnections.REFLECTIVE), sweep, o.maxTotal());
+      SafeClusterExecutor executor = new SafeClusterExecutor(provider, o.maxRedirects(),
+          egress.retryPolicy().deadline(), budget, retrier);
+      return register(JedisVersions.cluster(seed, clientFacing, provider, executor), egress, loop, ep);
+    }
+    // Every address of the endpoint, in order, within the connect timeout; TLS as configured above.
+    EndpointSocketFactory sockets = new EndpointSocketFactory(ep::addresses, ep.label(), ep.port(),
+        millis(o.connectTimeout()), millis(o.socketTimeout()),
+        config.isSsl() ? config.getSslSocketFactory() : null, config.getSslParameters(),
+        ep.mapped() ? null : ep.host());
+    PacedConnectionProvider provider = PacedConnectionProvider.of(config, sockets, pool, o.evictAfterIdle(),
+        o.testOnBorrow(), egress.retryPolicy().initialBackoff(), egress.retryPolicy().deadline(),
+        retrier::connected);
+    retrier.pool(provider.getPool());
+    // The pool checks connections idle 250 ms or more; the executor also checks one it has not yet seen answer
+    // (opened for a pipeline or transaction, which borrow from the pool directly), with the pool's sockets.
+    StaleConnections stale = new StaleConnections(provider::socketOf);
+    IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep,
+        stale::forgetClosed);
+    SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget, stale,
+        o.maxTotal());
+    return register(JedisVersions.standalone(seed, clientFacing, provider, executor), egress, loop, ep);
+  }
+
+  private static DefaultJedisClientConfig.Builder clientConfig(RedisSettings s, Endpoint ep,
+      IamCredentialsProvider iam, Options o) {
+    // RESP2 with a plain AUTH, as every Redis and Valkey version speaks it (HELLO needs Redis 6+);
+    // the connections must not negotiate RESP3 behind the RESP2 parsers of the client.
+    DefaultJedisClientConfig.Builder b = JedisVersions.plainResp2(DefaultJedisClientConfig.builder())
+        .connectionTimeoutMillis(millis(o.connectTimeout()))
+        .socketTimeoutMillis(millis(o.socketTimeout()))
+        .database(s.database());
+    if (o.clientName() != null) {
+      b.clientName(o.clientName());
+    }
+    if (iam != null) {
+      b.credentialsProvider(iam);
+    } else if (s.password().isPresent()) {
+      b.user(s.username().orElse(null)).password(s.password().get());
+    }
+    if (s.tls()) {
+      Set<String> alsoAccept = ep.connectHost().equals(ep.host()) ? Set.of() : Set.of(ep.host());
+      // Our socket factory handshakes and verifies chain + name itself; non-null parameters stop
+      // Jedis from adding the JDK's HTTPS check, which rejects Memorystore certificates naming an IP by CN.
+      b.ssl(true).sslSocketFactory(RedisTls.socketFactory(s.caFile().orElse(null), alsoAccept))
+          .sslParameters(new SSLParameters());
+    }
+    return b;
+  }
+
+  private static GenericObjectPoolConfig<Connection> poolConfig(Options o) {
+    GenericObjectPoolConfig<Connection> c = new GenericObjectPoolConfig<>();
+    c.setMaxTotal(o.maxTotal());
+    c.setMaxIdle(o.maxIdle() < 0 ? o.maxTotal() : o.maxIdle());
+    c.setMinIdle(o.minIdle());
+    c.setMaxWait(o.maxWait());
+    c.setBlockWhenExhausted(true);
+    // Waiters are served in arrival order: a burst of (virtual) threads against a fast server must not
+    // starve some of them until maxWait while others borrow again and again.
+    c.setFairness(true);
+    c.setTestOnBorrow(o.testOnBorrow());
+    c.setTestOnReturn(false);
+    // Validating idle connections means a PING each: only in the evictor thread, never on a request.
+    c.setTestWhileIdle(o.backgroundEviction());
+    c.setMinEvictableIdleDuration(o.evictAfterIdle());
+    c.setNumTestsPerEvictionRun(-1);
+    c.setTimeBetweenEvictionRuns(o.backgroundEviction() ? o.validateIdleEvery() : Duration.ofMillis(-1));
+    c.setJmxEnabled(false);
+    o.poolCustomizer().accept(c);
+    return c;
+  }
+
+  private static int millis(Duration d) {
+    return (int) Math.min(Integer.MAX_VALUE, d.toMillis());
   }
 }

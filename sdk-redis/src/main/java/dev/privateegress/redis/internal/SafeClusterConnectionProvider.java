@@ -24,7 +24,7 @@ import redis.clients.jedis.providers.ClusterConnectionProvider;
  * node, which Jedis' executor passes on instead of retrying again on top. Also runs the idle sweep of
  * every node's pool. The success path allocates nothing of its own.
  */
-public final class SafeClusterConnectionProvider extends ClusterConnectionProvider {
+final class SafeClusterConnectionProvider extends ClusterConnectionProvider {
   private ConnectRetrier retrier;
   private IdleMaintenance maintenance;
   private StaleConnections stale;
@@ -33,7 +33,7 @@ public final class SafeClusterConnectionProvider extends ClusterConnectionProvid
   private final AtomicLong lastFailureRenewal = new AtomicLong(System.nanoTime() - TimeUnit.SECONDS.toNanos(1));
 
   /**
-   * Contacts the seed for the slot map (Jedis needs it up front); call {@link RedisClients#initCluster} next.
+   * Contacts the seed for the slot map (Jedis needs it up front); call {@link #init} next.
    *
    * @param seeds the discovery endpoint
    * @param config client settings for every node

@@ -21,7 +21,7 @@ import redis.clients.jedis.executors.ClusterCommandExecutor;
  * command, so it is sent again until served, within the deadline and budget. Connection set-up failures
  * are retried by {@link SafeClusterConnectionProvider}.
  */
-public final class SafeClusterExecutor extends ClusterCommandExecutor {
+final class SafeClusterExecutor extends ClusterCommandExecutor {
   private final Endpoint endpoint;
   private final RetryBudget budget;
   private final ConnectRetrier retrier;

@@ -17,7 +17,7 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  * <p>The success path allocates nothing of its own: no lambda, no retry context, no string. The retry
  * machinery is entered only after a first try failed.
  */
-public final class SafeStandaloneExecutor implements redis.clients.jedis.executors.CommandExecutor {
+final class SafeStandaloneExecutor implements redis.clients.jedis.executors.CommandExecutor {
   private final PooledConnectionProvider provider;
   private final ConnectRetrier retrier;
   private final Endpoint endpoint;

@@ -31,19 +31,19 @@ import redis.clients.jedis.Connection;
  * <p>The last use of each connection is kept in a map keyed by identity (an entry is allocated once
  * per connection); closed connections are dropped from it by the idle sweep ({@link #forgetClosed}).
  */
-public final class StaleConnections {
+final class StaleConnections {
   static final long CHECK_AFTER_IDLE_MILLIS = 250;
   private static final long CHECK_AFTER_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(CHECK_AFTER_IDLE_MILLIS);
   private static final Field SOCKET = socketField();
 
   /** Reads {@code Connection.socket}: cluster clients only, where Jedis creates the sockets. */
-  public static final Function<Connection, Socket> REFLECTIVE = StaleConnections::reflectiveSocket;
+  static final Function<Connection, Socket> REFLECTIVE = StaleConnections::reflectiveSocket;
 
   private final ConcurrentHashMap<Connection, LastUse> lastUsed = new ConcurrentHashMap<>();
   private final Function<Connection, Socket> socketOf;
 
   /** @param socketOf the socket of a connection, or null when unknown (the connection is used unchecked) */
-  public StaleConnections(Function<Connection, Socket> socketOf) {
+  StaleConnections(Function<Connection, Socket> socketOf) {
     this.socketOf = socketOf;
   }
 

@@ -30,6 +30,8 @@ public final class PrivateEgressBuilder {
   Clock clock = Clock.systemUTC();
   Instant startedAt;
   EgressListener listener = EgressListener.NONE;
+  /** A Micrometer {@code ObservationRegistry}, held as Object so that this class loads without Micrometer. */
+  Object observationRegistry;
   RetryPolicy retryPolicy = RetryPolicy.defaults();
   RetryBudget retryBudget;
   Supplier<RetryBudget> retryBudgetFactory = RetryBudget::defaults;
@@ -202,6 +204,16 @@ public final class PrivateEgressBuilder {
   /** Receives token, retry, budget, connect and Redis auth events. */
   public PrivateEgressBuilder listener(EgressListener listener) {
     this.listener = Objects.requireNonNull(listener, "listener");
+    return this;
+  }
+
+  /**
+   * Traces HTTP attempts, token fetches and Redis commands through this Micrometer {@code ObservationRegistry}
+   * (OpenTelemetry's conventions; see docs/tracing.md). Without it, or with a no-op registry, nothing is traced.
+   * Micrometer is an optional dependency: only code that calls this method needs it.
+   */
+  public PrivateEgressBuilder observationRegistry(io.micrometer.observation.ObservationRegistry registry) {
+    this.observationRegistry = Objects.requireNonNull(registry, "registry");
     return this;
   }
 

@@ -43,6 +43,8 @@ final class HttpCalls {
   /** False for the single-shot clients of doctor and readiness checks. */
   final boolean retries;
   final HttpRetry retry;
+  /** Null without an ObservationRegistry: then nothing of Micrometer is loaded. */
+  final HttpTracing tracing;
 
   private final ConcurrentHashMap<String, Named> targets = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Scope> scopes = new ConcurrentHashMap<>();
@@ -58,6 +60,7 @@ final class HttpCalls {
     this.followRedirects = followRedirects;
     this.followSslRedirects = followSslRedirects;
     this.retries = retries;
+    this.tracing = egress.observationRegistry().isPresent() ? HttpTracing.create(egress) : null;
     // Informational: the limits resilience4j users expect to read. The SDK applies them itself.
     this.retry = new HttpRetry("private-egress-http", RetryConfig.custom()
         .maxAttempts(policy.maxAttempts())

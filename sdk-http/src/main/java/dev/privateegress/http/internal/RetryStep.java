@@ -77,6 +77,9 @@ final class RetryStep {
         }
         continue;
       }
+      if (failure != null && calls.tracing != null) {
+        calls.tracing.failedBeforeWire(state, request, began, failure);
+      }
       state.attempts++;
       calls.retry.attempted();
       int code = response != null ? response.code() : -1;

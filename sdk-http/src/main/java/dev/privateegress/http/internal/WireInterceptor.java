@@ -60,22 +60,29 @@ public final class WireInterceptor implements Interceptor {
         && closedByPeer(connection.socket())) {
       throw new StaleConnectionException("pooled connection to " + state.target + " was closed by the server");
     }
-    Response response;
-    if (state.grantValue != null && request.url().host().equals(state.grantHost)
-        && (!state.grantTls || request.isHttps())) {
-      Request withToken = request.newBuilder().header(state.calls.tokenHeader, state.grantValue).build();
-      response = chain.proceed(withToken);
-      if (state.calls.hideNetworkRequest) {
-        response = response.newBuilder().request(request).build();
-      }
-    } else {
-      response = chain.proceed(request);
-    }
+    boolean withGrant = state.grantValue != null && request.url().host().equals(state.grantHost)
+        && (!state.grantTls || request.isHttps());
+    HttpTracing tracing = state.calls.tracing;
+    Response response = tracing == null ? send(chain, state, request, withGrant)
+        : tracing.send(chain, state, request, withGrant);
     if (response.code() == 503) {
       String retryAfter = response.header("Retry-After");
       if (retryAfter != null && isZero(retryAfter)) {
         response = response.newBuilder().header("Retry-After", RETRY_NOW).build();
       }
+    }
+    return response;
+  }
+
+  /** Proceeds with {@code request}, carrying the hop's token when {@code withGrant}. */
+  static Response send(Chain chain, CallState state, Request request, boolean withGrant) throws IOException {
+    if (!withGrant) {
+      return chain.proceed(request);
+    }
+    Request withToken = request.newBuilder().header(state.calls.tokenHeader, state.grantValue).build();
+    Response response = chain.proceed(withToken);
+    if (state.calls.hideNetworkRequest) {
+      response = response.newBuilder().request(request).build();
     }
     return response;
   }

@@ -292,7 +292,7 @@ public final class PrivateRedis {
       GenericObjectPoolConfig<Connection> pool = poolConfig();
       // One target for events, retries and the budget: the endpoint, or for a cluster its discovery
       // endpoint, so a cluster spends one budget whichever node failed.
-      CommandEvents events = new CommandEvents(egress.listener(), ep.target());
+      CommandEvents events = CommandEvents.of(egress, ep.target(), s.database());
       ConnectRetrier retrier = new ConnectRetrier(egress, new RedisRetry(ep.target()), ep, events, iam, maxTotal,
           maxWait);
       RetryBudget budget = egress.retryBudget(ep.target());

@@ -1,7 +1,10 @@
 package dev.privateegress.redis.internal;
 
 import dev.privateegress.EgressListener;
+import dev.privateegress.PrivateEgress;
 import java.time.Duration;
+import redis.clients.jedis.CommandObject;
+import redis.clients.jedis.Connection;
 
 /**
  * The listener events of one client's commands: {@code attempt} for each try (each time the command
@@ -19,9 +22,17 @@ public final class CommandEvents {
   private final String target;
   private final boolean on;
   private final ThreadLocal<int[]> tries;
+  /** Null without an ObservationRegistry: then nothing of Micrometer is loaded. */
+  final RedisTracing tracing;
 
   /** @param listener the egress listener; {@link EgressListener#NONE} turns the attempt events off */
   public CommandEvents(EgressListener listener, String target) {
+    this(listener, target, null);
+  }
+
+  /** @param tracing traces each try of a command, or null */
+  CommandEvents(EgressListener listener, String target, RedisTracing tracing) {
+    this.tracing = tracing;
     this.listener = listener;
     this.target = target;
     this.on = listener != EgressListener.NONE;
@@ -48,12 +59,26 @@ public final class CommandEvents {
 
   /** The command ended; resets the count of tries. No-op when {@link #on()} is false. */
   public void ended(boolean succeeded) {
+    if (tracing != null) {
+      tracing.ended();
+    }
     if (on) {
       int[] t = tries.get();
       int n = Math.max(1, t[0]);
       t[0] = 0;
       listener.callEnded(target, n, succeeded);
     }
+  }
+
+  /** Sends {@code command} on {@code c}: one try, traced when tracing is on. */
+  <T> T send(Connection c, CommandObject<T> command) {
+    return tracing == null ? c.executeCommand(command) : tracing.execute(c, command);
+  }
+
+  /** Events for {@code egress}'s client of {@code target}, traced when the egress has an ObservationRegistry. */
+  public static CommandEvents of(PrivateEgress egress, String target, int database) {
+    Object registry = egress.observationRegistry().orElse(null);
+    return new CommandEvents(egress.listener(), target, registry == null ? null : new RedisTracing(registry, database));
   }
 
   /** A command may have run and was not re-sent (always reported, whatever the listener). */

@@ -87,7 +87,7 @@ public final class SafeClusterExecutor extends ClusterCommandExecutor implements
   private <T> T once(Connection connection, CommandObject<T> command) {
     long start = events.on() ? System.nanoTime() : 0L;
     try {
-      T reply = connection.executeCommand(command);
+      T reply = events.send(connection, command);
       stale.used(connection);
       budget.recordSuccess();
       if (!answered) {

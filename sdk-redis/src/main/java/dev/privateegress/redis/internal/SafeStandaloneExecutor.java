@@ -90,7 +90,7 @@ public final class SafeStandaloneExecutor implements redis.clients.jedis.executo
     Connection c = borrow(command);
     long start = events.on() ? System.nanoTime() : 0L;
     try {
-      T reply = c.executeCommand(command);
+      T reply = events.send(c, command);
       stale.used(c);
       budget.recordSuccess();
       if (!answered) {

@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import javax.net.ssl.SSLParameters;
+import org.apache.commons.pool2.PooledObjectFactory;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -308,7 +309,10 @@ public final class PrivateRedis {
         return RedisClusterClient.builder().nodes(Set.of(seed)).clientConfig(clientFacing)
             .connectionProvider(provider).commandExecutor(executor).build();
       }
-      PooledConnectionProvider provider = new PooledConnectionProvider(seed, config, pool);
+      PooledObjectFactory<Connection> traced = events.tracedConnections(seed, config,
+          iam != null ? "iam" : s.password().isPresent() ? "password" : "none");
+      PooledConnectionProvider provider = traced == null ? new PooledConnectionProvider(seed, config, pool)
+          : new PooledConnectionProvider(traced, pool);
       IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep,
           stale::forgetClosed);
       SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget, stale,

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import io.micrometer.observation.ObservationRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -37,12 +38,15 @@ public final class PrivateEgressAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean
   PrivateEgress privateEgress(PrivateEgressProperties properties, ObjectProvider<EgressListener> listeners,
-      ObjectProvider<PrivateEgressBuilderCustomizer> customizers) {
+      ObjectProvider<PrivateEgressBuilderCustomizer> customizers,
+      ObjectProvider<ObservationRegistry> observationRegistry) {
     // The one place the starter reads the real process environment; tests replace it with a customizer.
     PrivateEgressBuilder builder = PrivateEgress.builder()
         .environment(System.getenv())
         .systemProperties(System.getProperties())
         .dmiProductName(Path.of("/sys/class/dmi/id/product_name"));
+    // Boot's registry: attempts, token fetches and Redis commands reach its tracing and meter handlers.
+    observationRegistry.ifAvailable(builder::observationRegistry);
     return build(builder, properties, listeners.orderedStream().toList(), customizers.orderedStream().toList());
   }
 

@@ -3,8 +3,12 @@ package dev.privateegress.redis.internal;
 import dev.privateegress.EgressListener;
 import dev.privateegress.PrivateEgress;
 import java.time.Duration;
+import org.apache.commons.pool2.PooledObjectFactory;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
+import redis.clients.jedis.ConnectionFactory;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisClientConfig;
 
 /**
  * The listener events of one client's commands: {@code attempt} for each try (each time the command
@@ -73,6 +77,17 @@ public final class CommandEvents {
   /** Sends {@code command} on {@code c}: one try, traced when tracing is on. */
   <T> T send(Connection c, CommandObject<T> command) {
     return tracing == null ? c.executeCommand(command) : tracing.execute(c, command);
+  }
+
+  /**
+   * A factory of connections to {@code seed} that traces each new one, or null when tracing is off (the pool
+   * then makes its own, exactly as without tracing).
+   *
+   * @param auth {@code iam}, {@code password} or {@code none}: how connections authenticate (never the secret)
+   */
+  public PooledObjectFactory<Connection> tracedConnections(HostAndPort seed, JedisClientConfig config, String auth) {
+    return tracing == null ? null
+        : tracing.connections(new ConnectionFactory(seed, config), seed.getHost(), seed.getPort(), auth);
   }
 
   /** Events for {@code egress}'s client of {@code target}, traced when the egress has an ObservationRegistry. */

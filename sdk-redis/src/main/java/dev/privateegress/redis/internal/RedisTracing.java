@@ -4,6 +4,7 @@ import dev.privateegress.redis.DefaultRedisCommandObservationConvention;
 import dev.privateegress.redis.RedisCommandContext;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
+import org.apache.commons.pool2.PooledObjectFactory;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.HostAndPort;
@@ -52,6 +53,12 @@ public final class RedisTracing {
     } finally {
       o.stop();
     }
+  }
+
+  /** {@code factory} with each new connection observed. */
+  PooledObjectFactory<Connection> connections(PooledObjectFactory<Connection> factory, String host, int port,
+      String auth) {
+    return new TracedConnectionFactory(factory, registry, host, port, auth);
   }
 
   /** The command ended: the next one starts at attempt 1. */

@@ -53,7 +53,7 @@ public final class GoogleTokenProvider implements TokenProvider {
         options.deadline(), options.maxAttempts());
     TokenCache.Fetcher id = this::fetchIdToken;
     TokenCache.Fetcher at = (key, attempts) -> fetchAccessToken(attempts);
-    Object registry = egress.observationRegistry();
+    Object registry = egress.config().traces("tokens") ? egress.observationRegistry() : null;
     this.ids = new TokenCache(egress.clock(), options, "ID token for ",
         registry == null ? id : TokenTracing.traced(registry, TokenTracing.ID, id));
     this.access = new TokenCache(egress.clock(), options, "",

@@ -2,7 +2,9 @@ package dev.privateegress.http;
 
 import static dev.privateegress.http.Fixtures.status;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.privateegress.ConfigurationException;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.testing.FakeMetadataServer;
 import dev.privateegress.testing.InMemoryTracing;
@@ -49,7 +51,11 @@ class HttpTracingTest {
   }
 
   private OkHttpClient client(boolean token) {
-    Map<String, String> env = new HashMap<>();
+    return client(token, Map.of());
+  }
+
+  private OkHttpClient client(boolean token, Map<String, String> extra) {
+    Map<String, String> env = new HashMap<>(extra);
     env.put("GCE_METADATA_HOST", md.hostPort());
     env.put("K_SERVICE", "caller");
     env.put("K_REVISION", "caller-00001");
@@ -128,6 +134,26 @@ class HttpTracingTest {
     assertThat(attempt.getParentSpanId()).isEqualTo(user.context().spanId());
     assertThat(api.takeRequest(5, TimeUnit.SECONDS).getHeaders().get("traceparent"))
         .contains(attempt.getSpanId());
+  }
+
+  @Test
+  void withTheAgentTracingOkHttpOnlyTokenFetchesAreTraced() throws Exception {
+    OkHttpClient client = client(true, Map.of("PRIVATE_EGRESS_TRACING", "tokens"));
+    api.enqueue(status(200));
+    get(client, "/");
+    assertThat(tracing.spans("GET")).isEmpty();
+    assertThat(tracing.spans("fetch id token")).hasSize(1);
+    assertThat(api.takeRequest(5, TimeUnit.SECONDS).getHeaders().get("traceparent")).isNull();
+  }
+
+  @Test
+  void anUnknownTracingValueIsRefusedWithWhatIsAllowed() {
+    assertThatThrownBy(() -> PrivateEgress.builder().environment(Map.of("PRIVATE_EGRESS_TRACING", "http,jedis"))
+        .build())
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("PRIVATE_EGRESS_TRACING")
+        .hasMessageContaining("jedis")
+        .hasMessageContaining("http, redis, tokens, all, none");
   }
 
   @Test

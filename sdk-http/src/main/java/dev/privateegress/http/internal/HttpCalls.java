@@ -60,7 +60,8 @@ final class HttpCalls {
     this.followRedirects = followRedirects;
     this.followSslRedirects = followSslRedirects;
     this.retries = retries;
-    this.tracing = egress.observationRegistry().isPresent() ? HttpTracing.create(egress) : null;
+    this.tracing = egress.observationRegistry().isPresent() && egress.config().traces("http")
+        ? HttpTracing.create(egress) : null;
     // Informational: the limits resilience4j users expect to read. The SDK applies them itself.
     this.retry = new HttpRetry("private-egress-http", RetryConfig.custom()
         .maxAttempts(policy.maxAttempts())

@@ -19,14 +19,18 @@ import okhttp3.Response;
  */
 final class HttpTracing {
   private final ObservationRegistry registry;
+  /** Token fetches are traced too: then an attempt can say whether its token came from the cache. */
+  private final boolean tokens;
 
-  private HttpTracing(ObservationRegistry registry) {
+  private HttpTracing(ObservationRegistry registry, boolean tokens) {
     this.registry = registry;
+    this.tokens = tokens;
   }
 
   /** The tracing of {@code egress}'s clients; call only when it has a registry (else this class never loads). */
   static HttpTracing create(PrivateEgress egress) {
-    return new HttpTracing((ObservationRegistry) egress.observationRegistry().orElseThrow());
+    return new HttpTracing((ObservationRegistry) egress.observationRegistry().orElseThrow(),
+        egress.config().traces("tokens"));
   }
 
   /** Sends {@code request} as {@link WireInterceptor#send} does, inside an observation of this attempt. */
@@ -69,9 +73,9 @@ final class HttpTracing {
     state.attemptEndedNanos = System.nanoTime();
   }
 
-  private static HttpAttemptContext context(CallState state, Request request, boolean withGrant) {
+  private HttpAttemptContext context(CallState state, Request request, boolean withGrant) {
     int resends = state.attempts;
-    String token = withGrant ? (TokenTracing.takeFetched() ? "fetched" : "cached") : null;
+    String token = withGrant && tokens ? (TokenTracing.takeFetched() ? "fetched" : "cached") : null;
     return new HttpAttemptContext(request, resends, resends > 0 ? state.lastOutcome : null,
         resends > 0 ? (System.nanoTime() - state.attemptEndedNanos) / 1_000_000 : -1, token);
   }

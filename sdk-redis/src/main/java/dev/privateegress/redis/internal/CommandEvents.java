@@ -92,7 +92,7 @@ public final class CommandEvents {
 
   /** Events for {@code egress}'s client of {@code target}, traced when the egress has an ObservationRegistry. */
   public static CommandEvents of(PrivateEgress egress, String target, int database) {
-    Object registry = egress.observationRegistry().orElse(null);
+    Object registry = egress.config().traces("redis") ? egress.observationRegistry().orElse(null) : null;
     return new CommandEvents(egress.listener(), target, registry == null ? null : new RedisTracing(registry, database));
   }
 

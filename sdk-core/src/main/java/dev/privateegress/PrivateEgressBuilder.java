@@ -149,6 +149,11 @@ public final class PrivateEgressBuilder {
     return put("PRIVATE_EGRESS_STARTUP_GRACE", grace.toString());
   }
 
+  /** Same as {@code PRIVATE_EGRESS_TRACING}: a subset of {@code http,redis,tokens}, or {@code all}, or {@code none}. */
+  public PrivateEgressBuilder tracing(String traced) {
+    return put("PRIVATE_EGRESS_TRACING", traced);
+  }
+
   /** Same as {@code REDIS_URL}. */
   public PrivateEgressBuilder redisUrl(String url) {
     return put("REDIS_URL", url);

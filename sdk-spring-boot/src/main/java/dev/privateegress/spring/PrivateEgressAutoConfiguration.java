@@ -95,6 +95,7 @@ public final class PrivateEgressAutoConfiguration {
     setIf(set, "PRIVATE_EGRESS_TOKEN_HEADER", "private-egress.token-header", p.getTokenHeader(), b::tokenHeader);
     setIf(set, "PRIVATE_EGRESS_STARTUP_GRACE", "private-egress.startup-grace", p.getStartupGrace(),
         b::startupGrace);
+    setIf(set, "PRIVATE_EGRESS_TRACING", "private-egress.tracing", p.getTracing(), b::tracing);
     setIf(set, "GCE_METADATA_HOST", "private-egress.metadata-host", p.getMetadataHost(), b::metadataHost);
     setIf(set, "NO_GCE_CHECK", "private-egress.no-gce-check",
         bool("private-egress.no-gce-check", "NO_GCE_CHECK", p.getNoGceCheck()), b::noGceCheck);

@@ -40,6 +40,13 @@ public class PrivateEgressProperties {
   /** Window after start in which connect failures are retried harder (PRIVATE_EGRESS_STARTUP_GRACE); 0s turns it off. */
   private Duration startupGrace;
 
+  /**
+   * What the SDK traces through Boot's ObservationRegistry (PRIVATE_EGRESS_TRACING): a subset of
+   * {@code http,redis,tokens} (all by default), {@code all} or {@code none}. Set {@code tokens} when the
+   * OpenTelemetry Java agent already traces OkHttp and Jedis.
+   */
+  private String tracing;
+
   /** Metadata server location, host[:port] (GCE_METADATA_HOST). */
   private String metadataHost;
 
@@ -102,6 +109,14 @@ public class PrivateEgressProperties {
     this.tokenHeader = tokenHeader;
   }
 
+  public String getTracing() {
+    return tracing;
+  }
+
+  public void setTracing(String tracing) {
+    this.tracing = tracing;
+  }
+
   public Duration getStartupGrace() {
     return startupGrace;
   }
@@ -146,7 +161,7 @@ public class PrivateEgressProperties {
   public String toString() {
     // The Redis password and AUTH string are never shown.
     return "PrivateEgressProperties{mode=" + mode + ", scope=" + scope + ", lookup=" + lookup + ", hosts=" + hosts
-        + ", audiences=" + audiences + ", tokenHeader=" + tokenHeader + ", startupGrace=" + startupGrace
+        + ", audiences=" + audiences + ", tokenHeader=" + tokenHeader + ", startupGrace=" + startupGrace + ", tracing=" + tracing
         + ", metadataHost=" + metadataHost + ", noGceCheck=" + noGceCheck + ", redis=" + redis + "}";
   }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.privateegress.ConfigurationException;
 import dev.privateegress.PrivateEgress;
+import dev.privateegress.RetryBudget;
 import dev.privateegress.testing.FakeMetadataServer;
 import dev.privateegress.testing.InMemoryTracing;
 import dev.privateegress.testing.MutableClock;
@@ -14,6 +15,7 @@ import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.sdk.trace.data.EventData;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -55,6 +57,10 @@ class HttpTracingTest {
   }
 
   private OkHttpClient client(boolean token, Map<String, String> extra) {
+    return client(token, extra, RetryBudget.defaults());
+  }
+
+  private OkHttpClient client(boolean token, Map<String, String> extra, RetryBudget budget) {
     Map<String, String> env = new HashMap<>(extra);
     env.put("GCE_METADATA_HOST", md.hostPort());
     env.put("K_SERVICE", "caller");
@@ -64,7 +70,7 @@ class HttpTracingTest {
       env.put("PRIVATE_EGRESS_AUDIENCES", "my.api.private=" + AUDIENCE);
     }
     PrivateEgress egress = PrivateEgress.builder().environment(env).clock(clock).retryPolicy(Fixtures.FAST)
-        .observationRegistry(tracing.registry()).build();
+        .retryBudget(budget).observationRegistry(tracing.registry()).build();
     return PrivateHttp.newClient(egress);
   }
 
@@ -117,6 +123,21 @@ class HttpTracingTest {
     assertThat(attempts).extracting(a -> attr(a, "private_egress.resend.reason")).containsExactly(null, "503", "503");
     assertThat(attr(attempts.get(1), "private_egress.resend.wait_ms")).matches("\\d+");
     assertThat(tracing.allAttributes()).noneMatch(a -> a.contains("hunter2"));
+  }
+
+  @Test
+  void aRetryRefusedByTheBudgetIsAnEventOnTheCallersSpan() throws Exception {
+    OkHttpClient client = client(false, Map.of(), new RetryBudget(0, 0.0));
+    api.enqueue(status(503));
+    Observation caller = Observation.start("caller", tracing.registry());
+    try (Observation.Scope scope = caller.openScope()) {
+      assertThat(get(client, "/")).isEqualTo(503);
+    } finally {
+      caller.stop();
+    }
+    assertThat(tracing.spans("GET")).hasSize(1);
+    assertThat(tracing.spans("caller").get(0).getEvents())
+        .extracting(EventData::getName).containsExactly("private_egress.retry_budget_refused");
   }
 
   @Test

@@ -31,8 +31,6 @@ final class CallState extends EventListener {
   int refusedResends;
   /** The outcome of the last attempt, for events ("200", "503", "reset", ...). */
   String lastOutcome;
-  /** When the last traced attempt ended (only written with tracing on): the wait before the next one. */
-  long attemptEndedNanos;
   /** The current hop's upstream, {@code host:port}. */
   String target;
   /** The call started on https: a hop down to plain http gets no token. */

@@ -18,7 +18,13 @@ import okhttp3.Response;
  * {@code ObservationRegistry}; a no-op registry costs one check per attempt.
  */
 final class HttpTracing {
+  private static final Observation.Event BUDGET_REFUSED = Observation.Event.of("private_egress.retry_budget_refused");
   private final ObservationRegistry registry;
+  /**
+   * This thread's last traced attempt: its call and when it ended (the wait before the next one). Kept here, not
+   * in the call's state, so that a call costs not one byte more when tracing is off.
+   */
+  private final ThreadLocal<Last> last = ThreadLocal.withInitial(Last::new);
   /** Token fetches are traced too: then an attempt can say whether its token came from the cache. */
   private final boolean tokens;
 
@@ -53,7 +59,7 @@ final class HttpTracing {
       throw e;
     } finally {
       observation.stop();
-      state.attemptEndedNanos = System.nanoTime();
+      last.get().ended(state);
     }
   }
 
@@ -62,21 +68,46 @@ final class HttpTracing {
    * connects before the network interceptors run) still is an attempt: it gets its span here, at the failure.
    */
   void failedBeforeWire(CallState state, Request request, long attemptBegan, IOException failure) {
-    if (registry.isNoop() || state.attemptEndedNanos - attemptBegan > 0) {
-      return; // a traced attempt ended after this one began: it was seen at the wire
+    Last l = last.get();
+    if (registry.isNoop() || l.call == System.identityHashCode(state) && l.endedNanos - attemptBegan > 0) {
+      return; // a traced attempt of this call ended after this one began: it was seen at the wire
     }
     HttpAttemptContext context = context(state, request, state.grantValue != null);
     Observation observation = Observation.createNotStarted(null, DefaultHttpAttemptObservationConvention.INSTANCE,
         () -> context, registry).start();
     observation.error(failure);
     observation.stop();
-    state.attemptEndedNanos = System.nanoTime();
+    l.ended(state);
+  }
+
+  /**
+   * The retry budget refused a retry. The attempt's span has ended by then, so the refusal is an event on the
+   * caller's current observation (RestClient's call span, or the caller's own), when there is one.
+   */
+  void budgetRefused() {
+    Observation current = registry.getCurrentObservation();
+    if (current != null) {
+      current.event(BUDGET_REFUSED);
+    }
   }
 
   private HttpAttemptContext context(CallState state, Request request, boolean withGrant) {
     int resends = state.attempts;
     String token = withGrant && tokens ? (TokenTracing.takeFetched() ? "fetched" : "cached") : null;
-    return new HttpAttemptContext(request, resends, resends > 0 ? state.lastOutcome : null,
-        resends > 0 ? (System.nanoTime() - state.attemptEndedNanos) / 1_000_000 : -1, token);
+    Last l = last.get();
+    long wait = resends > 0 && l.call == System.identityHashCode(state)
+        ? (System.nanoTime() - l.endedNanos) / 1_000_000 : -1;
+    return new HttpAttemptContext(request, resends, resends > 0 ? state.lastOutcome : null, wait, token);
+  }
+
+  /** One thread's last traced attempt: its call (by identity hash, so no call is kept reachable) and end. */
+  private static final class Last {
+    int call;
+    long endedNanos;
+
+    void ended(CallState state) {
+      call = System.identityHashCode(state);
+      endedNanos = System.nanoTime();
+    }
   }
 }

@@ -116,6 +116,9 @@ final class RetryStep {
           if (calls.listener != null) {
             calls.listener.retryBudgetExhausted(state.target);
           }
+          if (calls.tracing != null) {
+            calls.tracing.budgetRefused();
+          }
           d = null; // stopped by the budget
         }
       }

@@ -1,7 +1,7 @@
 package dev.privateegress.internal;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
+import com.google.api.client.json.webtoken.JsonWebToken;
+
 import dev.privateegress.AddressClass;
 import dev.privateegress.CheckKind;
 import dev.privateegress.CheckResult;
@@ -305,19 +305,13 @@ public final class NetworkChecks {
     }
     Instant now = context.clock().instant();
     StringBuilder detail = new StringBuilder("ID token");
-    Optional<JsonObject> claims = Jwt.claims(token.value());
+    Optional<JsonWebToken.Payload> claims = Util.jwtClaims(token.value());
     List<String> audiences = new ArrayList<>();
     if (claims.isPresent()) {
-      JsonElement aud = claims.get().get("aud");
-      if (aud != null && aud.isJsonArray()) {
-        aud.getAsJsonArray().forEach(x -> audiences.add(x.getAsString()));
-      } else if (aud != null && aud.isJsonPrimitive()) {
-        audiences.add(aud.getAsString());
-      }
+      audiences.addAll(claims.get().getAudienceAsList());
       detail.append(" aud=").append(audiences.isEmpty() ? "(none)" : String.join(",", audiences));
-      JsonElement email = claims.get().get("email");
-      if (email != null && email.isJsonPrimitive()) {
-        detail.append(" email=").append(email.getAsString());
+      if (claims.get().get("email") instanceof String email) {
+        detail.append(" email=").append(email);
       }
     } else {
       detail.append(" (opaque, not a JWT) for audience ").append(audience);

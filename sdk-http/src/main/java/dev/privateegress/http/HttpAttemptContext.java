@@ -15,22 +15,20 @@ public class HttpAttemptContext extends RequestReplySenderContext<Request.Builde
   private final int resendCount;
   private final String resendReason;
   private final long waitMillis;
-  private final String token;
+  private String token;
 
   /**
    * @param request the request without the SDK's token
    * @param resendCount attempts of this call before this one (0 for the first)
    * @param resendReason the previous attempt's outcome ({@code 503}, {@code reset}, ...), or null on the first
    * @param waitMillis time since the previous attempt ended, or -1 on the first
-   * @param token {@code cached}, {@code fetched} or null when the attempt carries no SDK token
    */
-  public HttpAttemptContext(Request request, int resendCount, String resendReason, long waitMillis, String token) {
+  public HttpAttemptContext(Request request, int resendCount, String resendReason, long waitMillis) {
     super((builder, key, value) -> builder.header(key, value), Kind.CLIENT);
     this.request = request;
     this.resendCount = resendCount;
     this.resendReason = resendReason;
     this.waitMillis = waitMillis;
-    this.token = token;
     setCarrier(request.newBuilder());
   }
 
@@ -50,7 +48,13 @@ public class HttpAttemptContext extends RequestReplySenderContext<Request.Builde
     return waitMillis;
   }
 
+  /** {@code cached}, {@code fetched} (a cache miss for this attempt or its hop), or null without an SDK token. */
   public String token() {
     return token;
+  }
+
+  /** Set by the SDK once the attempt's token was looked up (inside the attempt's observation). */
+  public void token(String source) {
+    this.token = source;
   }
 }

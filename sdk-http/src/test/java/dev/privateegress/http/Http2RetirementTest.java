@@ -132,21 +132,21 @@ class Http2RetirementTest {
       Fixtures.Recorder events = new Fixtures.Recorder();
       OkHttpClient client = trusting(PrivateHttp.newClient(egress(events)));
       String url = "https://localhost:" + nginx.port + "/orders";
-      // 24 threads x 8 POSTs; nginx reloads after every 30 POSTs started, whatever the machine's speed.
+      // 16 threads x 6 POSTs; nginx reloads after every 20 POSTs started, whatever the machine's speed.
       AtomicInteger sent = new AtomicInteger();
       ExecutorService reloader = Executors.newSingleThreadExecutor();
       Future<?> reloads = reloader.submit(() -> {
-        for (int i = 1; i <= 6; i++) {
-          while (sent.get() < 30 * i) {
+        for (int i = 1; i <= 4; i++) {
+          while (sent.get() < 20 * i) {
             Thread.sleep(5);
           }
           nginx.reload();
         }
         return null;
       });
-      int ok = concurrently(24, i -> {
+      int ok = concurrently(16, i -> {
         int done = 0;
-        for (int n = 0; n < 8; n++) {
+        for (int n = 0; n < 6; n++) {
           sent.incrementAndGet();
           try {
             done += post(client, url);
@@ -159,7 +159,7 @@ class Http2RetirementTest {
       reloads.get(30, TimeUnit.SECONDS);
       reloader.shutdown();
       long executed = nginx.logged("\"POST /orders HTTP/2.0\"");
-      System.out.println("RELIABILITY nginx http2 reloads x6: posts=" + sent + " ok=" + ok + " nginxExecuted="
+      System.out.println("RELIABILITY nginx http2 reloads x4: posts=" + sent + " ok=" + ok + " nginxExecuted="
           + executed + " backendExecuted=" + backendPosts.get() + "; refused attempts=" + events.refused.get());
       assertThat(ok).isEqualTo(sent.get());
       assertThat(executed).isEqualTo(sent.get());

@@ -18,11 +18,14 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.sdk.trace.data.EventData;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import mockwebserver3.Dispatcher;
+import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import okhttp3.OkHttpClient;
@@ -155,6 +158,31 @@ class HttpTracingTest {
     assertThat(attempt.getParentSpanId()).isEqualTo(user.context().spanId());
     assertThat(api.takeRequest(5, TimeUnit.SECONDS).getHeaders().get("traceparent"))
         .contains(attempt.getSpanId());
+  }
+
+  @Test
+  void aTokenThatExpiredBeforeARetryIsFetchedAgainAsTheChildOfThatAttempt() throws Exception {
+    OkHttpClient client = client(true);
+    api.setDispatcher(new Dispatcher() {
+      private int n;
+
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        if (n++ == 0) {
+          clock.advance(Duration.ofHours(2)); // the token expires while the first attempt is answered
+          return status(503);
+        }
+        return status(200);
+      }
+    });
+    assertThat(get(client, "/")).isEqualTo(200);
+    List<SpanData> attempts = tracing.spans("GET");
+    List<SpanData> fetches = tracing.spans("fetch id token");
+    assertThat(attempts).hasSize(2);
+    assertThat(fetches).hasSize(2);
+    assertThat(fetches.get(1).getParentSpanId()).isEqualTo(attempts.get(1).getSpanId());
+    assertThat(attempts).extracting(a -> attr(a, "private_egress.token")).containsExactly("fetched", "fetched");
+    assertThat(md.identityRequests(AUDIENCE)).isEqualTo(2);
   }
 
   @Test

@@ -4,14 +4,14 @@ import dev.privateegress.ConfigurationException;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.RedisSettings;
 import dev.privateegress.RetryBudget;
+import dev.privateegress.internal.RetryLoop;
 import dev.privateegress.redis.internal.Clusters;
 import dev.privateegress.redis.internal.CommandEvents;
 import dev.privateegress.redis.internal.ConnectRetrier;
 import dev.privateegress.redis.internal.Endpoint;
-import dev.privateegress.redis.internal.Failures;
 import dev.privateegress.redis.internal.IamCredentialsProvider;
 import dev.privateegress.redis.internal.IdleMaintenance;
-import dev.privateegress.redis.internal.RedisRetry;
+import dev.privateegress.redis.internal.RedisClients;
 import dev.privateegress.redis.internal.RedisTls;
 import dev.privateegress.redis.internal.SafeClusterConnectionProvider;
 import dev.privateegress.redis.internal.SafeClusterExecutor;
@@ -34,8 +34,6 @@ import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.exceptions.JedisClusterOperationException;
-import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.providers.PooledConnectionProvider;
 
 /**
@@ -112,45 +110,30 @@ public final class PrivateRedis {
     Objects.requireNonNull(egress, "egress");
     Objects.requireNonNull(redis, "redis");
     Objects.requireNonNull(operation, "operation");
-    // A client of ours shares its Retry (and so its metrics) and its target's budget; any other
-    // UnifiedJedis gets a one-off loop on the configured target's budget.
-    RedisRetry loop = RedisRetry.of(redis).orElseGet(() -> new RedisRetry(null));
-    String target = loop.target() != null ? loop.target()
-        : "redis " + egress.config().redis().map(s -> s.host() + ":" + s.port()).orElse("(client)");
-    return loop.call(egress, target, () -> operation.apply(redis), (failure, attempt) -> {
-      if (failure instanceof AmbiguousCommandException || Failures.notReady(failure)) {
-        return new RedisRetry.Retryable(Failures.shortCause(failure), why -> failure);
-      }
-      if ((failure instanceof JedisConnectionException || failure instanceof JedisClusterOperationException)
-          && !NOT_RETRIED.contains(Failures.classify(failure))) {
-        return new RedisRetry.Retryable(Failures.shortCause(failure), why -> failure);
-      }
-      // AUTH, a missing IAM token, TLS and DNS failures, an exhausted pool: another run gets the same answer.
-      return new RedisRetry.Fatal(failure);
-    }, null);
+    return RedisClients.retrying(egress, redis, operation);
   }
-
-  private static final Set<Failures.Kind> NOT_RETRIED = java.util.EnumSet.of(Failures.Kind.AUTH,
-      Failures.Kind.TOKEN, Failures.Kind.TLS_UNTRUSTED, Failures.Kind.TLS_HOSTNAME, Failures.Kind.TLS_HANDSHAKE,
-      Failures.Kind.DNS, Failures.Kind.NOT_A_CLUSTER, Failures.Kind.POOL_EXHAUSTED);
 
   /**
    * The resilience4j {@link Retry} of a client built by this class, e.g. for {@code
    * TaggedRetryMetrics.ofRetryRegistry(...)} from resilience4j-micrometer (add the client's Retry to a
-   * {@code RetryRegistry}). It counts once each command whose first try failed (a connection set-up or a
-   * not-ready reply: succeeded with retry, or failed) and each {@link #retrying} call; its event
-   * publisher reports every retry. A command that succeeds at its first try does not reach it (that path
-   * allocates nothing); count those with {@code EgressListener.callEnded}. The SDK makes the retry
-   * decisions (policy, deadline, budget); the Retry records and waits.
+   * {@code RetryRegistry}). Its metrics mean what {@code PrivateHttp.retry}'s do: each logical call that entered
+   * the SDK's retry loop (a command whose first try failed: a connection set-up or a not-ready reply; each {@link
+   * #retrying} call) counts once, succeeded or failed, with retry when the SDK retried it at least once; a call
+   * that retried and gave up is one failed call with retry. A command inside {@link #retrying} is part of that
+   * call. A command that succeeds at its first try does not reach it (that path allocates nothing); count those
+   * with {@code EgressListener.callEnded}. Its event publisher reports every retry.
    *
    * @throws IllegalArgumentException when the client was not built by {@link #connect} or {@link
    *     Builder#build()}
    */
   public static Retry retry(UnifiedJedis client) {
     Objects.requireNonNull(client, "client");
-    return RedisRetry.of(client).map(RedisRetry::retry).orElseThrow(() -> new IllegalArgumentException(
-        "this UnifiedJedis was not built by PrivateRedis.connect or PrivateRedis.builder(...).build(), so it "
-            + "has no SDK retry"));
+    RetryLoop loop = RedisClients.loop(client);
+    if (loop == null) {
+      throw new IllegalArgumentException("this UnifiedJedis was not built by PrivateRedis.connect or "
+          + "PrivateRedis.builder(...).build(), so it has no SDK retry");
+    }
+    return loop.view();
   }
 
   /**
@@ -294,7 +277,8 @@ public final class PrivateRedis {
       // One target for events, retries and the budget: the endpoint, or for a cluster its discovery
       // endpoint, so a cluster spends one budget whichever node failed.
       CommandEvents events = CommandEvents.of(egress, ep.target(), s.database());
-      ConnectRetrier retrier = new ConnectRetrier(egress, new RedisRetry(ep.target()), ep, events, iam, maxTotal,
+      RetryLoop loop = RedisClients.newLoop(egress);
+      ConnectRetrier retrier = new ConnectRetrier(egress, loop, ep, events, iam, maxTotal,
           maxWait);
       RetryBudget budget = egress.retryBudget(ep.target());
       StaleConnections stale = new StaleConnections();
@@ -306,8 +290,8 @@ public final class PrivateRedis {
         Clusters.init(provider, retrier, stale, sweep, maxTotal);
         SafeClusterExecutor executor = new SafeClusterExecutor(provider, maxRedirects,
             egress.retryPolicy().deadline(), budget, retrier);
-        return RedisClusterClient.builder().nodes(Set.of(seed)).clientConfig(clientFacing)
-            .connectionProvider(provider).commandExecutor(executor).build();
+        return RedisClients.register(RedisClusterClient.builder().nodes(Set.of(seed)).clientConfig(clientFacing)
+            .connectionProvider(provider).commandExecutor(executor).build(), egress, loop, ep);
       }
       PooledObjectFactory<Connection> traced = events.tracedConnections(seed, config,
           iam != null ? "iam" : s.password().isPresent() ? "password" : "none");
@@ -317,8 +301,8 @@ public final class PrivateRedis {
           stale::forgetClosed);
       SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget, stale,
           maxTotal);
-      return RedisClient.builder().hostAndPort(seed).clientConfig(clientFacing).connectionProvider(provider)
-          .commandExecutor(executor).build();
+      return RedisClients.register(RedisClient.builder().hostAndPort(seed).clientConfig(clientFacing)
+          .connectionProvider(provider).commandExecutor(executor).build(), egress, loop, ep);
     }
 
     private DefaultJedisClientConfig.Builder clientConfig(RedisSettings s, Endpoint ep,

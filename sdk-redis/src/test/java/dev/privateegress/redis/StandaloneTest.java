@@ -128,9 +128,11 @@ class StandaloneTest {
           .hasMessageContaining("gave up after 3 attempts");
       assertThat(events.retries).hasSize(2);
       assertThat(events.connectFailures).hasSize(3);
-      // resilience4j saw both retries and the failed call (stopped by the SDK's attempt limit)
+      // resilience4j saw both retries and the failed call (stopped by the SDK's attempt limit): one failed call
+      // with retry, as on PrivateHttp
       assertThat(retryEvents.get()).isEqualTo(2);
-      assertThat(retry.getMetrics().getNumberOfFailedCallsWithoutRetryAttempt()).isEqualTo(1);
+      assertThat(retry.getMetrics().getNumberOfFailedCallsWithRetryAttempt()).isEqualTo(1);
+      assertThat(retry.getMetrics().getNumberOfFailedCallsWithoutRetryAttempt()).isZero();
       assertThat(retry.getMetrics().getNumberOfTotalCalls()).as("attempts, in resilience4j's terms").isEqualTo(3);
     }
   }
@@ -221,6 +223,22 @@ class StandaloneTest {
         starter.join();
         assertThat(PrivateRedis.retry(redis).getMetrics().getNumberOfSuccessfulCallsWithRetryAttempt()).isEqualTo(1);
       }
+    }
+  }
+
+  @Test
+  void aRetryingCallThatRetriedAndGaveUpIsOneFailedCallWithRetryAsOnHttp() {
+    int port = freePortNobodyListensOn();
+    PrivateEgress egress = Fixtures.egress(Map.of("REDISHOST", "127.0.0.1", "REDISPORT", Integer.toString(port)));
+    try (UnifiedJedis redis = PrivateRedis.connect(egress)) {
+      assertThatThrownBy(() -> PrivateRedis.retrying(egress, redis, r -> r.get("k")))
+          .isInstanceOf(JedisConnectionException.class);
+      Retry.Metrics m = PrivateRedis.retry(redis).getMetrics();
+      // the GET's own connect retries are part of the retrying call: one call, not one per inner loop
+      assertThat(m.getNumberOfFailedCallsWithRetryAttempt()).isEqualTo(1);
+      assertThat(m.getNumberOfFailedCallsWithoutRetryAttempt()).isZero();
+      assertThat(m.getNumberOfSuccessfulCallsWithRetryAttempt()).isZero();
+      assertThat(m.getNumberOfSuccessfulCallsWithoutRetryAttempt()).isZero();
     }
   }
 

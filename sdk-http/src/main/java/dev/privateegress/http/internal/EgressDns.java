@@ -65,7 +65,7 @@ public final class EgressDns implements Dns {
       try {
         addresses = fallback.lookup(hostname);
       } catch (UnknownHostException e) {
-        UnknownHostException explained = new UnknownHostException(hostname + " does not resolve ("
+        UnknownHostException explained = new Unresolved(hostname + " does not resolve ("
             + e.getMessage() + "): " + NetworkAdvice.unresolved(egress.knownEgress(), hostname));
         explained.initCause(e);
         throw explained;
@@ -73,6 +73,15 @@ public final class EgressDns implements Dns {
     }
     warnIfBypassingVpc(hostname, addresses);
     return addresses;
+  }
+
+  /** A name that does not resolve, already explained with the egress advice: passed on as it is. */
+  static final class Unresolved extends UnknownHostException {
+    private static final long serialVersionUID = 1L;
+
+    Unresolved(String message) {
+      super(message);
+    }
   }
 
   private void warnIfBypassingVpc(String hostname, List<InetAddress> addresses) {

@@ -39,19 +39,26 @@ final class HttpTracing {
         egress.config().traces("tokens"));
   }
 
-  /** Sends {@code request} as {@link WireInterceptor#send} does, inside an observation of this attempt. */
-  Response send(Interceptor.Chain chain, CallState state, Request request, boolean withGrant) throws IOException {
+  /**
+   * Sends {@code request} as {@link WireInterceptor#send} does, inside an observation of this attempt; with
+   * {@code granted}, the hop's token for this attempt is looked up inside it (a fetch is then its child).
+   */
+  Response send(Interceptor.Chain chain, CallState state, Request request, boolean granted) throws IOException {
     if (registry.isNoop()) {
-      return WireInterceptor.send(chain, state, request, withGrant);
+      return WireInterceptor.send(chain, state, request, granted ? state.grantForAttempt() : null);
     }
-    HttpAttemptContext context = context(state, request, withGrant);
+    HttpAttemptContext context = context(state, request);
     Observation observation = Observation.createNotStarted(null, DefaultHttpAttemptObservationConvention.INSTANCE,
         () -> context, registry).start();
     // The handler's propagator has written this attempt's traceparent on the carrier.
     Request traced = context.getCarrier().build();
     context.setCarrier(null);
-    try {
-      Response response = WireInterceptor.send(chain, state, traced, withGrant);
+    try (Observation.Scope scope = observation.openScope()) {
+      String token = granted ? state.grantForAttempt() : null;
+      if (token != null && tokens) {
+        context.token(TokenTracing.takeFetched() ? "fetched" : "cached");
+      }
+      Response response = WireInterceptor.send(chain, state, traced, token);
       context.setResponse(response);
       return response;
     } catch (IOException | RuntimeException e) {
@@ -72,7 +79,7 @@ final class HttpTracing {
     if (registry.isNoop() || l.call == System.identityHashCode(state) && l.endedNanos - attemptBegan > 0) {
       return; // a traced attempt of this call ended after this one began: it was seen at the wire
     }
-    HttpAttemptContext context = context(state, request, state.grantValue != null);
+    HttpAttemptContext context = context(state, request);
     Observation observation = Observation.createNotStarted(null, DefaultHttpAttemptObservationConvention.INSTANCE,
         () -> context, registry).start();
     observation.error(failure);
@@ -91,13 +98,12 @@ final class HttpTracing {
     }
   }
 
-  private HttpAttemptContext context(CallState state, Request request, boolean withGrant) {
+  private HttpAttemptContext context(CallState state, Request request) {
     int resends = state.attempts;
-    String token = withGrant && tokens ? (TokenTracing.takeFetched() ? "fetched" : "cached") : null;
     Last l = last.get();
     long wait = resends > 0 && l.call == System.identityHashCode(state)
         ? (System.nanoTime() - l.endedNanos) / 1_000_000 : -1;
-    return new HttpAttemptContext(request, resends, resends > 0 ? state.lastOutcome : null, wait, token);
+    return new HttpAttemptContext(request, resends, resends > 0 ? state.lastOutcome : null, wait);
   }
 
   /** One thread's last traced attempt: its call (by identity hash, so no call is kept reachable) and end. */

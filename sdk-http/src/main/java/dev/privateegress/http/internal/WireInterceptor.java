@@ -4,19 +4,22 @@ import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import okhttp3.Connection;
+import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
 import okhttp3.Protocol;
 import okhttp3.Request;
 import okhttp3.Response;
 import okhttp3.internal.connection.RealConnection;
+import okhttp3.internal.http2.ErrorCode;
+import okhttp3.internal.http2.StreamResetException;
 
 /**
  * The SDK's network interceptor, the last before the wire. Three guards on what OkHttp sends and replays:
  *
  * <ol>
- *   <li><b>Token.</b> Puts the hop's ID token on the request here, and only if the request goes to the host and
- *       scheme it was granted for. {@code response.request()} is the application-level request, which never
- *       held it; {@code networkResponse().request()} holds it only in {@code Authorization} or
+ *   <li><b>Token.</b> Puts the hop's ID token on the request here, and only if the request goes to the origin
+ *       (scheme, host and port) it was granted for. {@code response.request()} is the application-level
+ *       request, which never held it; {@code networkResponse().request()} holds it only in {@code Authorization} or
  *       {@code Proxy-Authorization}, which OkHttp's {@code toString()} redacts. For any other header name the
  *       response is handed back with the request without the token.
  *   <li><b>Stale connections.</b> OkHttp checks a pooled HTTP/1 connection for a server-side close only after
@@ -60,11 +63,18 @@ public final class WireInterceptor implements Interceptor {
         && closedByPeer(connection.socket())) {
       throw new StaleConnectionException("pooled connection to " + state.target + " was closed by the server");
     }
-    boolean withGrant = state.grantValue != null && request.url().host().equals(state.grantHost)
-        && (!state.grantTls || request.isHttps());
+    HttpUrl url = request.url();
+    boolean granted = state.grantValue != null && url.host().equals(state.grantHost)
+        && url.port() == state.grantPort && url.isHttps() == state.grantTls;
     HttpTracing tracing = state.calls.tracing;
-    Response response = tracing == null ? send(chain, state, request, withGrant)
-        : tracing.send(chain, state, request, withGrant);
+    // Traced, the attempt's span opens first, so that a token fetched for this attempt is its child.
+    String token = tracing == null && granted ? state.grantForAttempt() : null;
+    Response response;
+    try {
+      response = tracing == null ? send(chain, state, request, token) : tracing.send(chain, state, request, granted);
+    } catch (IOException e) {
+      throw refusedStream(chain, connection, e);
+    }
     if (response.code() == 503) {
       String retryAfter = response.header("Retry-After");
       if (retryAfter != null && isZero(retryAfter)) {
@@ -74,17 +84,33 @@ public final class WireInterceptor implements Interceptor {
     return response;
   }
 
-  /** Proceeds with {@code request}, carrying the hop's token when {@code withGrant}. */
-  static Response send(Chain chain, CallState state, Request request, boolean withGrant) throws IOException {
-    if (!withGrant) {
+  /** Proceeds with {@code request}, carrying {@code token} (the hop's {@code Bearer} value) unless null. */
+  static Response send(Chain chain, CallState state, Request request, String token) throws IOException {
+    if (token == null) {
       return chain.proceed(request);
     }
-    Request withToken = request.newBuilder().header(state.calls.tokenHeader, state.grantValue).build();
+    Request withToken = request.newBuilder().header(state.calls.tokenHeader, token).build();
     Response response = chain.proceed(withToken);
     if (state.calls.hideNetworkRequest) {
       response = response.newBuilder().request(request).build();
     }
     return response;
+  }
+
+  /**
+   * The failure to report: {@code e}, or a {@code REFUSED_STREAM} reset (caused by {@code e}) when the request's
+   * HTTP/2 stream was refused though the attempt failed with another error, such as a body write racing the
+   * server's GOAWAY; see {@link Http2Streams}.
+   */
+  private static IOException refusedStream(Chain chain, Connection connection, IOException e) {
+    if (connection == null || RetryRules.notProcessed(e)
+        || (connection.protocol() != Protocol.HTTP_2 && connection.protocol() != Protocol.H2_PRIOR_KNOWLEDGE)
+        || !Http2Streams.refused(chain)) {
+      return e;
+    }
+    StreamResetException refused = new StreamResetException(ErrorCode.REFUSED_STREAM);
+    refused.initCause(e);
+    return refused;
   }
 
   private static boolean isZero(String value) {

@@ -25,9 +25,14 @@ public final class CommandEvents {
   private final EgressListener listener;
   private final String target;
   private final boolean on;
-  private final ThreadLocal<int[]> tries;
+  private final ThreadLocal<Tries> tries;
   /** Null without an ObservationRegistry: then nothing of Micrometer is loaded. */
   final RedisTracing tracing;
+
+  /** The tries of the command running on a thread. */
+  private static final class Tries {
+    int n;
+  }
 
   /** @param listener the egress listener; {@link EgressListener#NONE} turns the attempt events off */
   public CommandEvents(EgressListener listener, String target) {
@@ -40,7 +45,7 @@ public final class CommandEvents {
     this.listener = listener;
     this.target = target;
     this.on = listener != EgressListener.NONE;
-    this.tries = on ? ThreadLocal.withInitial(() -> new int[1]) : null;
+    this.tries = on ? ThreadLocal.withInitial(Tries::new) : null;
   }
 
   /** Whether attempt and call events are emitted (a listener other than the no-op is configured). */
@@ -56,7 +61,7 @@ public final class CommandEvents {
   /** One try finished; {@code startNanos} from {@link System#nanoTime()}. No-op when {@link #on()} is false. */
   public void attempt(String outcome, long startNanos) {
     if (on) {
-      int n = ++tries.get()[0];
+      int n = ++tries.get().n;
       listener.attempt(target, n, outcome, Duration.ofNanos(System.nanoTime() - startNanos));
     }
   }
@@ -67,9 +72,9 @@ public final class CommandEvents {
       tracing.ended();
     }
     if (on) {
-      int[] t = tries.get();
-      int n = Math.max(1, t[0]);
-      t[0] = 0;
+      Tries t = tries.get();
+      int n = Math.max(1, t.n);
+      t.n = 0;
       listener.callEnded(target, n, succeeded);
     }
   }

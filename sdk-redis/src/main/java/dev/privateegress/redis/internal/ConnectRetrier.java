@@ -4,6 +4,7 @@ import dev.privateegress.internal.NetworkAdvice;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.TokenException;
 import dev.privateegress.internal.Hosts;
+import dev.privateegress.internal.RetryLoop;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.function.Supplier;
@@ -12,7 +13,7 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 
 /**
- * The retry decisions of one client, on its {@link RedisRetry}: full-jitter backoff, more attempts during
+ * The retry decisions of one client, on its {@link RetryLoop}: full-jitter backoff, more attempts during
  * the startup grace window, the target's retry budget and one deadline.
  *
  * <ul>
@@ -30,7 +31,7 @@ import redis.clients.jedis.exceptions.JedisException;
  */
 public final class ConnectRetrier {
   private final PrivateEgress egress;
-  private final RedisRetry retry;
+  private final RetryLoop loop;
   private final Endpoint endpoint;
   private final CommandEvents events;
   private final IamCredentialsProvider iam;
@@ -39,17 +40,17 @@ public final class ConnectRetrier {
 
   /**
    * @param egress the retry policy, budget and listener
-   * @param retry the client's retry loop
+   * @param loop the client's retry loop
    * @param endpoint the configured target (a cluster's discovery endpoint), whose budget every retry spends
    * @param events the client's listener events
    * @param iam the IAM credentials, or null without IAM auth
    * @param maxTotal the pool size (per node), for the pool-exhausted message
    * @param maxWait how long a borrow waits for a free connection, for the pool-exhausted message
    */
-  public ConnectRetrier(PrivateEgress egress, RedisRetry retry, Endpoint endpoint, CommandEvents events,
+  public ConnectRetrier(PrivateEgress egress, RetryLoop loop, Endpoint endpoint, CommandEvents events,
       IamCredentialsProvider iam, int maxTotal, Duration maxWait) {
     this.egress = egress;
-    this.retry = retry;
+    this.loop = loop;
     this.endpoint = endpoint;
     this.events = events;
     this.iam = iam;
@@ -58,8 +59,8 @@ public final class ConnectRetrier {
   }
 
   /** The client's retry loop (shared with {@code PrivateRedis.retrying}). */
-  public RedisRetry retry() {
-    return retry;
+  public RetryLoop loop() {
+    return loop;
   }
 
   /** The client's endpoint. */
@@ -90,26 +91,47 @@ public final class ConnectRetrier {
    */
   public <T> T acquire(String where, RuntimeException first, Supplier<T> get, Runnable beforeRetry,
       Finisher finisher) {
-    Runnable refresh = beforeRetry == null ? null : () -> {
-      try {
-        beforeRetry.run();
-      } catch (JedisException ignored) {
-        // the next attempt reports the real problem
-      }
-    };
-    long[] started = {System.nanoTime()};
-    RuntimeException[] pending = {first};
-    Supplier<T> timed = () -> {
-      if (pending[0] != null) {
-        RuntimeException f = pending[0];
-        pending[0] = null;
-        throw f; // the caller's own first attempt, judged like any other
-      }
-      started[0] = System.nanoTime();
+    return new Acquire<>(where, get, beforeRetry, finisher).run(first);
+  }
+
+  /** Getting a connection: only failures before any command was sent are retried. */
+  private final class Acquire<T> extends RedisCall<T> {
+    private final String where;
+    private final Supplier<T> get;
+    private final Runnable refresh;
+    private final Finisher finisher;
+    /** When the current try began, for its attempt event (the caller's own first try: now). */
+    private long started = System.nanoTime();
+
+    Acquire(String where, Supplier<T> get, Runnable refresh, Finisher finisher) {
+      super(loop, endpoint.target());
+      this.where = where;
+      this.get = get;
+      this.refresh = refresh;
+      this.finisher = finisher;
+    }
+
+    @Override
+    T once() {
+      started = System.nanoTime();
       return get.get();
-    };
-    return retry.call(egress, endpoint.target(), timed, (e, attempt) -> judge(where, e, finisher, started[0]),
-        refresh);
+    }
+
+    @Override
+    Verdict judge(RuntimeException failure, int attempt) {
+      return ConnectRetrier.this.judge(where, failure, finisher, started);
+    }
+
+    @Override
+    void beforeNextTry() {
+      if (refresh != null) {
+        try {
+          refresh.run();
+        } catch (JedisException ignored) {
+          // the next attempt reports the real problem
+        }
+      }
+    }
   }
 
   /**
@@ -119,22 +141,23 @@ public final class ConnectRetrier {
    * is thrown as it is.
    */
   public <T> T whileNotReady(RuntimeException first, Supplier<T> send) {
-    boolean[] firstSeen = new boolean[1];
-    return retry.call(egress, endpoint.target(), () -> {
-      if (!firstSeen[0]) {
-        firstSeen[0] = true;
-        throw first; // attempt 1 already happened; counted through the same loop
+    return new RedisCall<T>(loop, endpoint.target()) {
+      @Override
+      T once() {
+        return send.get();
       }
-      return send.get();
-    }, (e, attempt) -> Failures.notReady(e)
-        ? new RedisRetry.Retryable(Failures.shortCause(e), why -> e, true)
-        : new RedisRetry.Fatal(e), null);
+
+      @Override
+      Verdict judge(RuntimeException e, int attempt) {
+        return Failures.notReady(e) ? new Retryable(Failures.shortCause(e), why -> e, true) : new Fatal(e);
+      }
+    }.run(first);
   }
 
-  private RedisRetry.Verdict judge(String where, RuntimeException e, Finisher finisher, long started) {
+  private RedisCall.Verdict judge(String where, RuntimeException e, Finisher finisher, long started) {
     Failures.Kind kind = Failures.classify(e);
     if (!(e instanceof JedisException) && kind != Failures.Kind.TOKEN) {
-      return new RedisRetry.Fatal(e);
+      return new RedisCall.Fatal(e);
     }
     JedisException failure = e instanceof JedisException j ? Failures.withoutEchoedArguments(j)
         : new JedisConnectionException(e.getMessage(), e);
@@ -145,20 +168,20 @@ public final class ConnectRetrier {
       case AUTH -> {
         if (iam != null && iam.refreshAfterRejection()) {
           // The token cache held a token the server no longer accepts (rotated ACL, revoked grant).
-          return new RedisRetry.Retryable("IAM token refused; fetched a new one", why -> authFailed(failure));
+          return new RedisCall.Retryable("IAM token refused; fetched a new one", why -> authFailed(failure));
         }
-        return new RedisRetry.Fatal(authFailed(failure));
+        return new RedisCall.Fatal(authFailed(failure));
       }
       case TOKEN -> {
         // Redis was reached; the token source was not. Name the token source, not Redis.
         String message = "IAM auth to " + where + " got no access token (" + tokenMessage(e) + "). "
             + Failures.advice(kind, endpoint, failure);
-        return new RedisRetry.Fatal(finisher.finish(kind, message, failure));
+        return new RedisCall.Fatal(finisher.finish(kind, message, failure));
       }
       case POOL_EXHAUSTED -> {
         // Deliberately not a JedisConnectionException: nothing is wrong with the connection, and callers
         // (PrivateRedis.retrying, Jedis' cluster executor) must not treat it as a connect failure.
-        return new RedisRetry.Fatal(new JedisException("pool exhausted: all " + maxTotal + " connections to "
+        return new RedisCall.Fatal(new JedisException("pool exhausted: all " + maxTotal + " connections to "
             + where + " stayed busy for maxWait " + maxWait.toMillis() + " ms; raise maxTotal on "
             + "PrivateRedis.builder() if the load needs it, or find the code that keeps connections (a "
             + "pipeline, transaction or Connection not closed)", failure));
@@ -174,9 +197,9 @@ public final class ConnectRetrier {
         : Failures.advice(kind, endpoint, failure);
     String message = "cannot connect to " + where + " (" + Failures.shortCause(failure) + "): " + advice;
     if (!kind.retryable()) {
-      return new RedisRetry.Fatal(finisher.finish(kind, message, failure));
+      return new RedisCall.Fatal(finisher.finish(kind, message, failure));
     }
-    return new RedisRetry.Retryable(Failures.shortCause(failure),
+    return new RedisCall.Retryable(Failures.shortCause(failure),
         why -> finisher.finish(kind, message + " [" + why + "]", failure));
   }
 

@@ -1,5 +1,7 @@
 package dev.privateegress.redis.internal;
 
+import dev.privateegress.internal.Util;
+
 import java.io.EOFException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -201,10 +203,7 @@ public final class Failures {
    * args beginning with: 'the-password'}, when AUTH is renamed); those are cut off.
    */
   public static String shortCause(Throwable e) {
-    Throwable root = e;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
+    Throwable root = Util.rootCause(e);
     String m = root.getMessage() == null ? "" : ": " + ECHOED_ARGS.matcher(root.getMessage()).replaceAll("$1 (not shown)");
     return root.getClass().getSimpleName() + m;
   }

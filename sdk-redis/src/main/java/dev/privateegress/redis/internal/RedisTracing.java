@@ -18,7 +18,12 @@ import redis.clients.jedis.exceptions.JedisDataException;
 public final class RedisTracing {
   private final ObservationRegistry registry;
   private final int database;
-  private final ThreadLocal<int[]> tries = ThreadLocal.withInitial(() -> new int[1]);
+  private final ThreadLocal<Tries> tries = ThreadLocal.withInitial(Tries::new);
+
+  /** The tries of the command running on a thread. */
+  private static final class Tries {
+    int n;
+  }
 
   RedisTracing(Object registry, int database) {
     this.registry = (ObservationRegistry) registry;
@@ -27,7 +32,7 @@ public final class RedisTracing {
 
   /** Runs {@code command} on {@code c} inside an observation of this try. */
   <T> T execute(Connection c, CommandObject<T> command) {
-    int attempt = ++tries.get()[0];
+    int attempt = ++tries.get().n;
     if (registry.isNoop()) {
       return c.executeCommand(command);
     }
@@ -63,7 +68,7 @@ public final class RedisTracing {
 
   /** The command ended: the next one starts at attempt 1. */
   void ended() {
-    tries.get()[0] = 0;
+    tries.get().n = 0;
   }
 
   /** {@code WRONGTYPE} of {@code "WRONGTYPE Operation against a key..."}. */

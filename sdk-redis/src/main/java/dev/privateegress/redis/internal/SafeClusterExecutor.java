@@ -24,7 +24,7 @@ import redis.clients.jedis.executors.ClusterCommandExecutor;
  * command, so it is sent again until served, within the deadline and budget. Connection set-up failures
  * are retried by {@link SafeClusterConnectionProvider}.
  */
-public final class SafeClusterExecutor extends ClusterCommandExecutor implements RedisRetry.Owner {
+public final class SafeClusterExecutor extends ClusterCommandExecutor {
   private final Endpoint endpoint;
   private final RetryBudget budget;
   private final ConnectRetrier retrier;
@@ -48,11 +48,6 @@ public final class SafeClusterExecutor extends ClusterCommandExecutor implements
     this.retrier = retrier;
     this.stale = provider.stale();
     this.events = retrier.events();
-  }
-
-  @Override
-  public RedisRetry redisRetry() {
-    return retrier.retry();
   }
 
   @Override

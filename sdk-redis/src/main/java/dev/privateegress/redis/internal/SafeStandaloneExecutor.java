@@ -20,8 +20,7 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  * <p>The success path allocates nothing of its own: no lambda, no retry context, no string. The retry
  * machinery is entered only after a first try failed.
  */
-public final class SafeStandaloneExecutor implements redis.clients.jedis.executors.CommandExecutor,
-    RedisRetry.Owner {
+public final class SafeStandaloneExecutor implements redis.clients.jedis.executors.CommandExecutor {
   private final PooledConnectionProvider provider;
   private final ConnectRetrier retrier;
   private final Endpoint endpoint;
@@ -51,11 +50,6 @@ public final class SafeStandaloneExecutor implements redis.clients.jedis.executo
     this.stale = stale;
     this.events = retrier.events();
     this.maxTotal = maxTotal;
-  }
-
-  @Override
-  public RedisRetry redisRetry() {
-    return retrier.retry();
   }
 
   @Override

@@ -9,8 +9,11 @@ import dev.privateegress.redis.internal.Clusters;
 import dev.privateegress.redis.internal.CommandEvents;
 import dev.privateegress.redis.internal.ConnectRetrier;
 import dev.privateegress.redis.internal.Endpoint;
+import dev.privateegress.redis.internal.EndpointSocketFactory;
 import dev.privateegress.redis.internal.IamCredentialsProvider;
 import dev.privateegress.redis.internal.IdleMaintenance;
+import dev.privateegress.redis.internal.JedisVersions;
+import dev.privateegress.redis.internal.PacedConnectionProvider;
 import dev.privateegress.redis.internal.RedisClients;
 import dev.privateegress.redis.internal.RedisTls;
 import dev.privateegress.redis.internal.SafeClusterConnectionProvider;
@@ -31,10 +34,8 @@ import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
-import redis.clients.jedis.RedisClient;
-import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.providers.PooledConnectionProvider;
 
 /**
  * Jedis clients for Memorystore, configured from the Redis variables and safe to use from serverless
@@ -56,9 +57,12 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  *       IAM auth ({@code REDIS_IAM_AUTH=true}: user {@code default}, password = the cached access
  *       token, read at each new connection); a cluster client seeded by the discovery endpoint when
  *       {@code REDIS_CLUSTER=true} (a {@link RedisClusterClient}), else a pooled {@link RedisClient};
- *   <li>a small pool (8) with no background threads: connections idle longer than {@link
+ *   <li>a small pool (up to 8) with no background threads, opened at the pace it is needed: one
+ *       connection at a time, more only while commands keep waiting, one probe connection first after a
+ *       failover, and commands that arrive while a connect attempt fails share its outcome instead of
+ *       dialling (standalone); waiters served in arrival order; connections idle longer than {@link
  *       Builder#evictAfterIdle} (5 minutes, under the 10-minute VPC connection-tracking limit) are
- *       closed, without a round trip, by the next command after {@link Builder#validateIdleEvery};
+ *       replaced when next borrowed, without a round trip; every address of the host tried in order;
  *       TCP keepalive on; 2 s connect and 3 s socket timeouts;
  *   <li>commands sent at most once: setting up a connection is retried with backoff (harder during
  *       the startup grace window, within the target's retry budget, {@code redis HOST:PORT}, a cluster's
@@ -180,7 +184,11 @@ public final class PrivateRedis {
       return this;
     }
 
-    /** How long a command waits for a free pooled connection; default 2 s. */
+    /**
+     * How long a command waits for a free pooled connection when none is returned meanwhile; default 2 s.
+     * While connections keep coming back to the commands ahead of it, it waits on, up to the retry
+     * policy's deadline.
+     */
     public Builder maxWait(Duration d) {
       this.maxWait = positive("maxWait", d);
       return this;
@@ -272,11 +280,12 @@ public final class PrivateRedis {
       // one. Naming it keeps build() free of network I/O, and keeps the reply parsers matched to what the
       // connections speak: a client built while Redis was unreachable used to parse RESP2 while its later
       // connections negotiated RESP3 (ZRANGE WITHSCORES then failed with a ClassCastException).
-      JedisClientConfig clientFacing = configured.resp2().build();
+      JedisClientConfig clientFacing = configured.protocol(RedisProtocol.RESP2).build();
       GenericObjectPoolConfig<Connection> pool = poolConfig();
       // One target for events, retries and the budget: the endpoint, or for a cluster its discovery
       // endpoint, so a cluster spends one budget whichever node failed.
-      CommandEvents events = CommandEvents.of(egress, ep.target(), s.database());
+      CommandEvents events = CommandEvents.of(egress, ep.target(), s.database(), s.cluster() ? null : ep.host(),
+          ep.port());
       RetryLoop loop = RedisClients.newLoop(egress);
       ConnectRetrier retrier = new ConnectRetrier(egress, loop, ep, events, iam, maxTotal,
           maxWait);
@@ -290,27 +299,31 @@ public final class PrivateRedis {
         Clusters.init(provider, retrier, stale, sweep, maxTotal);
         SafeClusterExecutor executor = new SafeClusterExecutor(provider, maxRedirects,
             egress.retryPolicy().deadline(), budget, retrier);
-        return RedisClients.register(RedisClusterClient.builder().nodes(Set.of(seed)).clientConfig(clientFacing)
-            .connectionProvider(provider).commandExecutor(executor).build(), egress, loop, ep);
+        return RedisClients.register(JedisVersions.cluster(seed, clientFacing, provider, executor), egress, loop,
+            ep);
       }
-      PooledObjectFactory<Connection> traced = events.tracedConnections(seed, config,
-          iam != null ? "iam" : s.password().isPresent() ? "password" : "none");
-      PooledConnectionProvider provider = traced == null ? new PooledConnectionProvider(seed, config, pool)
-          : new PooledConnectionProvider(traced, pool);
+      // Every address of the endpoint, in order, within the connect timeout; TLS as configured above.
+      EndpointSocketFactory sockets = new EndpointSocketFactory(ep::addresses, ep.label(), ep.port(),
+          millis(connectTimeout), millis(socketTimeout), config.isSsl() ? config.getSslSocketFactory() : null,
+          config.getSslParameters(), ep.mapped() ? null : ep.host());
+      String auth = iam != null ? "iam" : s.password().isPresent() ? "password" : "none";
+      PacedConnectionProvider provider = PacedConnectionProvider.of(config, sockets, pool,
+          evictAfterIdle, testOnBorrow, egress.retryPolicy().initialBackoff(), egress.retryPolicy().deadline(),
+          retrier::connected, f -> events.connections(f, ep.host(), ep.port(), auth));
+      retrier.pool(provider.getPool());
       IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep,
           stale::forgetClosed);
       SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget, stale,
           maxTotal);
-      return RedisClients.register(RedisClient.builder().hostAndPort(seed).clientConfig(clientFacing)
-          .connectionProvider(provider).commandExecutor(executor).build(), egress, loop, ep);
+      return RedisClients.register(JedisVersions.standalone(seed, clientFacing, provider, executor), egress, loop,
+          ep);
     }
 
     private DefaultJedisClientConfig.Builder clientConfig(RedisSettings s, Endpoint ep,
         IamCredentialsProvider iam) {
-      DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
-          // RESP2 with a plain AUTH, as every Redis and Valkey version speaks it (HELLO needs Redis 6+);
-          // the connections must not negotiate RESP3 behind the RESP2 parsers of the client.
-          .autoNegotiateProtocol(false)
+      // RESP2 with a plain AUTH, as every Redis and Valkey version speaks it (HELLO needs Redis 6+);
+      // the connections must not negotiate RESP3 behind the RESP2 parsers of the client.
+      DefaultJedisClientConfig.Builder b = JedisVersions.plainResp2(DefaultJedisClientConfig.builder())
           .connectionTimeoutMillis(millis(connectTimeout))
           .socketTimeoutMillis(millis(socketTimeout))
           .database(s.database());
@@ -339,6 +352,9 @@ public final class PrivateRedis {
       c.setMinIdle(minIdle);
       c.setMaxWait(maxWait);
       c.setBlockWhenExhausted(true);
+      // Waiters are served in arrival order: a burst of (virtual) threads against a fast server must not
+      // starve some of them until maxWait while others borrow again and again.
+      c.setFairness(true);
       c.setTestOnBorrow(testOnBorrow);
       c.setTestOnReturn(false);
       // Validating idle connections means a PING each: only in the evictor thread, never on a request.

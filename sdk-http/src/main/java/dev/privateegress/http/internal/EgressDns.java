@@ -66,7 +66,7 @@ public final class EgressDns implements Dns {
         addresses = fallback.lookup(hostname);
       } catch (UnknownHostException e) {
         UnknownHostException explained = new Unresolved(hostname + " does not resolve ("
-            + e.getMessage() + "): " + NetworkAdvice.unresolved(egress.knownEgress(), hostname));
+            + e.getMessage() + "): " + NetworkAdvice.lookupFailed(egress.knownEgress(), hostname));
         explained.initCause(e);
         throw explained;
       }

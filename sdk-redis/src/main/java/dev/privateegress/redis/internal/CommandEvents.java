@@ -6,9 +6,6 @@ import java.time.Duration;
 import org.apache.commons.pool2.PooledObjectFactory;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.ConnectionFactory;
-import redis.clients.jedis.HostAndPort;
-import redis.clients.jedis.JedisClientConfig;
 
 /**
  * The listener events of one client's commands: {@code attempt} for each try (each time the command
@@ -85,20 +82,23 @@ public final class CommandEvents {
   }
 
   /**
-   * A factory of connections to {@code seed} that traces each new one, or null when tracing is off (the pool
-   * then makes its own, exactly as without tracing).
+   * {@code factory}, each new connection it makes traced when tracing is on.
    *
    * @param auth {@code iam}, {@code password} or {@code none}: how connections authenticate (never the secret)
    */
-  public PooledObjectFactory<Connection> tracedConnections(HostAndPort seed, JedisClientConfig config, String auth) {
-    return tracing == null ? null
-        : tracing.connections(new ConnectionFactory(seed, config), seed.getHost(), seed.getPort(), auth);
+  public PooledObjectFactory<Connection> connections(PooledObjectFactory<Connection> factory, String host, int port,
+      String auth) {
+    return tracing == null ? factory : tracing.connections(factory, host, port, auth);
   }
 
-  /** Events for {@code egress}'s client of {@code target}, traced when the egress has an ObservationRegistry. */
-  public static CommandEvents of(PrivateEgress egress, String target, int database) {
+  /**
+   * Events for {@code egress}'s client of {@code target}, traced when the egress has an ObservationRegistry.
+   *
+   * @param host the standalone server's host, named in spans; null for a cluster (its node is named)
+   */
+  public static CommandEvents of(PrivateEgress egress, String target, int database, String host, int port) {
     Object registry = egress.config().traces("redis") ? egress.observationRegistry().orElse(null) : null;
-    return new CommandEvents(egress.listener(), target, registry == null ? null : new RedisTracing(registry, database));
+    return new CommandEvents(egress.listener(), target, registry == null ? null : new RedisTracing(registry, database, host, port));
   }
 
   /** A command may have run and was not re-sent (always reported, whatever the listener). */
@@ -110,6 +110,8 @@ public final class CommandEvents {
   static String outcome(Failures.Kind kind) {
     return switch (kind) {
       case CONNECT -> "connect";
+      case CONNECT_TIMEOUT -> "connect-timeout";
+      case TIMEOUT -> "timeout";
       case CLOSED -> "reset";
       case DNS -> "dns";
       case TLS_UNTRUSTED, TLS_HOSTNAME, TLS_HANDSHAKE -> "tls";

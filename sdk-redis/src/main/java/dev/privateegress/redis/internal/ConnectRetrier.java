@@ -37,6 +37,8 @@ public final class ConnectRetrier {
   private final IamCredentialsProvider iam;
   private final int maxTotal;
   private final Duration maxWait;
+  private volatile org.apache.commons.pool2.impl.GenericObjectPool<?> pool;
+  private volatile boolean connected;
 
   /**
    * @param egress the retry policy, budget and listener
@@ -91,7 +93,9 @@ public final class ConnectRetrier {
    */
   public <T> T acquire(String where, RuntimeException first, Supplier<T> get, Runnable beforeRetry,
       Finisher finisher) {
-    return new Acquire<>(where, get, beforeRetry, finisher).run(first);
+    T result = new Acquire<>(where, get, beforeRetry, finisher).run(first);
+    connected = true;
+    return result;
   }
 
   /** Getting a connection: only failures before any command was sent are retried. */
@@ -119,7 +123,7 @@ public final class ConnectRetrier {
 
     @Override
     Verdict judge(RuntimeException failure, int attempt) {
-      return ConnectRetrier.this.judge(where, failure, finisher, started);
+      return ConnectRetrier.this.judge(where, failure, finisher, started, attempt);
     }
 
     @Override
@@ -154,7 +158,8 @@ public final class ConnectRetrier {
     }.run(first);
   }
 
-  private RedisCall.Verdict judge(String where, RuntimeException e, Finisher finisher, long started) {
+  private RedisCall.Verdict judge(String where, RuntimeException e, Finisher finisher, long started,
+      int attempt) {
     Failures.Kind kind = Failures.classify(e);
     if (!(e instanceof JedisException) && kind != Failures.Kind.TOKEN) {
       return new RedisCall.Fatal(e);
@@ -181,26 +186,62 @@ public final class ConnectRetrier {
       case POOL_EXHAUSTED -> {
         // Deliberately not a JedisConnectionException: nothing is wrong with the connection, and callers
         // (PrivateRedis.retrying, Jedis' cluster executor) must not treat it as a connect failure.
-        return new RedisCall.Fatal(new JedisException("pool exhausted: all " + maxTotal + " connections to "
-            + where + " stayed busy for maxWait " + maxWait.toMillis() + " ms; raise maxTotal on "
-            + "PrivateRedis.builder() if the load needs it, or find the code that keeps connections (a "
-            + "pipeline, transaction or Connection not closed)", failure));
+        return new RedisCall.Fatal(new JedisException(poolExhausted(where), failure));
       }
-      case CONNECT, CLOSED, DNS -> egress.listener().connectFailed(endpoint.host(), address(endpoint), failure);
+      case CONNECT, CONNECT_TIMEOUT, TIMEOUT, CLOSED, DNS ->
+          egress.listener().connectFailed(endpoint.host(), address(endpoint), failure);
       default -> {
         // explained below
       }
     }
     String advice = kind == Failures.Kind.DNS
         ? endpoint.connectHost() + " does not resolve: "
-            + NetworkAdvice.unresolved(egress.knownEgress(), endpoint.connectHost())
+            + NetworkAdvice.lookupFailed(egress.knownEgress(), endpoint.connectHost())
         : Failures.advice(kind, endpoint, failure);
     String message = "cannot connect to " + where + " (" + Failures.shortCause(failure) + "): " + advice;
     if (!kind.retryable()) {
       return new RedisCall.Fatal(finisher.finish(kind, message, failure));
     }
+    int limit = egress.retryPolicy().maxAttempts();
+    if (connected && attempt >= limit && egress.inStartupGrace()) {
+      // The grace is for the first connection (Direct VPC not ready yet); this client has connected before.
+      return new RedisCall.Fatal(finisher.finish(kind, message + " [gave up after " + attempt + " attempts]",
+          failure));
+    }
     return new RedisCall.Retryable(Failures.shortCause(failure),
         why -> finisher.finish(kind, message + " [" + why + "]", failure));
+  }
+
+  /**
+   * Tells starvation (more concurrent commands than connections, every one returned promptly) from a leak
+   * (connections borrowed and never returned), from the pool's own counts.
+   */
+  private String poolExhausted(String where) {
+    String counts = pool == null ? "" : " (" + pool.getNumActive() + " in use, " + pool.getNumWaiters()
+        + " commands waiting)";
+    return "pool exhausted: all " + maxTotal + " connections to " + where + " stayed busy and none was returned "
+        + "for maxWait " + maxWait.toMillis() + " ms" + counts + ". Connections that are held, not returned, are "
+        + "the usual cause: a Pub/Sub subscription (subscribe keeps its connection until it unsubscribes: give "
+        + "subscribers a client of their own), a pipeline, transaction or Connection not closed, or commands "
+        + "that block (BLPOP, WAIT) on every connection. A burst of waiters while connections keep coming back "
+        + "is not this: it waits on, in arrival order, up to the call's deadline; if that ran out, the load "
+        + "needs more connections: raise maxTotal on PrivateRedis.builder()";
+  }
+
+  /**
+   * The client's pool, for the pool-exhausted message (its counts tell starvation from a leak); null for a
+   * cluster.
+   */
+  public void pool(org.apache.commons.pool2.impl.GenericObjectPool<?> pool) {
+    this.pool = pool;
+  }
+
+  /**
+   * The startup grace (more connect attempts) serves an instance's first connection only: once a
+   * connection was opened, an outage is retried like any other, so the grace never lengthens it.
+   */
+  public void connected() {
+    connected = true;
   }
 
   private static String tokenMessage(Throwable e) {

@@ -25,9 +25,15 @@ public final class RedisTracing {
     int n;
   }
 
-  RedisTracing(Object registry, int database) {
+  /** The standalone endpoint's host and port; null for a cluster, whose commands name the node they went to. */
+  private final String host;
+  private final int port;
+
+  RedisTracing(Object registry, int database, String host, int port) {
     this.registry = (ObservationRegistry) registry;
     this.database = database;
+    this.host = host;
+    this.port = port;
   }
 
   /** Runs {@code command} on {@code c} inside an observation of this try. */
@@ -36,9 +42,11 @@ public final class RedisTracing {
     if (registry.isNoop()) {
       return c.executeCommand(command);
     }
-    HostAndPort at = c.getHostAndPort();
-    RedisCommandContext context = new RedisCommandContext(Ambiguity.commandName(command), at.getHost(), at.getPort(), database,
-        attempt);
+    // A standalone client's connections dial through the SDK's socket factory, which Connection.getHostAndPort()
+    // does not know; a cluster's node connections do.
+    HostAndPort at = host == null ? c.getHostAndPort() : null;
+    RedisCommandContext context = new RedisCommandContext(Ambiguity.commandName(command),
+        at == null ? host : at.getHost(), at == null ? port : at.getPort(), database, attempt);
     Observation o = Observation.createNotStarted(null, DefaultRedisCommandObservationConvention.INSTANCE,
         () -> context, registry).start();
     try {

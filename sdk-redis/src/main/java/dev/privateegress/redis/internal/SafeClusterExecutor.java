@@ -5,7 +5,6 @@ import dev.privateegress.redis.AmbiguousCommandException;
 import java.time.Duration;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.StaticCommandFlagsRegistry;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -42,7 +41,7 @@ public final class SafeClusterExecutor extends ClusterCommandExecutor {
    */
   public SafeClusterExecutor(SafeClusterConnectionProvider provider, int maxRedirects, Duration maxTotal,
       RetryBudget budget, ConnectRetrier retrier) {
-    super(provider, maxRedirects, maxTotal, StaticCommandFlagsRegistry.registry());
+    super(provider, maxRedirects, maxTotal);
     this.endpoint = retrier.endpoint();
     this.budget = budget;
     this.retrier = retrier;
@@ -92,7 +91,7 @@ public final class SafeClusterExecutor extends ClusterCommandExecutor {
       return reply;
     } catch (JedisConnectionException e) {
       events.attempt(CommandEvents.outcome(Failures.classify(e)), start);
-      String where = "cluster node " + connection.getHostAndPort() + " of " + endpoint.label();
+      String where = "cluster node " + JedisVersions.node(connection) + " of " + endpoint.label();
       AmbiguousCommandException a = Ambiguity.of(command, where, e, endpoint, answered);
       events.ambiguous(a.command());
       throw a;

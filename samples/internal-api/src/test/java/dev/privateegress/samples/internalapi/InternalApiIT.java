@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
@@ -23,6 +24,24 @@ class InternalApiIT {
   /** An IAP-protected internal load balancer wants its OAuth client ID as the audience. */
   private static final String AUDIENCE = "1234567890-abcdef.apps.googleusercontent.com";
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @Test
+  void theProductionJarHoldsNoTestKit() throws Exception {
+    try (java.util.zip.ZipFile jar = new java.util.zip.ZipFile(JAR.toFile())) {
+      List<String> names = jar.stream().map(java.util.zip.ZipEntry::getName).toList();
+      assertThat(names).contains("BOOT-INF/classes/dev/privateegress/samples/internalapi/InternalApiApplication.class");
+      assertThat(names).filteredOn(n -> n.contains("dev/privateegress/testing") || n.contains("embedded-redis")
+          || n.contains("private-egress-testing") || n.contains("mockwebserver") || n.contains("LocalStandIn")
+          || n.contains("TestInternalApiApplication")).isEmpty();
+      for (String lib : names.stream().filter(n -> n.startsWith("BOOT-INF/lib/")).toList()) {
+        try (java.util.zip.ZipInputStream in = new java.util.zip.ZipInputStream(jar.getInputStream(jar.getEntry(lib)))) {
+          for (java.util.zip.ZipEntry e; (e = in.getNextEntry()) != null; ) {
+            assertThat(e.getName()).as(lib).doesNotContain("dev/privateegress/testing").doesNotContain("FakeMetadataServer");
+          }
+        }
+      }
+    }
+  }
 
   @Test
   void sendsTheMappedAudienceRetriesA503AndRelaysStatusAndBody() throws Exception {
@@ -65,7 +84,7 @@ class InternalApiIT {
 
   @Test
   void theStandInModeRunsTheWholePathOnALaptop() throws Exception {
-    try (SampleProcess app = SampleProcess.start(JAR, Map.of("INTERNAL_API_STAND_IN", "true"))) {
+    try (SampleProcess app = SampleProcess.startMain(TestInternalApiApplication.class.getName(), Map.of("INTERNAL_API_STAND_IN", "true"))) {
       HttpResponse<String> r = get(app.url("/"));
       assertThat(r.statusCode()).as(r.body() + app.output()).isEqualTo(200);
       assertThat(r.body()).contains("\"from\":\"stand-in for my.api.private\"")

@@ -39,10 +39,22 @@ public final class SampleProcess implements AutoCloseable {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: run the integration tests after package");
     }
+    return start(List.of("-jar", jar.toString()), env);
+  }
+
+  /**
+   * Starts {@code mainClass} on this JVM's class path (a test's, so with the test classes: a local demo such as
+   * {@code TestRedisCounterApplication}) like {@link #start(Path, Map)}.
+   */
+  public static SampleProcess startMain(String mainClass, Map<String, String> env) throws IOException {
+    return start(List.of("-cp", System.getProperty("java.class.path"), mainClass), env);
+  }
+
+  private static SampleProcess start(List<String> what, Map<String, String> env) throws IOException {
     int port = freePort();
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    List<String> cmd = new ArrayList<>(List.of(java.toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
-        "-jar", jar.toString()));
+    List<String> cmd = new ArrayList<>(List.of(java.toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1"));
+    cmd.addAll(what);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     Map<String, String> e = pb.environment();
     String path = e.get("PATH");

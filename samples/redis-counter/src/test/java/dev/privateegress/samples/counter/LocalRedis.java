@@ -21,7 +21,9 @@ import org.springframework.core.env.MapPropertySource;
  * target is configured and the process is not on Google Cloud, starts a real redis-server on a free
  * loopback port (the one on {@code PATH}, else the binary shipped in embedded-redis), with no
  * persistence so every run counts from 1, points the application at it and stops it when the
- * application context closes (Ctrl-C, SIGTERM, or a failed start).
+ * application context closes (Ctrl-C, SIGTERM, or a failed start). A watchdog shell reading a pipe from this
+ * JVM kills the server when the pipe closes, so a {@code kill -9} of the JVM leaves no orphan redis-server.
+ * Test code: the production jar carries neither this class nor the test kit.
  *
  * <p>On Google Cloud a missing Redis target is a deployment mistake, so start-up fails with the
  * variables to set instead of quietly counting in a private server.
@@ -48,6 +50,7 @@ public final class LocalRedis implements ApplicationContextInitializer<Configura
           + "the local throwaway redis-server is started only off Google Cloud");
     }
     RedisNode node = RedisLauncher.builder().start();
+    Process watchdog = watchdog(node.pid());
     LOG.info("No Redis configured (REDIS_URL, REDISHOST) and not on Google Cloud: started a throwaway local "
         + "redis-server {} (pid {}) on {}:{} without persistence; it stops with this service",
         RedisLauncher.binary(), node.pid(), node.host(), node.port());
@@ -55,8 +58,23 @@ public final class LocalRedis implements ApplicationContextInitializer<Configura
     // Registered before any other bean, so destroyed after all of them (the Redis pool closes first).
     ((DefaultListableBeanFactory) context.getBeanFactory()).registerDisposableBean("localRedisServer", () -> {
       node.close();
+      watchdog.destroy();
       LOG.info("Stopped the local redis-server (pid {})", node.pid());
     });
+  }
+
+  /**
+   * {@code sh} waiting on its standard input, a pipe whose only writer is this JVM: when the JVM ends in any
+   * way, even {@code kill -9}, the read returns and the shell kills the server.
+   */
+  static Process watchdog(long redisPid) {
+    try {
+      return new ProcessBuilder("sh", "-c", "read _ ; kill " + redisPid + " 2>/dev/null")
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
+          .start();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot start the watchdog of the local redis-server: " + e.getMessage(), e);
+    }
   }
 
   enum Decision { CONFIGURED, MISSING_ON_GOOGLE_CLOUD, START_LOCAL }

@@ -25,7 +25,7 @@ public interface EgressListener {
   /**
    * A call is about to be retried.
    *
-   * @param target e.g. {@code GET http://my.api.private/} or {@code redis 10.0.0.3:6379}
+   * @param target e.g. {@code my.api.private:443} or {@code redis 10.0.0.3:6379}
    * @param attempt the attempt number that failed (1 = first)
    * @param cause why, e.g. {@code HTTP 503} or {@code connect refused}
    */

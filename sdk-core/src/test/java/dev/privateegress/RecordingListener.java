@@ -4,18 +4,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** Records token-fetch and retry events. */
+/** Records token-fetch events. */
 final class RecordingListener implements EgressListener {
   record Fetch(String kind, String audience, Duration took, Throwable failure) {}
 
   final List<Fetch> fetches = new CopyOnWriteArrayList<>();
-  /** Retry events as {@code target #attempt: cause}. */
-  final List<String> retries = new CopyOnWriteArrayList<>();
-
-  @Override
-  public void retry(String target, int attempt, Duration delay, String cause) {
-    retries.add(target + " #" + attempt + ": " + cause);
-  }
 
   @Override
   public void tokenFetched(String kind, String audience, Duration took, Throwable failure) {

@@ -2,6 +2,7 @@ package dev.privateegress.internal;
 
 import com.google.auth.Retryable;
 import com.google.auth.oauth2.GoogleCredentials;
+import dev.privateegress.EgressListener;
 import dev.privateegress.RetryBudget;
 import dev.privateegress.RetryPolicy;
 import dev.privateegress.Token;
@@ -165,9 +166,11 @@ public final class GoogleTokenProvider implements TokenProvider {
       throw e;
     }
     f.source = src;
-    // The token's own limits (attempts, backoff, deadline); no budget: a fetch is one per token lifetime.
+    // The token's own limits (attempts, backoff, deadline); no budget: a fetch is one per token lifetime. The
+    // listener hears of the fetch once, with its outcome (tokenFetched), not of each retry: retry events name the
+    // targets the application calls.
     RetryLoop loop = new RetryLoop(backoff.withMaxAttempts(attempts), target -> UNLIMITED, () -> false,
-        egress.listener(), null);
+        EgressListener.NONE, null);
     try {
       return loop.run(fetchStep, f, f.deadline, null);
     } catch (IOException e) {
@@ -302,9 +305,11 @@ public final class GoogleTokenProvider implements TokenProvider {
   }
 
   /**
-   * Application-default order: explicit credentials, {@code GOOGLE_APPLICATION_CREDENTIALS}, the metadata
-   * server (on Google Cloud, or wherever {@code GCE_METADATA_HOST} points), gcloud's application-default
-   * credentials file ({@link #choice()}). Reads only the injected environment.
+   * The SDK's order: explicit credentials, {@code GOOGLE_APPLICATION_CREDENTIALS}, the metadata server (on
+   * Google Cloud, or wherever {@code GCE_METADATA_HOST} points), gcloud's application-default credentials file
+   * ({@link #choice()}). google-auth's application-default order reads gcloud's file before the metadata server;
+   * here a metadata server the environment names wins, so that a fake one (tests, local runs) is used even on a
+   * machine with gcloud credentials. Reads only the injected environment.
    */
   private TokenSource resolve() {
     Choice c = choice();

@@ -113,7 +113,7 @@ public final class NetworkAdvice {
     AddressClass c = AddressClass.of(address.getAddress());
     if (e instanceof ConnectException && String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT).contains("refused")) {
       if (c == AddressClass.LOOPBACK) {
-        return "nothing listens on " + address.getAddress().getHostAddress() + ":" + target.port()
+        return "nothing listens on " + Hosts.hostPort(address.getAddress(), target.port())
             + ": the local process or sidecar (e.g. an auth proxy) is not started yet or uses another port; "
             + "wait for it with awaitReady or a startup probe";
       }

@@ -156,7 +156,7 @@ public final class NetworkChecks {
     for (InetAddress a : addresses) {
       AddressClass c = AddressClass.of(a);
       anyPublic |= c == AddressClass.PUBLIC;
-      detail.add(a.getHostAddress() + " (" + c + ")");
+      detail.add(Hosts.literal(a) + " (" + c + ")");
     }
     EgressInfo known = detector.known();
     if (anyPublic && known.scope() == EgressScope.PRIVATE_RANGES_ONLY && publicByDesign(host)) {
@@ -294,11 +294,11 @@ public final class NetworkChecks {
           detector.recordProbe(target.host(), address); // egress detection step 3: proof of VPC egress
         }
         return CheckResult.pass(target, CheckKind.TCP, Util.millisSince(start),
-            "connected to " + a.getHostAddress() + ":" + target.port() + " in " + Util.millisSince(t0) + " ms");
+            "connected to " + Hosts.hostPort(a, target.port()) + " in " + Util.millisSince(t0) + " ms");
       } catch (IOException e) {
         last = e;
         lastAddress = address;
-        failures.add(a.getHostAddress() + ":" + target.port() + " " + NetworkAdvice.describe(e, timeout));
+        failures.add(Hosts.hostPort(a, target.port()) + " " + NetworkAdvice.describe(e, timeout));
         context.listener().connectFailed(target.host(), address, e);
       }
     }
@@ -333,10 +333,10 @@ public final class NetworkChecks {
         closeQuietly(plain);
         lastConnect = e;
         lastAddress = address;
-        connectFailures.add(a.getHostAddress() + ":" + target.port() + " " + NetworkAdvice.describe(e, timeout));
+        connectFailures.add(Hosts.hostPort(a, target.port()) + " " + NetworkAdvice.describe(e, timeout));
         continue;
       }
-      String where = a.getHostAddress() + ":" + target.port();
+      String where = Hosts.hostPort(a, target.port());
       try (SSLSocket s = (SSLSocket) factory.createSocket(plain, target.host(), target.port(), true)) {
         s.setSoTimeout(millis);
         SSLParameters params = s.getSSLParameters();

@@ -4,7 +4,14 @@ import com.google.api.client.json.webtoken.JsonWebToken;
 import com.google.api.client.json.gson.GsonFactory;
 import com.google.api.client.json.webtoken.JsonWebSignature;
 import dev.privateegress.Token;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -136,5 +143,62 @@ public final class Util {
       }
     }
     return true;
+  }
+
+  /** The JSON string at {@code key}, or "" when absent, null or not a string (admin-API documents omit defaults). */
+  static String jsonString(JsonObject o, String key) {
+    if (o == null) {
+      return "";
+    }
+    JsonElement e = o.get(key);
+    return e != null && e.isJsonPrimitive() ? e.getAsString() : "";
+  }
+
+  /** The JSON object at {@code key}, if it is one. */
+  static Optional<JsonObject> jsonObject(JsonObject o, String key) {
+    if (o == null) {
+      return Optional.empty();
+    }
+    JsonElement e = o.get(key);
+    return e != null && e.isJsonObject() ? Optional.of(e.getAsJsonObject()) : Optional.empty();
+  }
+
+  /** The JSON array at {@code key}, or an empty array. */
+  static JsonArray jsonArray(JsonObject o, String key) {
+    if (o == null) {
+      return new JsonArray();
+    }
+    JsonElement e = o.get(key);
+    return e != null && e.isJsonArray() ? e.getAsJsonArray() : new JsonArray();
+  }
+
+  /** Reads and closes {@code in} as UTF-8, refusing bodies over {@code max} bytes; "" for null. */
+  static String readBody(InputStream in, int max) throws IOException {
+    if (in == null) {
+      return "";
+    }
+    try (InputStream s = in) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      byte[] buf = new byte[8192];
+      int n;
+      while ((n = s.read(buf)) != -1) {
+        if (out.size() + n > max) {
+          throw new IOException("response larger than " + max + " bytes");
+        }
+        out.write(buf, 0, n);
+      }
+      return out.toString(StandardCharsets.UTF_8);
+    }
+  }
+
+  /** One line of at most {@code max} characters, for error messages. */
+  static String abbreviate(String s, int max) {
+    String t = s.strip().replaceAll("\\s+", " ");
+    return t.length() > max ? t.substring(0, max) + "..." : t;
+  }
+
+  /** A timeout for HttpURLConnection: at least 1 ms (0 would mean forever). */
+  static int timeoutMillis(Duration d) {
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, d.toMillis()));
   }
 }

@@ -162,6 +162,18 @@ class TokenInjectionTest {
   }
 
   @Test
+  void anIpv6LiteralHostMappedInBracketsGetsItsToken() throws Exception {
+    try (MockWebServer v6 = new MockWebServer()) {
+      v6.start(java.net.InetAddress.getByName("::1"), 0);
+      v6.enqueue(status(200));
+      OkHttpClient client = PrivateHttp.newClient(egress("Authorization", "[::1]=" + AUDIENCE));
+      assertThat(get(client, "http://[::1]:" + v6.getPort() + "/v6")).isEqualTo("200 status 200");
+      assertThat(audienceOf(v6.takeRequest(5, TimeUnit.SECONDS).getHeaders().get("Authorization")))
+          .isEqualTo(AUDIENCE);
+    }
+  }
+
+  @Test
   void redirectToAnotherMappedHostGetsOnlyItsOwnAudience() throws Exception {
     OkHttpClient client = PrivateHttp.newClient(egress("Authorization",
         "my.api.private=" + AUDIENCE + ",second.private=https://second.example.com"));

@@ -5,7 +5,6 @@ import dev.privateegress.PrivateEgress;
 import dev.privateegress.RedisSettings;
 import dev.privateegress.RetryBudget;
 import dev.privateegress.internal.RetryLoop;
-import dev.privateegress.redis.internal.Clusters;
 import dev.privateegress.redis.internal.CommandEvents;
 import dev.privateegress.redis.internal.ConnectRetrier;
 import dev.privateegress.redis.internal.Endpoint;
@@ -284,8 +283,7 @@ public final class PrivateRedis {
       GenericObjectPoolConfig<Connection> pool = poolConfig();
       // One target for events, retries and the budget: the endpoint, or for a cluster its discovery
       // endpoint, so a cluster spends one budget whichever node failed.
-      CommandEvents events = CommandEvents.of(egress, ep.target(), s.database(), s.cluster() ? null : ep.host(),
-          ep.port());
+      CommandEvents events = CommandEvents.of(egress, ep.target(), s.database(), ep.host(), ep.port());
       RetryLoop loop = RedisClients.newLoop(egress);
       ConnectRetrier retrier = new ConnectRetrier(egress, loop, ep, events, iam, maxTotal,
           maxWait);
@@ -295,8 +293,8 @@ public final class PrivateRedis {
       HostAndPort seed = new HostAndPort(ep.connectHost(), ep.port());
       if (s.cluster()) {
         SafeClusterConnectionProvider provider = retrier.acquire(ep.label(), null,
-            () -> Clusters.discover(seed, config, pool), null, ConnectRetrier::asConnectionException);
-        Clusters.init(provider, retrier, stale, sweep, maxTotal);
+            () -> RedisClients.discoverCluster(seed, config, pool), null, ConnectRetrier::asConnectionException);
+        RedisClients.initCluster(provider, retrier, stale, sweep, maxTotal);
         SafeClusterExecutor executor = new SafeClusterExecutor(provider, maxRedirects,
             egress.retryPolicy().deadline(), budget, retrier);
         return RedisClients.register(JedisVersions.cluster(seed, clientFacing, provider, executor), egress, loop,

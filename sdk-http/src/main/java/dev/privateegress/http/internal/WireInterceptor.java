@@ -3,6 +3,8 @@ package dev.privateegress.http.internal;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import okhttp3.Connection;
 import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
@@ -30,6 +32,11 @@ import okhttp3.internal.http2.StreamResetException;
  *       {@link #PROBE_REPLAYABLE_AFTER_IDLE_NANOS}) is probed first (a read that waits 1 ms); if the server closed it,
  *       it is closed here and {@link StaleConnectionException} is thrown before any byte is written, so even a
  *       POST is safely sent on another connection.
+ *   <li><b>Idle limit.</b> A pooled connection idle longer than {@link HttpClients#IDLE_LIMIT} is closed when a
+ *       call picks it, on the caller's thread, before anything is written ({@link StaleConnectionException}),
+ *       whether OkHttp's own cleanup (a task on its thread, throttled with the CPU between requests on
+ *       serverless runtimes) ran or not: paths that forget idle flows silently would otherwise swallow the
+ *       request.
  *   <li><b>503 + Retry-After: 0.</b> OkHttp replays such a response once by itself, beneath the SDK's retry and
  *       outside its budget. The header is rewritten to the equivalent HTTP-date in the past ("retry now"),
  *       which OkHttp does not replay and the SDK reads as a wait of zero.
@@ -49,6 +56,18 @@ public final class WireInterceptor implements Interceptor {
   static final long PROBE_REPLAYABLE_AFTER_IDLE_NANOS = 1_000_000_000L;
   static final String RETRY_NOW = "Thu, 01 Jan 1970 00:00:00 GMT";
 
+  /** A pooled connection idle at least this long is closed when next picked, not used. */
+  private final long idleLimitNanos;
+
+  /** With the idle limit of {@link HttpClients#IDLE_LIMIT}. */
+  public WireInterceptor() {
+    this(HttpClients.IDLE_LIMIT);
+  }
+
+  WireInterceptor(Duration idleLimit) {
+    this.idleLimitNanos = idleLimit.toNanos();
+  }
+
   @Override
   public Response intercept(Chain chain) throws IOException {
     Request request = chain.request();
@@ -57,11 +76,22 @@ public final class WireInterceptor implements Interceptor {
       return chain.proceed(request); // a client whose application interceptors were replaced
     }
     Connection connection = chain.connection();
-    if (connection != null && state.reusedConnection() && connection.protocol() != Protocol.HTTP_2
-        && idleNanos(connection) >= (RetryStep.replayable(request) ? PROBE_REPLAYABLE_AFTER_IDLE_NANOS
-            : PROBE_AFTER_IDLE_NANOS)
-        && closedByPeer(connection.socket())) {
-      throw new StaleConnectionException("pooled connection to " + state.target + " was closed by the server");
+    if (connection != null && state.reusedConnection()) {
+      long idle = idleNanos(connection);
+      if (idle != Long.MAX_VALUE && idle >= idleLimitNanos) {
+        // The path may have forgotten this flow without a FIN or RST (connector conntrack ~10 min, Cloud NAT
+        // 20 min): a request written into it would hang until the read timeout and be ambiguous. Nothing is
+        // written; the request goes out on a new connection.
+        closeQuietly(connection.socket());
+        throw new StaleConnectionException("pooled connection to " + state.target + " was idle "
+            + TimeUnit.NANOSECONDS.toSeconds(idle) + " s, past the idle limit of "
+            + TimeUnit.NANOSECONDS.toSeconds(idleLimitNanos) + " s; closed unused");
+      }
+      if (connection.protocol() != Protocol.HTTP_2
+          && idle >= (RetryStep.replayable(request) ? PROBE_REPLAYABLE_AFTER_IDLE_NANOS : PROBE_AFTER_IDLE_NANOS)
+          && closedByPeer(connection.socket())) {
+        throw new StaleConnectionException("pooled connection to " + state.target + " was closed by the server");
+      }
     }
     HttpUrl url = request.url();
     boolean granted = state.grantValue != null && url.host().equals(state.grantHost)

@@ -94,7 +94,7 @@ public final class CommandEvents {
   /**
    * Events for {@code egress}'s client of {@code target}, traced when the egress has an ObservationRegistry.
    *
-   * @param host the standalone server's host, named in spans; null for a cluster (its node is named)
+   * @param host the endpoint's host (a cluster's discovery endpoint), named in spans
    */
   public static CommandEvents of(PrivateEgress egress, String target, int database, String host, int port) {
     Object registry = egress.config().traces("redis") ? egress.observationRegistry().orElse(null) : null;

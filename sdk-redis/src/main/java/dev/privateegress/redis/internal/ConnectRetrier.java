@@ -2,15 +2,21 @@ package dev.privateegress.redis.internal;
 
 import dev.privateegress.internal.NetworkAdvice;
 import dev.privateegress.PrivateEgress;
+import dev.privateegress.RetryBudget;
 import dev.privateegress.TokenException;
+import dev.privateegress.redis.AmbiguousCommandException;
 import dev.privateegress.internal.Hosts;
 import dev.privateegress.internal.RetryLoop;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.function.Supplier;
+import redis.clients.jedis.CommandObject;
+import redis.clients.jedis.Connection;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 /**
  * The retry decisions of one client, on its {@link RetryLoop}: full-jitter backoff, more attempts during
@@ -37,6 +43,8 @@ public final class ConnectRetrier {
   private final IamCredentialsProvider iam;
   private final int maxTotal;
   private final Duration maxWait;
+  /** Whether any command got a reply; until then a closed connection may mean a TLS port spoken to in plaintext. */
+  private volatile boolean answered;
   private volatile org.apache.commons.pool2.impl.GenericObjectPool<?> pool;
   private volatile boolean connected;
 
@@ -251,6 +259,71 @@ public final class ConnectRetrier {
       }
     }
     return Failures.shortCause(e);
+  }
+
+  /**
+   * One try of {@code command} on {@code c}: the one place per Redis attempt where a command is written and its
+   * reply read, reported ({@code attempt}) and classified. A connection failure after writing is ambiguous and
+   * surfaces as {@link AmbiguousCommandException}, never re-sent; redirects and error replies are the server's
+   * answer and go on as they are.
+   *
+   * @param clusterNode {@code c} goes to a cluster node (named in messages), not the standalone endpoint
+   */
+  public <T> T send(Connection c, CommandObject<T> command, StaleConnections stale, RetryBudget budget,
+      boolean clusterNode) {
+    long start = events.on() ? System.nanoTime() : 0L;
+    try {
+      T reply = events.send(c, command);
+      stale.used(c);
+      budget.recordSuccess();
+      if (!answered) {
+        answered = true; // written once: the hot path stays free of shared writes
+      }
+      events.attempt("ok", start);
+      return reply;
+    } catch (JedisConnectionException e) {
+      events.attempt(CommandEvents.outcome(Failures.classify(e)), start);
+      String where = clusterNode ? "cluster node " + JedisVersions.node(c) + " of " + endpoint.label()
+          : endpoint.label();
+      AmbiguousCommandException a = Failures.ambiguous(command, where, e, endpoint, answered);
+      events.ambiguous(a.command());
+      throw a;
+    } catch (JedisAccessControlException e) {
+      stale.used(c);
+      events.attempt("auth", start);
+      if (Failures.classify(e) == Failures.Kind.AUTH) {
+        throw authFailed(e);
+      }
+      throw e;
+    } catch (JedisRedirectionException e) {
+      stale.used(c);
+      events.attempt("redirect", start);
+      throw e;
+    } catch (JedisDataException e) {
+      stale.used(c);
+      events.attempt(Failures.notReady(e) ? "not-ready" : "ok", start);
+      throw e;
+    }
+  }
+
+  /**
+   * After a command's first try failed with {@code first}: a not-ready reply is sent again ({@link
+   * #whileNotReady}); anything else ends the command. Reports the command's end when it fails; the caller
+   * reports a success.
+   */
+  public <T> T afterFailedTry(RuntimeException first, Supplier<T> again) {
+    if (!Failures.notReady(first)) {
+      events.ended(Failures.repliedNormally(first));
+      throw first;
+    }
+    try {
+      return whileNotReady(first, again);
+    } catch (JedisRedirectionException redirect) {
+      throw redirect; // a cluster's slot moved while the node was not ready (a failover): Jedis follows it
+    } catch (RuntimeException last) {
+      events.ended(Failures.repliedNormally(last));
+      throw last;
+    }
   }
 
   /**

@@ -1,18 +1,21 @@
 package dev.privateegress.redis.internal;
 
 import dev.privateegress.internal.Util;
-
+import dev.privateegress.redis.AmbiguousCommandException;
 import java.io.EOFException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
 import java.util.Locale;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLPeerUnverifiedException;
+import redis.clients.jedis.CommandObject;
+import redis.clients.jedis.commands.ProtocolCommand;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -257,4 +260,37 @@ public final class Failures {
 
   private static final java.util.regex.Pattern ECHOED_ARGS =
       java.util.regex.Pattern.compile("(?is)(with args beginning with:).*");
+
+  /**
+   * The exception for a command whose outcome is unknown: the connection failed after it was written.
+   *
+   * @param answered whether this client ever got a reply: a server that closes connections before any
+   *     reply may be a TLS port spoken to in plaintext, one that closes them after serving is restarting
+   */
+  static AmbiguousCommandException ambiguous(CommandObject<?> command, String where, JedisConnectionException e,
+      Endpoint ep, boolean answered) {
+    String name = commandName(command);
+    String hint = "";
+    if (!ep.tls() && !answered && classify(e) == Failures.Kind.CLOSED) {
+      hint = " If this port expects TLS (Memorystore with in-transit encryption listens on 6378), use "
+          + "rediss:// and REDIS_TLS_CA.";
+    }
+    return new AmbiguousCommandException(name, "connection to " + where + " failed after " + name
+        + " was sent (" + shortCause(e) + "); it may or may not have run, so it was not sent again. "
+        + "Retry it yourself only if running it twice is harmless (PrivateRedis.retrying)." + hint, e);
+  }
+
+  static String commandName(CommandObject<?> command) {
+    try {
+      ProtocolCommand r = command.getArguments().getCommand();
+      return new String(r.getRaw(), StandardCharsets.UTF_8).toUpperCase(java.util.Locale.ROOT);
+    } catch (RuntimeException e) {
+      return "command";
+    }
+  }
+
+  /** An error reply such as WRONGTYPE is the command's answer: the call itself worked. */
+  static boolean repliedNormally(RuntimeException e) {
+    return e instanceof JedisDataException && !(e instanceof JedisAccessControlException) && !notReady(e);
+  }
 }

@@ -12,11 +12,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.function.Function;
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisClusterOperationException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 
-/** The Redis clients the SDK builds, their retry loops, and {@code PrivateRedis.retrying}. */
+/** The Redis clients the SDK builds: cluster discovery, their retry loops, and {@code PrivateRedis.retrying}. */
 public final class RedisClients {
   /** The name of every Redis client's Retry, e.g. for a resilience4j-micrometer tag. */
   public static final String RETRY_NAME = "private-egress-redis";
@@ -92,5 +96,28 @@ public final class RedisClients {
         return new Fatal(failure);
       }
     }.run(null);
+  }
+
+  /**
+   * Reads a cluster's slot map through {@code seed}.
+   *
+   * @throws JedisConnectionException when discovery fails; the cause tells connect, AUTH and TLS apart
+   */
+  public static SafeClusterConnectionProvider discoverCluster(HostAndPort seed, JedisClientConfig config,
+      GenericObjectPoolConfig<Connection> pool) {
+    try {
+      return new SafeClusterConnectionProvider(Set.of(seed), config, pool);
+    } catch (JedisClusterOperationException e) {
+      // Jedis reports "could not initialize the slots cache"; the cause tells connect from AUTH/TLS.
+      Throwable cause = e.getCause() != null ? e.getCause()
+          : e.getSuppressed().length > 0 ? e.getSuppressed()[0] : e;
+      throw new JedisConnectionException("cluster discovery via " + seed + " failed: " + e.getMessage(), cause);
+    }
+  }
+
+  /** Gives a cluster provider its connect retries and idle sweep (set once after discovery). */
+  public static void initCluster(SafeClusterConnectionProvider provider, ConnectRetrier retrier,
+      StaleConnections stale, Duration sweep, int maxTotal) {
+    provider.init(retrier, stale, sweep, maxTotal);
   }
 }

@@ -7,7 +7,6 @@ import io.micrometer.observation.ObservationRegistry;
 import org.apache.commons.pool2.PooledObjectFactory;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 
@@ -25,7 +24,10 @@ public final class RedisTracing {
     int n;
   }
 
-  /** The standalone endpoint's host and port; null for a cluster, whose commands name the node they went to. */
+  /**
+   * The configured endpoint (a cluster's discovery endpoint): connections dial through the SDK's socket factory,
+   * which {@code Connection.getHostAndPort()} does not know (and Jedis 7 does not make it public).
+   */
   private final String host;
   private final int port;
 
@@ -42,11 +44,8 @@ public final class RedisTracing {
     if (registry.isNoop()) {
       return c.executeCommand(command);
     }
-    // A standalone client's connections dial through the SDK's socket factory, which Connection.getHostAndPort()
-    // does not know; a cluster's node connections do.
-    HostAndPort at = host == null ? c.getHostAndPort() : null;
-    RedisCommandContext context = new RedisCommandContext(Ambiguity.commandName(command),
-        at == null ? host : at.getHost(), at == null ? port : at.getPort(), database, attempt);
+    RedisCommandContext context = new RedisCommandContext(Failures.commandName(command), host, port, database,
+        attempt);
     Observation o = Observation.createNotStarted(null, DefaultRedisCommandObservationConvention.INSTANCE,
         () -> context, registry).start();
     try {

@@ -69,15 +69,18 @@ class InternalApiIT {
 
         api.enqueue(new MockResponse.Builder().code(418).body("teapot").build());
         HttpResponse<String> teapot = get(app.url("/"));
-        assertThat(teapot.statusCode()).isEqualTo(418);
-        assertThat(teapot.body()).isEqualTo("teapot");
+        assertThat(teapot.statusCode()).as("an upstream error is mapped, its body stays inside").isEqualTo(502);
+        assertThat(teapot.body()).matches("internal API answered 418 \\(request id [0-9a-f]{12}\\)\n");
         assertThat(api.getRequestCount()).isEqualTo(3);
 
         api.close();
         HttpResponse<String> down = get(app.url("/"));
         assertThat(down.statusCode()).isEqualTo(502);
-        assertThat(down.body()).startsWith("internal API http://my.api.private:" + api.getPort() + "/v1/status unreachable: ");
-        assertThat(down.body().strip()).doesNotContain("\n");
+        assertThat(down.body()).matches("internal API unreachable \\(request id ([0-9a-f]{12})\\)\n")
+            .doesNotContain("my.api.private", "127.0.0.1", metadata.hostPort(), AUDIENCE);
+        String id = down.body().substring(down.body().indexOf("id ") + 3, down.body().indexOf(')'));
+        assertThat(app.output()).contains("request " + id + ": GET http://my.api.private:" + api.getPort()
+            + "/v1/status failed");
       }
     }
   }

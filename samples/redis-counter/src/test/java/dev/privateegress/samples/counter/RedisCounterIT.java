@@ -75,13 +75,20 @@ class RedisCounterIT {
         assertThat(down.body()).endsWith("\n");
         assertThat(down.body().strip()).doesNotContain("\n").doesNotContain("\tat ").doesNotContain("at redis.clients.");
         assertThat(down.headers().firstValue("Retry-After")).hasValue("1");
-        if (down.body().startsWith("Redis unavailable: ")) {
+        if (down.body().startsWith("Redis unavailable (request id ")) {
           break;
         }
         assertThat(down.body()).startsWith("Redis did not confirm INCR counter: ");
         ambiguous++;
       }
-      assertThat(down.body()).startsWith("Redis unavailable: ");
+      // The public answer: a short reason and a request id; address, exception and advice in the log under that id.
+      assertThat(down.body()).matches("Redis unavailable \\(request id ([0-9a-f]{12})\\)\n")
+          .doesNotContain("127.0.0.1", Integer.toString(redis.port()), "Exception");
+      String id = down.body().substring(down.body().indexOf("id ") + 3, down.body().indexOf(')'));
+      String logged = app.output();
+      assertThat(logged).contains("request " + id + ": Redis unavailable");
+      assertThat(logged.substring(logged.indexOf("request " + id + ": Redis unavailable")))
+          .contains("Exception").contains(":" + redis.port());
       assertThat(ambiguous).as("at most one per pooled connection").isLessThan(50);
 
       redis.start(); // same port, same data directory; the sample keeps running

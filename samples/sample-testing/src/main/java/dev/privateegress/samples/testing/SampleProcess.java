@@ -36,10 +36,20 @@ public final class SampleProcess implements AutoCloseable {
    * listens.
    */
   public static SampleProcess start(Path jar, Map<String, String> env) throws IOException {
+    return start(jar, env, List.of());
+  }
+
+  /**
+   * As {@link #start(Path, Map)}, with JVM options after the defaults (so {@code -Xmx64m} replaces the default
+   * heap).
+   */
+  public static SampleProcess start(Path jar, Map<String, String> env, List<String> jvmOptions) throws IOException {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: run the integration tests after package");
     }
-    return start(List.of("-jar", jar.toString()), env);
+    List<String> what = new ArrayList<>(jvmOptions);
+    what.addAll(List.of("-jar", jar.toString()));
+    return start(what, env);
   }
 
   /**

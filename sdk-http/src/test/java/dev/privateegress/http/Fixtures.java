@@ -52,7 +52,16 @@ final class Fixtures {
     final List<Duration> delays = new CopyOnWriteArrayList<>();
     final AtomicInteger budgetExhausted = new AtomicInteger();
     final AtomicInteger connectFailures = new AtomicInteger();
+    /** Attempts whose outcome was "refused" (the server did not process them). */
+    final AtomicInteger refused = new AtomicInteger();
     volatile Consumer<Integer> onRetry = n -> {};
+
+    @Override
+    public void attempt(String target, int attempt, String outcome, Duration took) {
+      if (outcome.equals("refused")) {
+        refused.incrementAndGet();
+      }
+    }
 
     @Override
     public void retry(String target, int attempt, Duration delay, String cause) {

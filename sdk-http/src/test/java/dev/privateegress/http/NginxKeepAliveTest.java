@@ -36,60 +36,23 @@ import org.junit.jupiter.api.io.TempDir;
  * Skipped when nginx is not installed.
  */
 class NginxKeepAliveTest {
-  private static final String NGINX = System.getProperty("nginx", "/usr/sbin/nginx");
-  private Process nginx;
+  private Nginx nginx;
   private int port;
-  private Path accessLog;
 
   @BeforeEach
   void startNginx(@TempDir Path dir) throws Exception {
-    assumeTrue(new File(NGINX).canExecute(), "nginx not installed at " + NGINX);
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
-    accessLog = dir.resolve("access.log");
-    Files.createDirectories(dir.resolve("tmp"));
-    String conf = """
-        daemon off;
-        worker_processes 1;
-        pid %1$s/nginx.pid;
-        error_log %1$s/error.log warn;
-        events { worker_connections 64; }
-        http {
-          access_log %1$s/access.log;
-          client_body_temp_path %1$s/tmp; proxy_temp_path %1$s/tmp; fastcgi_temp_path %1$s/tmp;
-          uwsgi_temp_path %1$s/tmp; scgi_temp_path %1$s/tmp;
-          server {
-            listen 127.0.0.1:%2$d;
+    nginx = Nginx.start(dir, """
+            listen 127.0.0.1:%PORT%;
             keepalive_timeout 2s;
             location / { return 200 "ok\\n"; }
-          }
-        }
-        """.formatted(dir, port);
-    Path confFile = dir.resolve("nginx.conf");
-    Files.writeString(confFile, conf);
-    nginx = new ProcessBuilder(NGINX, "-p", dir.toString(), "-c", confFile.toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (true) {
-      try (Socket probe = new Socket()) {
-        probe.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
-        break;
-      } catch (IOException notYet) {
-        assumeTrue(nginx.isAlive(), "nginx did not start: " + Files.readString(dir.resolve("stdout.log")));
-        assertThat(System.nanoTime()).as("nginx listening").isLessThan(until);
-        Thread.sleep(50);
-      }
-    }
+        """);
+    port = nginx.port;
   }
 
   @AfterEach
   void stopNginx() throws InterruptedException {
     if (nginx != null) {
-      nginx.destroy();
-      if (!nginx.waitFor(5, TimeUnit.SECONDS)) {
-        nginx.destroyForcibly();
-      }
+      nginx.close();
     }
   }
 
@@ -125,9 +88,7 @@ class NginxKeepAliveTest {
     } finally {
       pool.shutdownNow();
     }
-    Thread.sleep(200); // nginx writes the log line after the response
-    long executed = Files.readAllLines(accessLog, StandardCharsets.UTF_8).stream()
-        .filter(l -> l.contains("\"POST /orders")).count();
+    long executed = nginx.logged("\"POST /orders");
     System.out.println("RELIABILITY nginx keepalive_timeout 2s: posts=" + sent + " ok=" + ok
         + " nginxExecuted=" + executed);
     assertThat(ok).isEqualTo(9);

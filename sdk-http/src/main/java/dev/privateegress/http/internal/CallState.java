@@ -27,6 +27,8 @@ final class CallState extends EventListener {
   int attempts;
   /** Retries decided (attempts after a failure; a redirect hop or the try after a 401 is not one). */
   int retries;
+  /** Requests the server did not process (HTTP/2 refused streams) re-sent outside the policy's attempts. */
+  int refusedResends;
   /** The outcome of the last attempt, for events ("200", "503", "reset", ...). */
   String lastOutcome;
   /** The current hop's upstream, {@code host:port}. */

@@ -58,6 +58,13 @@ final class FailureAdvice {
       case BEFORE_SEND -> new IOException(where + ": the connection failed before the request was written"
           + after + original + ". Nothing reached the server; check that nothing between here and " + state.target
           + " (proxy, load balancer, firewall) closes connections");
+      case REFUSED -> new IOException(where + ": the server did not process the request (an HTTP/2 refused "
+          + "stream, or a connection it was shutting down: GOAWAY)" + after + original
+          + (state.refusedResends == 0 ? "" : ". It was sent again " + state.refusedResends + " time"
+              + (state.refusedResends == 1 ? "" : "s") + " on other streams or connections and refused each time")
+          + ". Nothing of it was processed, so any method may be sent again. A server that keeps refusing retires "
+          + "connections faster than requests complete (keepalive_requests, reloads, a load balancer draining) or "
+          + "limits concurrent streams below this client's load");
       case AFTER_SEND -> new IOException(where + ": the connection broke after the request was written"
           + after + original + ". The server may have received it"
           + (RetryStep.replayable(request) ? "; retries are used up (attempts, deadline or retry budget)"

@@ -16,6 +16,12 @@ public final class HttpClients {
   public static final Duration POOL_KEEP_ALIVE = Duration.ofMinutes(4);
   /** Connect timeout used instead of OkHttp's 10 s default. */
   public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+  /**
+   * Re-sends per call of a request the server did not process (an HTTP/2 refused stream, a connection it shut
+   * down first), beyond the policy's attempts: enough for a burst to get through servers retiring connections
+   * every few requests, a bound for one refusing everything.
+   */
+  public static final int MAX_REFUSED_RESENDS = 10;
 
   private static final int OKHTTP_DEFAULT_CONNECT_MILLIS = 10_000;
 

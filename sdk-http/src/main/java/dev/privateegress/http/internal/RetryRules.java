@@ -1,5 +1,10 @@
 package dev.privateegress.http.internal;
 
+import java.io.IOException;
+import okhttp3.internal.http2.ConnectionShutdownException;
+import okhttp3.internal.http2.ErrorCode;
+import okhttp3.internal.http2.StreamResetException;
+
 /**
  * The retry decision for one HTTP attempt, as a pure function of what happened and what is left: no I/O,
  * no clock, no budget (the caller spends the budget only when the answer is to retry). Tested on its own.
@@ -13,6 +18,14 @@ final class RetryRules {
     CONNECT,
     /** A connection was made but the attempt failed before OkHttp began writing the request. */
     BEFORE_SEND,
+    /**
+     * The server said it did not process the request, though it was (partly) written: an HTTP/2 stream it refused
+     * ({@code REFUSED_STREAM}, which a GOAWAY also gives every stream above its last stream id), or a connection
+     * it had shut down before the stream opened. RFC 9113 §8.7: such a request may be sent again, whatever its
+     * method. Servers retiring connections (nginx's {@code keepalive_requests}, a reload, a load balancer
+     * draining) cause it in normal operation.
+     */
+    REFUSED,
     /** The connection broke after the request (or part of it) was written: it may have reached the server. */
     AFTER_SEND,
     /** No answer in time after the request was written. */
@@ -53,6 +66,26 @@ final class RetryRules {
     }
   }
 
+  /**
+   * True for the failures that prove the server did not process the request ({@link Failure#REFUSED}): OkHttp's
+   * {@code StreamResetException} with {@code REFUSED_STREAM} and its {@code ConnectionShutdownException}.
+   * OkHttp's own retry treats them the same way (re-sent for any method; {@code ConnectionShutdownException} as
+   * "request not sent").
+   */
+  static boolean notProcessed(IOException failure) {
+    return failure instanceof ConnectionShutdownException
+        || failure instanceof StreamResetException reset && reset.errorCode == ErrorCode.REFUSED_STREAM;
+  }
+
+  /**
+   * Whether a {@link Failure#REFUSED} attempt is re-sent at once, outside the policy's attempts and the target's
+   * retry budget: yes until the call has made {@code maxResends} such re-sends; then the failure goes through
+   * {@link #decide} like one that happened before the request was written.
+   */
+  static boolean resendRefused(Failure failure, int resendsSoFar, int maxResends) {
+    return failure == Failure.REFUSED && resendsSoFar < maxResends;
+  }
+
   /** 429, 502, 503, 504, without boxing. */
   static boolean retryableStatus(int code) {
     return code == 429 || code == 502 || code == 503 || code == 504;
@@ -87,7 +120,7 @@ final class RetryRules {
       }
     } else {
       switch (failure) {
-        case CONNECT, BEFORE_SEND -> { } // nothing reached the server: any method may be sent again
+        case CONNECT, BEFORE_SEND, REFUSED -> { } // nothing was processed: any method may be sent again
         case AFTER_SEND -> {
           if (!replayable) {
             return Decision.NOT_REPLAYABLE;

@@ -86,6 +86,21 @@ final class RetryStep {
       if (calls.listener != null) {
         calls.listener.attempt(state.target, state.attempts, outcome, Duration.ofNanos(System.nanoTime() - began));
       }
+      if (calls.retries && RetryRules.resendRefused(kind, state.refusedResends, HttpClients.MAX_REFUSED_RESENDS)) {
+        // The server did not process it (RFC 9113 §8.7): sent again at once on another stream or connection, not
+        // counted against the policy's attempts nor the target's budget. OkHttp does the same when its own
+        // retries are on; pools drop the connection (GOAWAY) or stop using it after a second refusal.
+        state.refusedResends++;
+        attempt--;
+        if (earlier == null) {
+          earlier = failure;
+        }
+        if (log.isDebugEnabled()) {
+          log.debug("{}: {} not processed by the server ({}); sending it again", state.target, request.method(),
+              failure.toString());
+        }
+        continue;
+      }
 
       Decision d = decide(state, request, code, kind, replayable, attempt, response);
       RetryBudget budget = null;
@@ -208,6 +223,9 @@ final class RetryStep {
         || failure instanceof SSLPeerUnverifiedException || failure instanceof ProtocolException) {
       return Failure.PERMANENT;
     }
+    if (RetryRules.notProcessed(failure)) {
+      return Failure.REFUSED;
+    }
     if (!state.connectionAcquired()) {
       // A handshake the server answers with something that is not TLS (an http port) will not heal either.
       return failure instanceof javax.net.ssl.SSLException ? Failure.PERMANENT : Failure.CONNECT;
@@ -230,6 +248,7 @@ final class RetryStep {
           && String.valueOf(failure.getMessage()).contains("deadline") ? "timeout" : "io";
       case PERMANENT -> failure instanceof UnknownHostException ? "dns"
           : failure instanceof javax.net.ssl.SSLException ? "tls" : "io";
+      case REFUSED -> "refused";
       case BEFORE_SEND, AFTER_SEND -> failure instanceof SocketException || isEndOfStream(failure) ? "reset" : "io";
     };
   }
@@ -242,6 +261,7 @@ final class RetryStep {
     return switch (kind) {
       case CONNECT -> "connect failed: " + FailureAdvice.connectWords(failure);
       case BEFORE_SEND -> "failed before the request was written: " + failure;
+      case REFUSED -> "not processed by the server (HTTP/2 refused stream or shut-down connection): " + failure;
       default -> "connection broken after the request was written: " + failure;
     };
   }

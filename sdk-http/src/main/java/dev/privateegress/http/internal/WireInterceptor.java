@@ -9,6 +9,8 @@ import okhttp3.Protocol;
 import okhttp3.Request;
 import okhttp3.Response;
 import okhttp3.internal.connection.RealConnection;
+import okhttp3.internal.http2.ErrorCode;
+import okhttp3.internal.http2.StreamResetException;
 
 /**
  * The SDK's network interceptor, the last before the wire. Three guards on what OkHttp sends and replays:
@@ -61,15 +63,19 @@ public final class WireInterceptor implements Interceptor {
       throw new StaleConnectionException("pooled connection to " + state.target + " was closed by the server");
     }
     Response response;
-    if (state.grantValue != null && request.url().host().equals(state.grantHost)
-        && (!state.grantTls || request.isHttps())) {
-      Request withToken = request.newBuilder().header(state.calls.tokenHeader, state.grantValue).build();
-      response = chain.proceed(withToken);
-      if (state.calls.hideNetworkRequest) {
-        response = response.newBuilder().request(request).build();
+    try {
+      if (state.grantValue != null && request.url().host().equals(state.grantHost)
+          && (!state.grantTls || request.isHttps())) {
+        Request withToken = request.newBuilder().header(state.calls.tokenHeader, state.grantValue).build();
+        response = chain.proceed(withToken);
+        if (state.calls.hideNetworkRequest) {
+          response = response.newBuilder().request(request).build();
+        }
+      } else {
+        response = chain.proceed(request);
       }
-    } else {
-      response = chain.proceed(request);
+    } catch (IOException e) {
+      throw refusedStream(chain, connection, e);
     }
     if (response.code() == 503) {
       String retryAfter = response.header("Retry-After");
@@ -78,6 +84,22 @@ public final class WireInterceptor implements Interceptor {
       }
     }
     return response;
+  }
+
+  /**
+   * The failure to report: {@code e}, or a {@code REFUSED_STREAM} reset (caused by {@code e}) when the request's
+   * HTTP/2 stream was refused though the attempt failed with another error, such as a body write racing the
+   * server's GOAWAY; see {@link Http2Streams}.
+   */
+  private static IOException refusedStream(Chain chain, Connection connection, IOException e) {
+    if (connection == null || RetryRules.notProcessed(e)
+        || (connection.protocol() != Protocol.HTTP_2 && connection.protocol() != Protocol.H2_PRIOR_KNOWLEDGE)
+        || !Http2Streams.refused(chain)) {
+      return e;
+    }
+    StreamResetException refused = new StreamResetException(ErrorCode.REFUSED_STREAM);
+    refused.initCause(e);
+    return refused;
   }
 
   private static boolean isZero(String value) {

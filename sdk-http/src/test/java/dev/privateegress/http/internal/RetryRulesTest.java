@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.privateegress.http.internal.RetryRules.Decision;
 import dev.privateegress.http.internal.RetryRules.Failure;
 import dev.privateegress.http.internal.RetryRules.Verdict;
+import okhttp3.internal.http2.ConnectionShutdownException;
+import okhttp3.internal.http2.ErrorCode;
+import okhttp3.internal.http2.StreamResetException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -31,6 +34,7 @@ class RetryRulesTest {
   @CsvSource({
       "CONNECT, false, RETRY",
       "BEFORE_SEND, false, RETRY",
+      "REFUSED, false, RETRY",
       "AFTER_SEND, false, NOT_REPLAYABLE",
       "AFTER_SEND, true, RETRY",
       "TIMEOUT, true, FINAL",
@@ -39,6 +43,22 @@ class RetryRulesTest {
   })
   void failures(Failure failure, boolean replayable, Verdict expected) {
     assertThat(RetryRules.decide(-1, failure, replayable, 1, 3, -1, 1, SECOND).verdict()).isEqualTo(expected);
+  }
+
+  @Test
+  void http2RefusalsAreNotProcessedAndResentOutsideThePolicyUpToTheirBudget() {
+    assertThat(RetryRules.notProcessed(new StreamResetException(ErrorCode.REFUSED_STREAM))).isTrue();
+    assertThat(RetryRules.notProcessed(new ConnectionShutdownException())).isTrue();
+    // any other reset may come after the server began processing
+    assertThat(RetryRules.notProcessed(new StreamResetException(ErrorCode.CANCEL))).isFalse();
+    assertThat(RetryRules.notProcessed(new StreamResetException(ErrorCode.PROTOCOL_ERROR))).isFalse();
+    assertThat(RetryRules.notProcessed(new java.io.EOFException())).isFalse();
+
+    assertThat(RetryRules.resendRefused(Failure.REFUSED, 0, 2)).isTrue();
+    assertThat(RetryRules.resendRefused(Failure.REFUSED, 2, 2)).isFalse();
+    assertThat(RetryRules.resendRefused(Failure.AFTER_SEND, 0, 2)).isFalse();
+    // past its budget a refusal is an ordinary attempt: retried for any method, within the policy's attempts
+    assertThat(RetryRules.decide(-1, Failure.REFUSED, false, 3, 3, -1, 1, SECOND)).isEqualTo(Decision.ATTEMPTS);
   }
 
   @Test

@@ -43,7 +43,6 @@ public final class Scenario implements AutoCloseable {
   private final List<AutoCloseable> parts = new ArrayList<>();
   private final Map<String, String> env = new LinkedHashMap<>();
   private final AtomicInteger requests = new AtomicInteger();
-  private final AtomicInteger standInHits = new AtomicInteger();
   private KeyPair pushKey;
 
   private Scenario(String sample) {
@@ -139,17 +138,11 @@ public final class Scenario implements AutoCloseable {
     return b.build();
   }
 
-  /** How many requests reached the stand-in of {@code my.api.private} (not the JWKS). */
-  public int standInHits() {
-    return standInHits.get();
-  }
-
-  /** A stand-in answering 200 (or 204 for the relay's target) on {@code path}, and the JWKS on /certs. */
+  /** A stand-in answering 200 on {@code path}, and with {@code jwks} the relay's signing keys on /certs. */
   private int standIn(String path, String jwks) throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
     server.createContext(path, exchange -> {
       exchange.getRequestBody().readAllBytes();
-      standInHits.incrementAndGet();
       byte[] body = "{\"from\":\"stand-in\"}\n".getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().add("Content-Type", "application/json");
       exchange.sendResponseHeaders(200, body.length);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cold start of the samples (BENCHMARKS.md §8): exec -> first 2xx on each sample's main path, for the fat jar, the
+# Cold start of the samples (BENCHMARKS.md §9): exec -> first 2xx on each sample's main path, for the fat jar, the
 # extracted layout and the extracted layout with the JDK's cache, on Temurin 25 (app.aot) and JDK 17 (app.jsa).
 #
 #   benchmarks/run.sh --cold-start [--runs 10] [--budget-minutes 40] [--only redis-counter,...] [--no-build]

@@ -3,10 +3,11 @@
 #
 #   benchmarks/run.sh            # full run (~15 minutes on 2 cores)
 #   benchmarks/run.sh --quick    # same rows, shorter iterations (< 5 minutes on 2 cores)
-#   benchmarks/run.sh --cold-start  # only BENCHMARKS.md §8, the samples' cold start (benchmarks/cold-start.sh)
+#   benchmarks/run.sh --cold-start  # only BENCHMARKS.md §9, the samples' cold start (benchmarks/cold-start.sh)
+#   benchmarks/run.sh --fleet    # the fleet drill only (50, 200, 400 instances; ~5 minutes on 2 cores)
 #   options: --no-build (use the jar and classpath files of an earlier build), --out FILE (default BENCHMARKS.md,
 #            or $WORK/BENCHMARKS.md with --only), --only a,b (run only these sections: jmh alloc-sites latency vt
-#            token outage memory jars startup)
+#            token outage memory jars startup fleet)
 #
 # Servers run in their own processes so that JMH's -prof gc counts the client's allocations only: nginx
 # (HTTP) and redis-server on free loopback ports, and the SDK's FakeMetadataServer (ID tokens). Needs nginx,
@@ -27,7 +28,8 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --out) OUT=$2; shift ;;
     --only) ONLY=",$2,"; shift ;;
-    *) echo "usage: benchmarks/run.sh [--quick] [--no-build] [--out FILE] [--only SECTION,...]" >&2; exit 2 ;;
+    --fleet) ONLY=",fleet," ;;
+    *) echo "usage: benchmarks/run.sh [--quick] [--no-build] [--fleet] [--out FILE] [--only SECTION,...]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -218,6 +220,16 @@ if wanted token; then
     echo "| time to first token-bearing response, cold JVM, $what (median of $FIRST_TOKENS) | $s ms | $r ms | **$ratio** |" \
         >> "$RES/token.md"
   done
+fi
+
+# --- 8: fleet drill -----------------------------------------------------------------------------------------
+# N instances in one JVM against one redis-server (each drill starts its own), beside raw Jedis. Bounded: every
+# drill stops within seconds; the whole section within ~5 minutes on 2 cores (fewer instances with --quick).
+if wanted fleet; then
+  FLEET_SIZES=$([ $QUICK = 1 ] && echo 50,200 || echo 50,200,400)
+  section fleet "${JDK25:-$JAVA}" -Xmx2g "${CP[@]}" dev.privateegress.benchmarks.FleetDrill --instances $FLEET_SIZES \
+      > "$RES/fleet.md" 2> "$WORK/fleet.log" || failed fleet
+  cp "$RES/fleet.md" "$WORK/fleet.md" 2>/dev/null || true
 fi
 
 # --- 5: outage amplification ----------------------------------------------------------------------------------

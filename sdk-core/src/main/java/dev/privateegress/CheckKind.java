@@ -7,7 +7,9 @@ public enum CheckKind {
   TLS("tls"),
   TOKEN("token"),
   HTTP("http"),
-  REDIS("redis");
+  REDIS("redis"),
+  /** The address public traffic leaves from, seen by {@code PRIVATE_EGRESS_IP_ECHO}, against {@code PRIVATE_EGRESS_STATIC_IP}. */
+  EGRESS_IP("egress-ip");
 
   private final String id;
 

@@ -45,7 +45,21 @@ final class ConfigParser {
         get(source, "PRIVATE_EGRESS_STARTUP_GRACE", ConfigValues::duration, DEFAULT_STARTUP_GRACE),
         redis(source),
         get(source, "GCE_METADATA_HOST", ConfigValues::metadataHost, null),
-        get(source, "NO_GCE_CHECK", ConfigValues::bool, Boolean.FALSE));
+        get(source, "NO_GCE_CHECK", ConfigValues::bool, Boolean.FALSE),
+        get(source, "PRIVATE_EGRESS_STATIC_IP", ConfigValues::ipAddress, null),
+        ipEcho(source));
+  }
+
+  /** The echo URL; required when a static address is declared, since the check needs both. */
+  private static java.net.URI ipEcho(ConfigSource source) {
+    java.net.URI echo = get(source, "PRIVATE_EGRESS_IP_ECHO", ConfigValues::httpUrl, null);
+    Raw staticIp = source.get("PRIVATE_EGRESS_STATIC_IP");
+    if (echo == null && staticIp != null && !staticIp.value().isBlank()) {
+      throw new ConfigurationException("PRIVATE_EGRESS_IP_ECHO", null, "PRIVATE_EGRESS_STATIC_IP is set, and the "
+          + "egress-ip check needs a URL that answers the caller's address as plain text, e.g. "
+          + "PRIVATE_EGRESS_IP_ECHO=https://api.ipify.org (or a small service of your own on the internet)");
+    }
+    return echo;
   }
 
   /** The parsed value of {@code variable}, or {@code fallback} when it is unset or blank. */

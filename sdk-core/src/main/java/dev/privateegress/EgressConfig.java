@@ -31,10 +31,22 @@ public final class EgressConfig {
   private final RedisSettings redis;
   private final String metadataHost;
   private final boolean noGceCheck;
+  private final InetAddress staticIp;
+  private final java.net.URI ipEcho;
 
   EgressConfig(EgressMode declaredMode, EgressScope declaredScope, LookupMode lookup,
       Map<String, List<InetAddress>> hosts, Map<String, String> audiences, String tokenHeader,
       Duration startupGrace, RedisSettings redis, String metadataHost, boolean noGceCheck) {
+    this(declaredMode, declaredScope, lookup, hosts, audiences, tokenHeader, startupGrace, redis, metadataHost,
+        noGceCheck, null, null);
+  }
+
+  EgressConfig(EgressMode declaredMode, EgressScope declaredScope, LookupMode lookup,
+      Map<String, List<InetAddress>> hosts, Map<String, String> audiences, String tokenHeader,
+      Duration startupGrace, RedisSettings redis, String metadataHost, boolean noGceCheck, InetAddress staticIp,
+      java.net.URI ipEcho) {
+    this.staticIp = staticIp;
+    this.ipEcho = ipEcho;
     this.declaredMode = declaredMode;
     this.declaredScope = declaredScope;
     this.lookup = lookup;
@@ -173,6 +185,16 @@ public final class EgressConfig {
     return noGceCheck;
   }
 
+  /** {@code PRIVATE_EGRESS_STATIC_IP}: the address allow-lists expect public traffic from; enables {@code egress-ip}. */
+  public Optional<InetAddress> staticIp() {
+    return Optional.ofNullable(staticIp);
+  }
+
+  /** {@code PRIVATE_EGRESS_IP_ECHO}: a URL answering the caller's address as the internet sees it. */
+  public Optional<java.net.URI> ipEcho() {
+    return Optional.ofNullable(ipEcho);
+  }
+
   @Override
   public String toString() {
     return "EgressConfig{mode=" + (declaredMode == null ? "auto" : declaredMode)
@@ -184,6 +206,8 @@ public final class EgressConfig {
         + ", startupGrace=" + startupGrace
         + ", redis=" + (redis == null ? "-" : redis)
         + ", metadataHost=" + (metadataHost == null ? "-" : metadataHost)
-        + ", noGceCheck=" + noGceCheck + "}";
+        + ", noGceCheck=" + noGceCheck
+        + (staticIp == null ? "" : ", staticIp=" + staticIp.getHostAddress())
+        + (ipEcho == null ? "" : ", ipEcho=" + ipEcho) + "}";
   }
 }

@@ -25,7 +25,7 @@ public interface EgressListener {
   /**
    * A call is about to be retried.
    *
-   * @param target e.g. {@code GET http://my.api.private/} or {@code redis 10.0.0.3:6379}
+   * @param target e.g. {@code my.api.private:443} or {@code redis 10.0.0.3:6379}
    * @param attempt the attempt number that failed (1 = first)
    * @param cause why, e.g. {@code HTTP 503} or {@code connect refused}
    */
@@ -46,8 +46,9 @@ public interface EgressListener {
    * @param target low-cardinality name of the upstream: {@code host:port} for HTTP, {@code redis host:port}
    *     for Redis (fit for a metric tag)
    * @param attempt 1 for the first attempt
-   * @param outcome an HTTP status code ({@code "503"}) or a failure kind: {@code connect}, {@code reset},
-   *     {@code timeout}, {@code dns}, {@code tls}, {@code io}, or {@code ok} for a Redis reply
+   * @param outcome an HTTP status code ({@code "503"}) or a failure kind: {@code connect} (refused,
+   *     unreachable), {@code connect-timeout} (Redis: no answer to the connect), {@code reset}, {@code timeout}
+   *     (no reply in time), {@code dns}, {@code tls}, {@code io}, or {@code ok} for a Redis reply
    * @param took time the attempt took
    */
   default void attempt(String target, int attempt, String outcome, Duration took) {}

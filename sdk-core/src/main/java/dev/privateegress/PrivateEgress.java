@@ -334,6 +334,11 @@ public final class PrivateEgress {
       return network.token(target);
     }
 
+    @Override
+    public Optional<CheckResult> egressIp(Duration timeout) {
+      return network.egressIp(timeout);
+    }
+
     private TargetChecker checker(Target target) {
       return byScheme.computeIfAbsent(target.scheme(), TargetChecks::load);
     }

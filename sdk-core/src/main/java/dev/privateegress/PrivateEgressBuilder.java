@@ -27,6 +27,7 @@ public final class PrivateEgressBuilder {
   private final List<String> audiences = new ArrayList<>();
   Map<String, String> env = Map.of();
   Map<String, String> properties = Map.of();
+  VariableLookup variables = VariableLookup.NONE;
   Clock clock = Clock.systemUTC();
   Instant startedAt;
   EgressListener listener = EgressListener.NONE;
@@ -56,6 +57,15 @@ public final class PrivateEgressBuilder {
       m.put(name, properties.getProperty(name));
     }
     this.properties = Map.copyOf(m);
+    return this;
+  }
+
+  /**
+   * The variables as a framework's configuration holds them (Spring's {@code Environment}); they win over
+   * the system properties and the environment map, setters win over them. Errors name the lookup's input.
+   */
+  public PrivateEgressBuilder variables(VariableLookup lookup) {
+    this.variables = Objects.requireNonNull(lookup, "lookup");
     return this;
   }
 
@@ -187,6 +197,16 @@ public final class PrivateEgressBuilder {
     return put("GCE_METADATA_HOST", hostPort);
   }
 
+  /** Same as {@code PRIVATE_EGRESS_STATIC_IP}: the address allow-lists expect (e.g. the Cloud NAT static address). */
+  public PrivateEgressBuilder staticIp(String address) {
+    return put("PRIVATE_EGRESS_STATIC_IP", address);
+  }
+
+  /** Same as {@code PRIVATE_EGRESS_IP_ECHO}: a URL whose body is the caller's address as the internet sees it. */
+  public PrivateEgressBuilder ipEcho(String url) {
+    return put("PRIVATE_EGRESS_IP_ECHO", url);
+  }
+
   /** Same as {@code NO_GCE_CHECK=true}. */
   public PrivateEgressBuilder noGceCheck(boolean noCheck) {
     return put("NO_GCE_CHECK", Boolean.toString(noCheck));
@@ -288,6 +308,6 @@ public final class PrivateEgressBuilder {
     if (!audiences.isEmpty()) {
       all.put("PRIVATE_EGRESS_AUDIENCES", String.join(",", audiences));
     }
-    return new PrivateEgress(this, ConfigParser.parse(new ConfigSource(all, properties, env)));
+    return new PrivateEgress(this, ConfigParser.parse(new ConfigSource(all, variables, properties, env)));
   }
 }

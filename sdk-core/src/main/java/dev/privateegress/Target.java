@@ -56,6 +56,13 @@ public final class Target {
       host = host.substring(1, host.length() - 1);
     }
     int port = uri.getPort();
+    String authority = uri.getRawAuthority();
+    if (port == -1 && authority != null && authority.endsWith(":")) {
+      // java.net.URI reads "host:" as no port at all; the colon says a port was meant
+      throw new ConfigurationException("target", shown, "empty port after ':'; write e.g. " + scheme + "://"
+          + uri.getHost() + ":" // IPv6 keeps its brackets here
+          + (defaultPort > 0 ? defaultPort : 5432) + ", or leave the colon out for the default port");
+    }
     if (port == -1) {
       if (defaultPort == -1) {
         throw new ConfigurationException("target", shown, "tcp:// needs a port, e.g. tcp://127.0.0.1:5432");

@@ -294,6 +294,21 @@ class ConfigTest {
   }
 
   @Test
+  void ipv6LiteralHostsAreWrittenInBrackets() {
+    EgressConfig c = config(Map.of(
+        "PRIVATE_EGRESS_AUDIENCES", "[::1]=https://loopback,[FD00:0:0:0:0:0:0:5]=https://ula",
+        "PRIVATE_EGRESS_HOSTS", "[::1]=127.0.0.1"));
+    // keys as OkHttp's HttpUrl.host() gives them: short form, lower case, no brackets
+    assertThat(c.audienceFor("::1")).contains("https://loopback");
+    assertThat(c.audienceFor("fd00::5")).contains("https://ula");
+    assertThat(failure(Map.of("PRIVATE_EGRESS_AUDIENCES", "::1=https://loopback")).getMessage())
+        .contains("PRIVATE_EGRESS_AUDIENCES").contains("write an IPv6 address in brackets")
+        .contains("[::1]=https://loopback");
+    assertThat(failure(Map.of("PRIVATE_EGRESS_HOSTS", "fd00::5=10.0.0.5")).getMessage())
+        .contains("PRIVATE_EGRESS_HOSTS").contains("[fd00::5]=10.0.0.5");
+  }
+
+  @Test
   void longestWildcardSuffixWins() {
     EgressConfig c = config(Map.of("PRIVATE_EGRESS_AUDIENCES", "*.private=wide,*.b.private=narrow"));
     assertThat(c.audienceFor("x.b.private")).contains("narrow");

@@ -83,6 +83,22 @@ class DoctorTest {
   }
 
   @Test
+  void ipv6AddressesAreBracketedInEveryRow() throws Exception {
+    try (ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getByName("::1"));
+        ServerSocket free = new ServerSocket(0, 50, java.net.InetAddress.getByName("::1"))) {
+      int closed = free.getLocalPort();
+      free.close();
+      DoctorReport report = PrivateEgress.builder().environment(Map.of()).build()
+          .doctor("tcp://[::1]:" + s.getLocalPort(), "tcp://[::1]:" + closed);
+      String text = report.toText();
+      assertThat(text).as(text)
+          .contains("connected to [::1]:" + s.getLocalPort())
+          .contains("[::1]:" + closed)
+          .doesNotContain("0:0:0:0:0:0:0:1");
+    }
+  }
+
+  @Test
   void noTargetsSaysHowToGiveSome() {
     DoctorReport report = PrivateEgress.builder().environment(Map.of()).build().doctor();
     assertThat(report.ok()).isTrue();

@@ -32,6 +32,9 @@ class TargetTest {
       "tcp://127.0.0.1    | tcp:// needs a port",
       "http://:80/        | no host",
       "tcp://h:70000      | port must be 1-65535",
+      "redis://127.0.0.1: | empty port after ':'; write e.g. redis://127.0.0.1:6379",
+      "https://[::1]:/    | empty port after ':'; write e.g. https://[::1]:443",
+      "tcp://db:          | empty port after ':'; write e.g. tcp://db:5432",
   })
   void rejectsWithTheInputAndTheFix(String text, String problem) {
     assertThatThrownBy(() -> Target.parse(text))

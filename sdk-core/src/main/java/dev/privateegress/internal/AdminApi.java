@@ -65,11 +65,11 @@ public final class AdminApi {
       if (e.has("details") && e.get("details").isJsonArray()) {
         for (JsonElement d : e.getAsJsonArray("details")) {
           if (d.isJsonObject() && d.getAsJsonObject().has("reason")) {
-            return JsonReads.string(d.getAsJsonObject(), "reason");
+            return Util.jsonString(d.getAsJsonObject(), "reason");
           }
         }
       }
-      return JsonReads.string(e, "status");
+      return Util.jsonString(e, "status");
     }
   }
 
@@ -85,15 +85,15 @@ public final class AdminApi {
       return new Response(-1, Optional.empty(), "cannot open " + url + ": " + e, false);
     }
     try {
-      c.setConnectTimeout(Bodies.millis(budget.compareTo(MAX_CONNECT) < 0 ? budget : MAX_CONNECT));
-      c.setReadTimeout(Bodies.millis(budget));
+      c.setConnectTimeout(Util.timeoutMillis(budget.compareTo(MAX_CONNECT) < 0 ? budget : MAX_CONNECT));
+      c.setReadTimeout(Util.timeoutMillis(budget));
       c.setInstanceFollowRedirects(false);
       c.setUseCaches(false);
       c.setRequestProperty("Authorization", "Bearer " + token);
       c.setRequestProperty("Accept", "application/json");
       c.setRequestProperty("User-Agent", "private-egress-java egress-detection");
       int status = c.getResponseCode();
-      String body = Bodies.read(status >= 400 ? c.getErrorStream() : c.getInputStream(), MAX_BODY);
+      String body = Util.readBody(status >= 400 ? c.getErrorStream() : c.getInputStream(), MAX_BODY);
       Optional<JsonObject> json;
       try {
         JsonElement parsed = body.isBlank() ? null : JsonParser.parseString(body);
@@ -121,13 +121,13 @@ public final class AdminApi {
 
   private static Optional<String> errorMessage(JsonObject body) {
     if (body.has("error") && body.get("error").isJsonObject()) {
-      String m = JsonReads.string(body.getAsJsonObject("error"), "message");
+      String m = Util.jsonString(body.getAsJsonObject("error"), "message");
       return m.isEmpty() ? Optional.empty() : Optional.of(abbreviate(m));
     }
     return Optional.empty();
   }
 
   static String abbreviate(String s) {
-    return Bodies.abbreviate(s, 160);
+    return Util.abbreviate(s, 160);
   }
 }

@@ -1,10 +1,11 @@
 package dev.privateegress.internal;
 
+import dev.privateegress.VariableLookup;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * Looks a configuration variable up in the builder's values, then the system properties (the name in
+ * Looks a configuration variable up in the builder's values, then a framework's {@link VariableLookup}, then the system properties (the name in
  * lower case with dots), then the environment, and remembers which input the value came from so an
  * error names what the user actually wrote.
  */
@@ -18,11 +19,18 @@ public final class ConfigSource {
   }
 
   private final Map<String, String> explicit;
+  private final VariableLookup lookup;
   private final Map<String, String> properties;
   private final Map<String, String> env;
 
   public ConfigSource(Map<String, String> explicit, Map<String, String> properties, Map<String, String> env) {
+    this(explicit, VariableLookup.NONE, properties, env);
+  }
+
+  public ConfigSource(Map<String, String> explicit, VariableLookup lookup, Map<String, String> properties,
+      Map<String, String> env) {
     this.explicit = explicit;
+    this.lookup = lookup;
     this.properties = properties;
     this.env = env;
   }
@@ -32,6 +40,10 @@ public final class ConfigSource {
     String v = explicit.get(variable);
     if (v != null) {
       return new Raw(variable, v);
+    }
+    VariableLookup.Setting found = lookup.find(variable);
+    if (found != null && found.value() != null) {
+      return new Raw(found.input(), found.value());
     }
     String property = propertyName(variable);
     v = properties.get(property);

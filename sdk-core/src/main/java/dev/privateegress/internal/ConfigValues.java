@@ -188,4 +188,29 @@ public final class ConfigValues {
     }
     return file;
   }
+
+  /** {@code PRIVATE_EGRESS_STATIC_IP}: an IPv4 or IPv6 address literal (IPv6 with or without brackets). */
+  public static java.net.InetAddress ipAddress(Raw raw) {
+    String v = text(raw, false);
+    return Hosts.parseIpLiteral(v).orElseThrow(() -> new ConfigurationException(raw.input(), raw.value(),
+        "expected one IPv4 or IPv6 address, e.g. 203.0.113.7 (the Cloud NAT static address the allow-list expects)"));
+  }
+
+  /** {@code PRIVATE_EGRESS_IP_ECHO}: an absolute {@code http://} or {@code https://} URL with a host. */
+  public static java.net.URI httpUrl(Raw raw) {
+    String v = text(raw, false);
+    java.net.URI uri;
+    try {
+      uri = new java.net.URI(v);
+    } catch (java.net.URISyntaxException e) {
+      throw new ConfigurationException(raw.input(), raw.value(), "not a URL (" + e.getReason()
+          + "); expected http(s)://host[:port][/path] of a service answering the caller's address as plain text");
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+    if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null || uri.getUserInfo() != null) {
+      throw new ConfigurationException(raw.input(), raw.value(), "expected http(s)://host[:port][/path] without "
+          + "user info, of a service answering the caller's address as plain text (e.g. https://api.ipify.org)");
+    }
+    return uri;
+  }
 }

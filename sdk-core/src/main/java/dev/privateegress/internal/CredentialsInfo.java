@@ -74,11 +74,11 @@ public final class CredentialsInfo {
     } catch (JsonParseException e) {
       return origin + ": not a credentials JSON file";
     }
-    String type = JsonReads.string(json, "type");
+    String type = Util.jsonString(json, "type");
     return switch (type) {
-      case "service_account" -> "service-account key " + JsonReads.string(json, "client_email") + " (" + origin + ")";
+      case "service_account" -> "service-account key " + Util.jsonString(json, "client_email") + " (" + origin + ")";
       case "impersonated_service_account" -> "impersonated " + impersonationTarget(json) + " via "
-          + JsonReads.object(json, "source_credentials").map(s -> JsonReads.string(s, "type")).orElse("?")
+          + Util.jsonObject(json, "source_credentials").map(s -> Util.jsonString(s, "type")).orElse("?")
           + " credentials (" + origin + ")";
       case "authorized_user" -> "user credentials (" + origin + "): access tokens only; ID tokens for an "
           + "audience need impersonation (gcloud auth application-default login "
@@ -89,7 +89,7 @@ public final class CredentialsInfo {
   }
 
   private static String impersonationTarget(JsonObject json) {
-    String url = JsonReads.string(json, "service_account_impersonation_url");
+    String url = Util.jsonString(json, "service_account_impersonation_url");
     int at = url.lastIndexOf("/serviceAccounts/");
     if (at < 0) {
       return "service account";

@@ -60,7 +60,7 @@ final class CredentialsTokenSource implements TokenSource {
     if (id == null || id.getTokenValue() == null) {
       throw new IOException(description() + " returned no ID token for audience " + audience);
     }
-    return Jwt.token(id.getTokenValue(), description());
+    return Util.idToken(id.getTokenValue(), description());
   }
 
   @Override

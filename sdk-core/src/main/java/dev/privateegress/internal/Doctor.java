@@ -30,6 +30,11 @@ public final class Doctor {
 
     /** The token check, when the target receives a token. */
     Optional<CheckResult> token(Target target);
+
+    /** The {@code egress-ip} check, when {@code PRIVATE_EGRESS_IP_ECHO} is configured. */
+    default Optional<CheckResult> egressIp(Duration timeout) {
+      return Optional.empty();
+    }
   }
 
   private Doctor() {}
@@ -45,6 +50,7 @@ public final class Doctor {
     for (Target t : targets) {
       results.addAll(withToken(checks, t, checks.diagnose(t, CHECK_TIMEOUT)));
     }
+    checks.egressIp(CHECK_TIMEOUT).ifPresent(results::add); // after the targets: their probes sharpen its advice
     EgressInfo info = egress.get(); // now with probe evidence from the TCP checks
     return new DoctorReport(platform, project, region, info, results, credentials);
   }

@@ -22,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds the egress verdict from evidence, strongest first (DESIGN §6):
+ * Builds the egress verdict from evidence, strongest first:
  *
  * <ol>
  *   <li>declared {@code PRIVATE_EGRESS_MODE} / {@code PRIVATE_EGRESS_SCOPE}: authoritative; a declared
@@ -149,7 +149,7 @@ public final class EgressDetector {
       // No runtime variables: local (a LAN address proves nothing) or a VM (already vpc by platform).
       return;
     }
-    String name = address.getAddress().getHostAddress() + ":" + address.getPort();
+    String name = Hosts.hostPort(address.getAddress(), address.getPort());
     probe = new Evidence(EvidenceSource.PROBE, "TCP connect to private address " + name
         + (host.equals(address.getAddress().getHostAddress()) ? "" : " (" + host + ")")
         + " succeeded: traffic to private ranges enters a VPC");

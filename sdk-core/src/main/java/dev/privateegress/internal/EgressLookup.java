@@ -190,7 +190,7 @@ public final class EgressLookup {
     return new Resource("Cloud Run service", name, url, "run.services.get", "roles/run.viewer",
         "Cloud Run Admin API (run.googleapis.com)",
         (doc, res) -> Mapped.of(fromVpcAccess(
-            JsonReads.object(doc, "template").flatMap(t -> JsonReads.object(t, "vpcAccess")), res, "template.vpcAccess")));
+            Util.jsonObject(doc, "template").flatMap(t -> Util.jsonObject(t, "vpcAccess")), res, "template.vpcAccess")));
   }
 
   private Resource runJob(String name, Optional<String> project, Optional<String> region) throws MissingInput {
@@ -198,9 +198,9 @@ public final class EgressLookup {
         + seg(needRegion(region)) + "/jobs/" + seg(name);
     return new Resource("Cloud Run job", name, url, "run.jobs.get", "roles/run.viewer",
         "Cloud Run Admin API (run.googleapis.com)",
-        (doc, res) -> Mapped.of(fromVpcAccess(JsonReads.object(doc, "template")
-                .flatMap(t -> JsonReads.object(t, "template"))
-                .flatMap(t -> JsonReads.object(t, "vpcAccess")),
+        (doc, res) -> Mapped.of(fromVpcAccess(Util.jsonObject(doc, "template")
+                .flatMap(t -> Util.jsonObject(t, "template"))
+                .flatMap(t -> Util.jsonObject(t, "vpcAccess")),
             res, "template.template.vpcAccess")));
   }
 
@@ -211,7 +211,7 @@ public final class EgressLookup {
     return new Resource("Cloud Run worker pool", name, url, "run.workerPools.get", "roles/run.viewer",
         "Cloud Run Admin API (run.googleapis.com)",
         (doc, res) -> Mapped.of(fromVpcAccess(
-            JsonReads.object(doc, "template").flatMap(t -> JsonReads.object(t, "vpcAccess")), res, "template.vpcAccess")));
+            Util.jsonObject(doc, "template").flatMap(t -> Util.jsonObject(t, "vpcAccess")), res, "template.vpcAccess")));
   }
 
   private Resource function(String name, Optional<String> project, Optional<String> region) throws MissingInput {
@@ -237,8 +237,8 @@ public final class EgressLookup {
   static Finding fromVpcAccess(Optional<JsonObject> vpcAccess, Resource r, String field) {
     List<Evidence> ev = new ArrayList<>();
     JsonObject va = vpcAccess.orElse(null);
-    JsonArray nics = JsonReads.array(va, "networkInterfaces");
-    String connector = JsonReads.string(va, "connector");
+    JsonArray nics = Util.jsonArray(va, "networkInterfaces");
+    String connector = Util.jsonString(va, "connector");
     EgressMode mode;
     if (nics.size() > 0) {
       mode = EgressMode.DIRECT_VPC;
@@ -251,46 +251,46 @@ public final class EgressLookup {
       ev.add(admin(r.label() + ": " + field + " has no connector and no networkInterfaces -> no VPC egress"));
       return new Finding(EgressMode.NONE, EgressScope.UNKNOWN, ev, false);
     }
-    EgressScope scope = scope(JsonReads.string(va, "egress"), field + ".egress", ev);
+    EgressScope scope = scope(Util.jsonString(va, "egress"), field + ".egress", ev);
     return new Finding(mode, scope, ev, false);
   }
 
   /** App Engine {@code Version.vpcAccessConnector {name, egressSetting}}. */
   static Finding fromAppEngineVersion(JsonObject version, Resource r) {
     List<Evidence> ev = new ArrayList<>();
-    Optional<JsonObject> vac = JsonReads.object(version, "vpcAccessConnector");
-    String name = vac.map(o -> JsonReads.string(o, "name")).orElse("");
+    Optional<JsonObject> vac = Util.jsonObject(version, "vpcAccessConnector");
+    String name = vac.map(o -> Util.jsonString(o, "name")).orElse("");
     if (name.isEmpty()) {
       ev.add(admin(r.label() + ": no vpcAccessConnector -> no VPC egress"));
       return new Finding(EgressMode.NONE, EgressScope.UNKNOWN, ev, false);
     }
     ev.add(admin(r.label() + ": vpcAccessConnector.name = " + name + " -> Serverless VPC Access connector"));
-    EgressScope scope = scope(JsonReads.string(vac.get(), "egressSetting"), "vpcAccessConnector.egressSetting", ev);
+    EgressScope scope = scope(Util.jsonString(vac.get(), "egressSetting"), "vpcAccessConnector.egressSetting", ev);
     return new Finding(EgressMode.CONNECTOR, scope, ev, false);
   }
 
   /** Cloud Functions v2 {@code Function.serviceConfig}: connector settings, Direct VPC, backing service. */
   Mapped fromFunction(JsonObject function, Resource r) {
     List<Evidence> ev = new ArrayList<>();
-    Optional<JsonObject> sc = JsonReads.object(function, "serviceConfig");
+    Optional<JsonObject> sc = Util.jsonObject(function, "serviceConfig");
     JsonObject config = sc.orElse(null);
-    JsonArray nics = JsonReads.array(config, "directVpcNetworkInterface");
-    String connector = JsonReads.string(config, "vpcConnector");
+    JsonArray nics = Util.jsonArray(config, "directVpcNetworkInterface");
+    String connector = Util.jsonString(config, "vpcConnector");
     if (nics.size() > 0) {
       ev.add(admin(r.label() + ": serviceConfig.directVpcNetworkInterface = " + describeInterfaces(nics)
           + " -> Direct VPC egress"));
-      EgressScope scope = scope(JsonReads.string(config, "directVpcEgress"), "serviceConfig.directVpcEgress", ev);
+      EgressScope scope = scope(Util.jsonString(config, "directVpcEgress"), "serviceConfig.directVpcEgress", ev);
       return Mapped.of(new Finding(EgressMode.DIRECT_VPC, scope, ev, false));
     }
     if (!connector.isEmpty()) {
       ev.add(admin(r.label() + ": serviceConfig.vpcConnector = " + connector
           + " -> Serverless VPC Access connector"));
-      EgressScope scope = scope(JsonReads.string(config, "vpcConnectorEgressSettings"),
+      EgressScope scope = scope(Util.jsonString(config, "vpcConnectorEgressSettings"),
           "serviceConfig.vpcConnectorEgressSettings", ev);
       return Mapped.of(new Finding(EgressMode.CONNECTOR, scope, ev, false));
     }
-    String environment = JsonReads.string(function, "environment");
-    String service = JsonReads.string(config, "service");
+    String environment = Util.jsonString(function, "environment");
+    String service = Util.jsonString(config, "service");
     if (!"GEN_1".equals(environment) && !service.isEmpty()) {
       // Direct VPC set on the backing Cloud Run service does not show here; read that service.
       ev.add(admin(r.label() + ": no connector or Direct VPC in serviceConfig; the backing Cloud Run service "
@@ -370,12 +370,12 @@ public final class EgressLookup {
       JsonObject n = e.getAsJsonObject();
       StringJoiner one = new StringJoiner(", ");
       for (String k : List.of("network", "subnetwork")) {
-        String v = JsonReads.string(n, k);
+        String v = Util.jsonString(n, k);
         if (!v.isEmpty()) {
           one.add(k + " " + v);
         }
       }
-      JsonArray tags = JsonReads.array(n, "tags");
+      JsonArray tags = Util.jsonArray(n, "tags");
       if (tags.size() > 0) {
         one.add("tags " + tags);
       }

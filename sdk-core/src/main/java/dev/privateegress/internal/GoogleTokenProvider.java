@@ -2,6 +2,8 @@ package dev.privateegress.internal;
 
 import com.google.auth.Retryable;
 import com.google.auth.oauth2.GoogleCredentials;
+import dev.privateegress.EgressListener;
+import dev.privateegress.RetryBudget;
 import dev.privateegress.RetryPolicy;
 import dev.privateegress.Token;
 import dev.privateegress.TokenException;
@@ -18,7 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -150,68 +152,117 @@ public final class GoogleTokenProvider implements TokenProvider {
   }
 
   private Token fetch(String kind, String audience, int attempts, Call call) {
-    long start = System.nanoTime();
-    long deadline = start + options.deadline().toNanos();
-    String what = kind.equals("id") ? "an ID token for audience " + audience : "an access token";
+    Fetch f = new Fetch(kind, audience, call, attempts);
     TokenSource src;
     try {
       src = source();
     } catch (RuntimeException e) {
-      notify(kind, audience, start, e);
+      report(kind, audience, f.start, e);
       throw e;
     }
-    IOException last = null;
-    int attempt = 0;
-    while (attempt < attempts) {
-      attempt++;
-      Duration budget = Duration.ofNanos(deadline - System.nanoTime());
+    f.source = src;
+    // The token's own limits (attempts, backoff, deadline); no budget: a fetch is one per token lifetime. The
+    // listener hears of the fetch once, with its outcome (tokenFetched), not of each retry: retry events name the
+    // targets the application calls.
+    RetryLoop loop = new RetryLoop(backoff.withMaxAttempts(attempts), target -> UNLIMITED, () -> false,
+        EgressListener.NONE, null);
+    try {
+      return loop.run(fetchStep, f, f.deadline, null);
+    } catch (IOException e) {
+      throw new IllegalStateException(e); // finish() turns every failure into a TokenException
+    }
+  }
+
+  private static final RetryBudget UNLIMITED = RetryBudget.unlimited();
+
+  /** One fetch: its kind, its source, when it began. */
+  private final class Fetch {
+    final String kind;
+    final String audience;
+    final Call call;
+    final int allowed;
+    final long start = System.nanoTime();
+    final long deadline = start + options.deadline().toNanos();
+    TokenSource source;
+    int made;
+
+    Fetch(String kind, String audience, Call call, int allowed) {
+      this.kind = kind;
+      this.audience = audience;
+      this.call = call;
+      this.allowed = allowed;
+    }
+
+    String what() {
+      return kind.equals("id") ? "an ID token for audience " + audience : "an access token";
+    }
+  }
+
+  /** A token fetch on the SDK's retry loop: 5xx, 429, timeouts and refused connections are tried again. */
+  private final RetryLoop.Step<Fetch, Token, IOException> fetchStep = new RetryLoop.Step<>() {
+    @Override
+    public Token attempt(Fetch f, int n) throws IOException {
+      f.made = n;
       try {
-        Token t = call.run(src, budget);
-        log.debug("fetched {} from {} in {} ms (attempt {}), expires at {}", what, src.description(),
-            millisSince(start), attempt, t.expiresAt());
-        notify(kind, audience, start, null);
-        return t;
+        return f.call.run(f.source, Duration.ofNanos(f.deadline - System.nanoTime()));
       } catch (TokenException e) {
-        notify(kind, audience, start, e);
+        report(f.kind, f.audience, f.start, e);
         throw e;
-      } catch (IOException e) {
-        last = e;
-        if (attempt >= attempts || !retryable(e)) {
-          break;
-        }
-        Duration delay = backoff.backoff(attempt, ThreadLocalRandom.current());
-        if (deadline - System.nanoTime() - delay.toNanos() <= 0) {
-          break;
-        }
-        log.debug("attempt {} to fetch {} failed, retrying in {} ms: {}", attempt, what, delay.toMillis(),
-            e.getMessage());
-        if (!sleep(delay)) {
-          break;
-        }
       }
     }
-    TokenException failure = new TokenException("cannot get " + what + " from " + src.description()
-        + ": failed after " + attempt + (attempt == 1 ? " attempt" : " attempts") + " in " + millisSince(start)
-        + " ms" + (attempts > 1 && !retryable(last) ? " (not retryable)" : "") + ": " + last.getMessage(), last);
-    notify(kind, audience, start, failure);
-    throw failure;
-  }
 
-  private static boolean sleep(Duration d) {
-    try {
-      Thread.sleep(d.toMillis(), (int) (d.toNanos() % 1_000_000));
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    @Override
+    public boolean catchesUnchecked() {
       return false;
     }
+
+    @Override
+    public RetryLoop.Kind judge(Fetch f, Token token, IOException failure, int n) {
+      return failure != null && retryable(failure) ? RetryLoop.Kind.RETRY : RetryLoop.Kind.FINAL;
+    }
+
+    @Override
+    public String target(Fetch f) {
+      return f.source.description();
+    }
+
+    @Override
+    public String cause(Fetch f, Token token, IOException failure) {
+      return String.valueOf(failure.getMessage());
+    }
+
+    @Override
+    public void beforeRetry(Fetch f, Token token, IOException failure, long delayNanos) {
+      log.debug("fetching {} failed, retrying in {} ms: {}", f.what(), TimeUnit.NANOSECONDS.toMillis(delayNanos),
+          failure.getMessage());
+      if (!RetryLoop.sleep(delayNanos)) {
+        throw failed(f, failure);
+      }
+    }
+
+    @Override
+    public Token finish(Fetch f, Token token, IOException failure, RetryLoop.Decision d, int attempts) {
+      if (failure == null) {
+        log.debug("fetched {} from {} in {} ms (attempt {}), expires at {}", f.what(), f.source.description(),
+            Util.millisSince(f.start), attempts, token.expiresAt());
+        report(f.kind, f.audience, f.start, null);
+        return token;
+      }
+      throw failed(f, failure);
+    }
+  };
+
+  private TokenException failed(Fetch f, IOException last) {
+    int attempts = f.made;
+    TokenException failure = new TokenException("cannot get " + f.what() + " from " + f.source.description()
+        + ": failed after " + attempts + (attempts == 1 ? " attempt" : " attempts") + " in "
+        + Util.millisSince(f.start) + " ms" + (f.allowed > 1 && !retryable(last) ? " (not retryable)" : "") + ": "
+        + last.getMessage(), last);
+    report(f.kind, f.audience, f.start, failure);
+    return failure;
   }
 
-  private static long millisSince(long startNanos) {
-    return (System.nanoTime() - startNanos) / 1_000_000;
-  }
-
-  private void notify(String kind, String audience, long startNanos, Throwable failure) {
+  private void report(String kind, String audience, long startNanos, Throwable failure) {
     // The listener is wrapped (SafeListener): its exceptions never reach this code.
     egress.listener().tokenFetched(kind, audience, Duration.ofNanos(System.nanoTime() - startNanos), failure);
   }
@@ -249,9 +300,11 @@ public final class GoogleTokenProvider implements TokenProvider {
   }
 
   /**
-   * Application-default order: explicit credentials, {@code GOOGLE_APPLICATION_CREDENTIALS}, the metadata
-   * server (on Google Cloud, or wherever {@code GCE_METADATA_HOST} points), gcloud's application-default
-   * credentials file ({@link #choice()}). Reads only the injected environment.
+   * The SDK's order: explicit credentials, {@code GOOGLE_APPLICATION_CREDENTIALS}, the metadata server (on
+   * Google Cloud, or wherever {@code GCE_METADATA_HOST} points), gcloud's application-default credentials file
+   * ({@link #choice()}). google-auth's application-default order reads gcloud's file before the metadata server;
+   * here a metadata server the environment names wins, so that a fake one (tests, local runs) is used even on a
+   * machine with gcloud credentials. Reads only the injected environment.
    */
   private TokenSource resolve() {
     Choice c = choice();

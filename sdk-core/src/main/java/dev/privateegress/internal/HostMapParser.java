@@ -109,8 +109,22 @@ public final class HostMapParser {
     return list;
   }
 
-  /** The host in lower case without a trailing dot; {@code *.} only as a prefix. */
+  /**
+   * The host in lower case without a trailing dot; {@code *.} only as a prefix. An IPv6 address is written in
+   * brackets, as in a URL ({@code [::1]=...}), and kept in the short form OkHttp's {@code HttpUrl.host()} gives;
+   * without brackets it is refused with that advice.
+   */
   private static String hostKey(Raw raw, String host, String entry) {
+    if (host.indexOf(':') >= 0) {
+      boolean bracketed = host.startsWith("[") && host.endsWith("]");
+      var v6 = Hosts.parseIpLiteral(host).filter(a -> a instanceof java.net.Inet6Address);
+      if (bracketed && v6.isPresent()) {
+        return Hosts.literal(v6.get()).replace("[", "").replace("]", "");
+      }
+      throw new ConfigurationException(raw.input(), raw.value(), "'" + host + "' in '" + entry + "': "
+          + (v6.isPresent() ? "write an IPv6 address in brackets, as in a URL: [" + host + "]"
+              + entry.substring(entry.indexOf('=')) : "not a host name or a bracketed IPv6 address"));
+    }
     String h = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
     String name = h.startsWith("*.") ? h.substring(2) : h;
     // Checked before lower-casing: toLowerCase maps the Kelvin sign to an ASCII 'k'.

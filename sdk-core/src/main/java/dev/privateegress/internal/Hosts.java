@@ -1,5 +1,6 @@
 package dev.privateegress.internal;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Optional;
@@ -48,6 +49,53 @@ public final class Hosts {
     }
     char first = host.charAt(host.lastIndexOf('.') + 1);
     return first >= 'a' && first <= 'z' || first >= 'A' && first <= 'Z';
+  }
+
+  /**
+   * {@code address} as a URL writes it: an IPv6 address in its short form (RFC 5952, as OkHttp's
+   * {@code HttpUrl.host()} gives it) in brackets, e.g. {@code [::1]}; an IPv4 address as is.
+   */
+  public static String literal(InetAddress address) {
+    return address instanceof Inet6Address ? "[" + shortIpv6(address.getAddress()) + "]" : address.getHostAddress();
+  }
+
+  /** {@code address:port} for messages, with an IPv6 address in brackets: {@code [::1]:43807}. */
+  public static String hostPort(InetAddress address, int port) {
+    return literal(address) + ":" + port;
+  }
+
+  /** RFC 5952 text of a 16-byte address: lower-case hex, the longest run of two or more zero groups as "::". */
+  static String shortIpv6(byte[] a) {
+    int[] g = new int[8];
+    for (int i = 0; i < 8; i++) {
+      g[i] = (a[2 * i] & 0xff) << 8 | a[2 * i + 1] & 0xff;
+    }
+    int bestStart = -1;
+    int bestLen = 1;
+    for (int i = 0; i < 8; ) {
+      int j = i;
+      while (j < 8 && g[j] == 0) {
+        j++;
+      }
+      if (j - i > bestLen) {
+        bestStart = i;
+        bestLen = j - i;
+      }
+      i = j == i ? i + 1 : j;
+    }
+    StringBuilder b = new StringBuilder(39);
+    for (int i = 0; i < 8; i++) {
+      if (i == bestStart) {
+        b.append("::");
+        i += bestLen - 1;
+        continue;
+      }
+      if (b.length() > 0 && b.charAt(b.length() - 1) != ':') {
+        b.append(':');
+      }
+      b.append(Integer.toHexString(g[i]));
+    }
+    return b.toString();
   }
 
   /** True when {@code host} is an IPv4 dotted quad (each part 0-255) or an IPv6 literal (brackets allowed). */

@@ -60,8 +60,8 @@ public final class MetadataClient {
       throw new MetadataException("metadata server " + host + ": cannot open " + path + ": " + e, e);
     }
     try {
-      c.setConnectTimeout(Bodies.millis(connect));
-      c.setReadTimeout(Bodies.millis(read));
+      c.setConnectTimeout(Util.timeoutMillis(connect));
+      c.setReadTimeout(Util.timeoutMillis(read));
       c.setInstanceFollowRedirects(false);
       c.setUseCaches(false);
       c.setRequestProperty("Metadata-Flavor", "Google");
@@ -79,11 +79,11 @@ public final class MetadataClient {
         return Optional.empty();
       }
       if (status != 200) {
-        String body = Bodies.read(c.getErrorStream(), MAX_BODY);
+        String body = Util.readBody(c.getErrorStream(), MAX_BODY);
         throw new MetadataException("metadata server " + host + " answered " + path + " with HTTP " + status
-            + (body.isBlank() ? "" : ": " + Bodies.abbreviate(body, 200)), status);
+            + (body.isBlank() ? "" : ": " + Util.abbreviate(body, 200)), status);
       }
-      return Optional.of(Bodies.read(c.getInputStream(), MAX_BODY));
+      return Optional.of(Util.readBody(c.getInputStream(), MAX_BODY));
     } catch (MetadataException e) {
       throw e;
     } catch (IOException e) {

@@ -36,7 +36,7 @@ final class MetadataTokenSource implements TokenSource {
     String path = IDENTITY + "?audience=" + URLEncoder.encode(audience, StandardCharsets.UTF_8)
         + (full ? "&format=full" : "");
     String jwt = get(path, budget).strip();
-    return Jwt.token(jwt, "the metadata server at " + metadata.host());
+    return Util.idToken(jwt, "the metadata server at " + metadata.host());
   }
 
   @Override

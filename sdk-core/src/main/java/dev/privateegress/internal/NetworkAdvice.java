@@ -52,7 +52,7 @@ public final class NetworkAdvice {
     return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")");
   }
 
-  /** Advice for a name that does not resolve, using what is known about egress. */
+  /** Advice for a name that does not exist (NXDOMAIN), using what is known about egress. */
   public static String unresolved(EgressInfo known, String host) {
     String local = " For local development map it: PRIVATE_EGRESS_HOSTS=" + host + "=127.0.0.1.";
     if (known.mode() == EgressMode.NONE) {
@@ -64,9 +64,48 @@ public final class NetworkAdvice {
           + ") but the name is unknown there. Check the record exists and that the private Cloud DNS zone "
           + "lists the VPC network this service egresses into." + local;
     }
-    return "if " + host + " lives in a private Cloud DNS zone, it resolves only with VPC egress (connector or "
-        + "Direct VPC) into a network the zone is visible to; egress here is " + known.mode() + " ("
-        + known.source() + "). Declare it with PRIVATE_EGRESS_MODE to sharpen this advice." + local;
+    return "no VPC egress, or the private zone not visible: " + host + " does not exist for this resolver. A name "
+        + "in a private Cloud DNS zone resolves only with VPC egress (connector or Direct VPC) into a network the "
+        + "zone lists; egress here is " + known.mode() + " (" + known.source() + "). Declare it with "
+        + "PRIVATE_EGRESS_MODE to sharpen this advice." + local;
+  }
+
+  /**
+   * Advice for a failed lookup, by what the resolver itself answered ({@link DnsProbe}): each DNS outcome is
+   * its own cause, named first.
+   */
+  public static String unresolved(EgressInfo known, String host, DnsProbe.Outcome outcome) {
+    return switch (outcome) {
+      case NXDOMAIN, UNKNOWN -> unresolved(known, host);
+      case NODATA -> "no such record type (NODATA): " + host + " exists in DNS but has no A or AAAA record (only "
+          + "other types, e.g. TXT or MX, or a CNAME that leads nowhere). Add an A record for it in the zone";
+      case SERVFAIL -> "resolver failed (SERVFAIL): the resolver could not get an answer for " + host + ", a "
+          + "temporary failure or a broken upstream (a forwarding or peering zone whose target does not answer, "
+          + "DNSSEC validation). Retry; if it lasts, check the zone's forwarding targets and Cloud DNS logs";
+      case REFUSED -> "resolver refused (REFUSED): the resolver in /etc/resolv.conf will not answer " + host
+          + " for this client (an ACL or DNS server policy, or a server that is not a recursive resolver for this "
+          + "network). On Google Cloud the resolver is 169.254.169.254; check resolv.conf and the DNS policy";
+      case NO_ANSWER -> noAnswer(host, 0);
+      case ANSWERED -> "resolver failed temporarily: " + host + " did not resolve, yet the resolver answers it now. "
+          + "A transient DNS failure; retry (awaitReady does)";
+    };
+  }
+
+  /**
+   * For exceptions: why {@code host} did not resolve, asked of the system resolver ({@link DnsProbe}, at most
+   * one second), and what to do, e.g. {@code NXDOMAIN, the name does not exist: private zone not visible: ...}.
+   */
+  public static String lookupFailed(EgressInfo known, String host) {
+    DnsProbe.Outcome outcome = DnsProbe.classify(host, DnsProbe.nameservers(DnsProbe.RESOLV_CONF), Duration.ofSeconds(1));
+    return NetworkChecks.describe(outcome) + ": " + unresolved(known, host, outcome);
+  }
+
+  /** Advice for a resolver that did not answer at all. */
+  public static String noAnswer(String host, long millis) {
+    return "resolver did not answer" + (millis > 0 ? " within " + millis + " ms" : "") + ": the DNS server is "
+        + "unreachable or drops queries. With all-traffic egress DNS queries go through the VPC: check the firewall "
+        + "rules for the connector or Direct VPC subnet and the network's DNS settings; on a laptop check the "
+        + "network, or map the name with PRIVATE_EGRESS_HOSTS=" + host + "=IP";
   }
 
   /** Advice for a failed TCP connect. */
@@ -74,7 +113,7 @@ public final class NetworkAdvice {
     AddressClass c = AddressClass.of(address.getAddress());
     if (e instanceof ConnectException && String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT).contains("refused")) {
       if (c == AddressClass.LOOPBACK) {
-        return "nothing listens on " + address.getAddress().getHostAddress() + ":" + target.port()
+        return "nothing listens on " + Hosts.hostPort(address.getAddress(), target.port())
             + ": the local process or sidecar (e.g. an auth proxy) is not started yet or uses another port; "
             + "wait for it with awaitReady or a startup probe";
       }
@@ -84,6 +123,18 @@ public final class NetworkAdvice {
     if (c == AddressClass.PRIVATE && known.mode() == EgressMode.NONE) {
       return "no VPC egress (mode none, from " + known.source() + "): private addresses are unreachable. "
           + "Attach a Serverless VPC Access connector or Direct VPC egress";
+    }
+    if (c == AddressClass.PRIVATE && e instanceof NoRouteToHostException) {
+      return "a firewall rejects the connection (ICMP administratively prohibited / no route to "
+          + address.getAddress().getHostAddress() + "): check that a firewall rule allows the connector's /28 or "
+          + "the Direct VPC subnet range to reach port " + target.port() + ", and the VPC's routes to that range; "
+          + "egress here is " + known.mode() + " (" + known.source() + ")";
+    }
+    if (c == AddressClass.PRIVATE && !known.mode().reachesVpc()) {
+      return "no VPC egress, or a firewall drops the packets: nothing proves this instance reaches the VPC (egress "
+          + known.mode() + ", from " + known.source() + "). Attach a Serverless VPC Access connector or Direct VPC "
+          + "egress; if one is attached, check that a firewall rule allows the connector's /28 or the Direct VPC "
+          + "subnet range to reach port " + target.port();
     }
     if (c == AddressClass.PRIVATE) {
       return "packets are dropped: check that a firewall rule allows the connector's /28 or the Direct VPC "

@@ -1,7 +1,7 @@
 package dev.privateegress.internal;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
+import com.google.api.client.json.webtoken.JsonWebToken;
+
 import dev.privateegress.AddressClass;
 import dev.privateegress.CheckKind;
 import dev.privateegress.CheckResult;
@@ -30,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
@@ -47,9 +48,30 @@ public final class NetworkChecks {
   private final EgressContext context;
   private final EgressDetector detector;
 
+  private final Supplier<List<InetSocketAddress>> nameservers;
+
   public NetworkChecks(EgressContext context, EgressDetector detector) {
+    this(context, detector, () -> DnsProbe.nameservers(DnsProbe.RESOLV_CONF));
+  }
+
+  /** With the resolvers a failed lookup is classified against (the system's, read from resolv.conf, by default). */
+  public NetworkChecks(EgressContext context, EgressDetector detector, Supplier<List<InetSocketAddress>> nameservers) {
     this.context = context;
     this.detector = detector;
+    this.nameservers = nameservers;
+  }
+
+  /** What the resolver said, as the detail of a failed DNS check. */
+  public static String describe(DnsProbe.Outcome outcome) {
+    return switch (outcome) {
+      case NXDOMAIN -> "NXDOMAIN, the name does not exist";
+      case NODATA -> "NODATA, no A or AAAA record";
+      case SERVFAIL -> "SERVFAIL from the resolver";
+      case REFUSED -> "REFUSED by the resolver";
+      case NO_ANSWER -> "the resolver did not answer";
+      case ANSWERED -> "the resolver answers now";
+      case UNKNOWN -> "no resolver to ask why";
+    };
   }
 
   /** A DNS check and the addresses it found (empty when it failed). */
@@ -89,10 +111,19 @@ public final class NetworkChecks {
    * its own. Overrides and IP literals need no lookup and no thread.
    */
   public Resolution dns(Target target, Duration timeout) {
-    return dns(target, timeout, InetAddress::getAllByName);
+    return dns(target, timeout, InetAddress::getAllByName, nameservers.get());
   }
 
+  /** With another resolver; a failed lookup is not classified (there is no resolver to ask why). */
   public Resolution dns(Target target, Duration timeout, Resolver resolver) {
+    return dns(target, timeout, resolver, List.of());
+  }
+
+  /**
+   * With another resolver, and the DNS servers a failed lookup is classified against ({@link DnsProbe}): each
+   * outcome (NXDOMAIN, NODATA, SERVFAIL, REFUSED, no answer) gets its own cause and advice.
+   */
+  public Resolution dns(Target target, Duration timeout, Resolver resolver, List<InetSocketAddress> servers) {
     long start = System.nanoTime();
     String host = target.host();
     List<InetAddress> addresses;
@@ -110,22 +141,22 @@ public final class NetworkChecks {
         via = "system resolver";
       }
     } catch (UnknownHostException e) {
+      long left = Math.max(250, timeout.toMillis() - Util.millisSince(start));
+      DnsProbe.Outcome outcome = DnsProbe.classify(host, servers, Duration.ofMillis(Math.min(left, 1500)));
       return new Resolution(CheckResult.fail(target, CheckKind.DNS, Util.millisSince(start),
-          host + " does not resolve (" + e.getMessage() + ")", NetworkAdvice.unresolved(detector.known(), host)), List.of());
+          host + " does not resolve: " + describe(outcome) + " (" + e.getMessage() + ")",
+          NetworkAdvice.unresolved(detector.known(), host, outcome)), List.of());
     } catch (TimeoutException e) {
       return new Resolution(CheckResult.fail(target, CheckKind.DNS, Util.millisSince(start),
           "DNS did not answer within " + timeout.toMillis() + " ms for " + host,
-          "resolver unreachable / VPC DNS not reachable: the DNS server did not answer. With all-traffic egress "
-              + "DNS queries go through the VPC: check the firewall rules for the connector or Direct VPC subnet "
-              + "and the network's DNS settings; on a laptop check the network, or map the name with "
-              + "PRIVATE_EGRESS_HOSTS=" + host + "=IP"), List.of());
+          NetworkAdvice.noAnswer(host, timeout.toMillis())), List.of());
     }
     StringJoiner detail = new StringJoiner(", ", host + " -> ", " via " + via);
     boolean anyPublic = false;
     for (InetAddress a : addresses) {
       AddressClass c = AddressClass.of(a);
       anyPublic |= c == AddressClass.PUBLIC;
-      detail.add(a.getHostAddress() + " (" + c + ")");
+      detail.add(Hosts.literal(a) + " (" + c + ")");
     }
     EgressInfo known = detector.known();
     if (anyPublic && known.scope() == EgressScope.PRIVATE_RANGES_ONLY && publicByDesign(host)) {
@@ -175,6 +206,77 @@ public final class NetworkChecks {
   }
 
   /**
+   * The {@code egress-ip} check, when {@code PRIVATE_EGRESS_IP_ECHO} is set: one GET to the echo (resolved like
+   * any target, so {@code PRIVATE_EGRESS_HOSTS} applies), whose plain-text body is the address the internet saw,
+   * compared with {@code PRIVATE_EGRESS_STATIC_IP}. A mismatch or an unreachable echo is explained by the
+   * egress scope: private-ranges-only sends public traffic out the instance's own path, not through Cloud NAT;
+   * all-traffic needs Cloud NAT for the subnet, with the static address.
+   */
+  public Optional<CheckResult> egressIp(Duration timeout) {
+    Optional<java.net.URI> echo = context.config().ipEcho();
+    if (echo.isEmpty()) {
+      return Optional.empty();
+    }
+    java.net.URI uri = echo.get();
+    boolean tls = uri.getScheme().equalsIgnoreCase("https");
+    Target target = Target.parse(uri.getScheme() + "://" + uri.getRawAuthority() + "/");
+    long start = System.nanoTime();
+    Optional<InetAddress> expected = context.config().staticIp();
+    EgressInfo known = detector.known();
+    Resolution dns = dns(target, timeout);
+    if (dns.addresses().isEmpty()) {
+      return Optional.of(CheckResult.fail(target, CheckKind.EGRESS_IP, Util.millisSince(start),
+          "the address echo does not resolve: " + dns.result().detail(), dns.result().advice()));
+    }
+    String body;
+    try {
+      body = EchoGet.get(uri, dns.addresses(), tls, timeout);
+    } catch (IOException e) {
+      String detail = "no answer from the address echo " + uri + ": " + NetworkAdvice.describe(e, timeout);
+      String advice = known.scope() == EgressScope.PRIVATE_RANGES_ONLY
+          ? "the address echo is unreachable by the instance's own internet path (private-ranges-only): check "
+              + "PRIVATE_EGRESS_IP_ECHO and that the echo is up"
+          : "all-traffic without Cloud NAT: with all-traffic egress internet traffic enters the VPC, and without a "
+              + "Cloud NAT gateway for the connector's /28 or the Direct VPC subnet it has no way out. Configure "
+              + "Cloud NAT for that subnet" + expected.map(a -> " with the static address " + a.getHostAddress())
+                  .orElse("") + (known.scope() == EgressScope.ALL_TRAFFIC ? ""
+                  : "; egress scope is " + known.scope() + " here (" + known.source() + "), so also check "
+                      + "PRIVATE_EGRESS_IP_ECHO and that the echo is up");
+      return Optional.of(CheckResult.fail(target, CheckKind.EGRESS_IP, Util.millisSince(start), detail, advice));
+    }
+    Optional<InetAddress> seen = Hosts.parseIpLiteral(body);
+    if (seen.isEmpty()) {
+      return Optional.of(CheckResult.fail(target, CheckKind.EGRESS_IP, Util.millisSince(start),
+          "the address echo answered " + Util.escapeControls(body.length() > 60 ? body.substring(0, 60) + "..." : body),
+          "PRIVATE_EGRESS_IP_ECHO must answer the caller's address alone as plain text (e.g. https://api.ipify.org)"));
+    }
+    String observed = seen.get().getHostAddress();
+    if (expected.isEmpty()) {
+      return Optional.of(CheckResult.pass(target, CheckKind.EGRESS_IP, Util.millisSince(start),
+          "public traffic leaves from " + observed + " (no PRIVATE_EGRESS_STATIC_IP to compare with)"));
+    }
+    String wanted = expected.get().getHostAddress();
+    if (seen.get().equals(expected.get())) {
+      return Optional.of(CheckResult.pass(target, CheckKind.EGRESS_IP, Util.millisSince(start),
+          "public traffic leaves from " + observed + ", the static address PRIVATE_EGRESS_STATIC_IP"));
+    }
+    String detail = "public traffic leaves from " + observed + ", not from the static address " + wanted;
+    String pro = "private-ranges-only sends public traffic without Cloud NAT: only private ranges enter the VPC, "
+        + "so this traffic leaves by the instance's own path and allow-lists expecting " + wanted + " refuse it. "
+        + "Set egress to all-traffic (gcloud run services update SERVICE --vpc-egress=all-traffic)";
+    String nat = "Cloud NAT is not configured for the subnet with the static address: traffic goes through the "
+        + "VPC but leaves as " + observed + ". Configure the Cloud NAT gateway for the connector's /28 or the Direct "
+        + "VPC subnet with the manual address " + wanted;
+    String advice = switch (known.scope()) {
+      case PRIVATE_RANGES_ONLY -> pro;
+      case ALL_TRAFFIC -> nat;
+      default -> pro + ". Or, with all-traffic already: " + nat + ". (Egress scope is unknown here; declare it with "
+          + "PRIVATE_EGRESS_SCOPE to sharpen this advice)";
+    };
+    return Optional.of(CheckResult.fail(target, CheckKind.EGRESS_IP, Util.millisSince(start), detail, advice));
+  }
+
+  /**
    * Opens (and closes) a TCP connection to the first address that accepts within {@code timeout},
    * trying each resolved address in turn.
    */
@@ -192,11 +294,11 @@ public final class NetworkChecks {
           detector.recordProbe(target.host(), address); // egress detection step 3: proof of VPC egress
         }
         return CheckResult.pass(target, CheckKind.TCP, Util.millisSince(start),
-            "connected to " + a.getHostAddress() + ":" + target.port() + " in " + Util.millisSince(t0) + " ms");
+            "connected to " + Hosts.hostPort(a, target.port()) + " in " + Util.millisSince(t0) + " ms");
       } catch (IOException e) {
         last = e;
         lastAddress = address;
-        failures.add(a.getHostAddress() + ":" + target.port() + " " + NetworkAdvice.describe(e, timeout));
+        failures.add(Hosts.hostPort(a, target.port()) + " " + NetworkAdvice.describe(e, timeout));
         context.listener().connectFailed(target.host(), address, e);
       }
     }
@@ -231,10 +333,10 @@ public final class NetworkChecks {
         closeQuietly(plain);
         lastConnect = e;
         lastAddress = address;
-        connectFailures.add(a.getHostAddress() + ":" + target.port() + " " + NetworkAdvice.describe(e, timeout));
+        connectFailures.add(Hosts.hostPort(a, target.port()) + " " + NetworkAdvice.describe(e, timeout));
         continue;
       }
-      String where = a.getHostAddress() + ":" + target.port();
+      String where = Hosts.hostPort(a, target.port());
       try (SSLSocket s = (SSLSocket) factory.createSocket(plain, target.host(), target.port(), true)) {
         s.setSoTimeout(millis);
         SSLParameters params = s.getSSLParameters();
@@ -301,23 +403,17 @@ public final class NetworkChecks {
       token = context.tokens().idToken(audience);
     } catch (RuntimeException e) {
       return CheckResult.fail(target, CheckKind.TOKEN, Util.millisSince(start),
-          "no ID token for audience " + audience + ": " + e.getMessage(), tokenAdvice(true));
+          "no ID token for audience " + audience + ": " + e.getMessage(), tokenAdvice(true, e));
     }
     Instant now = context.clock().instant();
     StringBuilder detail = new StringBuilder("ID token");
-    Optional<JsonObject> claims = Jwt.claims(token.value());
+    Optional<JsonWebToken.Payload> claims = Util.jwtClaims(token.value());
     List<String> audiences = new ArrayList<>();
     if (claims.isPresent()) {
-      JsonElement aud = claims.get().get("aud");
-      if (aud != null && aud.isJsonArray()) {
-        aud.getAsJsonArray().forEach(x -> audiences.add(x.getAsString()));
-      } else if (aud != null && aud.isJsonPrimitive()) {
-        audiences.add(aud.getAsString());
-      }
+      audiences.addAll(claims.get().getAudienceAsList());
       detail.append(" aud=").append(audiences.isEmpty() ? "(none)" : String.join(",", audiences));
-      JsonElement email = claims.get().get("email");
-      if (email != null && email.isJsonPrimitive()) {
-        detail.append(" email=").append(email.getAsString());
+      if (claims.get().get("email") instanceof String email) {
+        detail.append(" email=").append(email);
       }
     } else {
       detail.append(" (opaque, not a JWT) for audience ").append(audience);
@@ -345,11 +441,20 @@ public final class NetworkChecks {
           + token.expiresAt() + " (" + token.remaining(context.clock().instant()).toMinutes() + " min left)");
     } catch (RuntimeException e) {
       return CheckResult.fail(target, CheckKind.TOKEN, Util.millisSince(start),
-          "no access token for Redis IAM auth: " + e.getMessage(), tokenAdvice(false));
+          "no access token for Redis IAM auth: " + e.getMessage(), tokenAdvice(false, e));
     }
   }
 
-  private String tokenAdvice(boolean id) {
+  private String tokenAdvice(boolean id, RuntimeException e) {
+    Throwable root = Util.rootCause(e);
+    if (context.platform() != Platform.LOCAL && (root instanceof java.net.ConnectException
+        || root instanceof UnknownHostException || root instanceof java.net.SocketTimeoutException
+        || root instanceof java.net.NoRouteToHostException)) {
+      return "metadata server unreachable: on Google Cloud tokens come from the metadata server at "
+          + context.config().metadataHost().orElse("169.254.169.254 (metadata.google.internal)")
+          + ", which did not answer (" + root.getClass().getSimpleName() + "). Check GCE_METADATA_HOST if set, and "
+          + "that nothing in the container (a proxy variable, a firewall or an iptables rule) intercepts it";
+    }
     if (context.platform() == Platform.LOCAL) { // already detected by the doctor or readiness caller
       return "no Google credentials on this machine: run gcloud auth application-default login "
           + "--impersonate-service-account=SA_EMAIL (needs roles/iam.serviceAccountTokenCreator on that account)"

@@ -47,6 +47,13 @@ public final class Readiness {
         all.addAll(r);
         ready &= !r.isEmpty() && r.stream().allMatch(CheckResult::ok);
       }
+      long leftForIp = Math.max(MIN_CHECK_NANOS, deadline - System.nanoTime());
+      java.util.Optional<CheckResult> ip =
+          checks.egressIp(Duration.ofNanos(Math.min(leftForIp, Doctor.CHECK_TIMEOUT.toNanos())));
+      if (ip.isPresent()) {
+        all.add(ip.get());
+        ready &= ip.get().ok();
+      }
       last = all;
       if (ready) {
         log.debug("ready after {} round(s), {} ms: {}", round, (System.nanoTime() - start) / 1_000_000, targets);

@@ -1,5 +1,20 @@
 package dev.privateegress.internal;
 
+import com.google.api.client.json.webtoken.JsonWebToken;
+import com.google.api.client.json.gson.GsonFactory;
+import com.google.api.client.json.webtoken.JsonWebSignature;
+import dev.privateegress.Token;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
 /** Small helpers shared by the SDK's modules; one home instead of a copy per class. */
 public final class Util {
   private Util() {}
@@ -58,11 +73,51 @@ public final class Util {
 
   /** The last cause in {@code t}'s chain (itself when it has none); stops at a cause that is its own cause. */
   public static Throwable rootCause(Throwable t) {
-    Throwable root = t;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
+    return deepestCause(t, Throwable.class);
+  }
+
+  /** The deepest {@code type} in {@code t}'s chain, {@code t} itself included; {@code t} must be a {@code type}. */
+  public static <T extends Throwable> T deepestCause(T t, Class<? super T> type) {
+    T deepest = t;
+    for (Throwable c = t; c.getCause() != null && c.getCause() != c; ) {
+      c = c.getCause();
+      if (type.isInstance(c)) {
+        @SuppressWarnings("unchecked")
+        T typed = (T) c;
+        deepest = typed;
+      }
     }
-    return root;
+    return deepest;
+  }
+
+  /**
+   * Wraps {@code jwt}, an ID token, as a {@link Token} expiring at its own {@code exp} claim (never assumed).
+   *
+   * @param from where it came from, for the message
+   * @throws IOException when it is not a JWT or has no {@code exp}; the message never contains the text
+   */
+  static Token idToken(String jwt, String from) throws IOException {
+    Long exp;
+    try {
+      exp = JsonWebSignature.parse(GsonFactory.getDefaultInstance(), jwt).getPayload().getExpirationTimeSeconds();
+    } catch (IOException | RuntimeException e) {
+      // The parser's message may quote the input; do not pass it on.
+      throw new IOException(from + " returned an ID token that is not a JWT with an exp claim ("
+          + jwt.length() + " chars, " + e.getClass().getSimpleName() + ")");
+    }
+    if (exp == null) {
+      throw new IOException(from + " returned an ID token without an exp claim");
+    }
+    return new Token(jwt, Instant.ofEpochSecond(exp));
+  }
+
+  /** The claims of a JWT, parsed as {@link #idToken} does, without verifying it (for display only). */
+  static Optional<JsonWebToken.Payload> jwtClaims(String jwt) {
+    try {
+      return Optional.of(JsonWebSignature.parse(GsonFactory.getDefaultInstance(), jwt).getPayload());
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   /** True when {@code s} is 1 to {@code maxDigits} ASCII digits (never other scripts' digits). */
@@ -88,5 +143,62 @@ public final class Util {
       }
     }
     return true;
+  }
+
+  /** The JSON string at {@code key}, or "" when absent, null or not a string (admin-API documents omit defaults). */
+  static String jsonString(JsonObject o, String key) {
+    if (o == null) {
+      return "";
+    }
+    JsonElement e = o.get(key);
+    return e != null && e.isJsonPrimitive() ? e.getAsString() : "";
+  }
+
+  /** The JSON object at {@code key}, if it is one. */
+  static Optional<JsonObject> jsonObject(JsonObject o, String key) {
+    if (o == null) {
+      return Optional.empty();
+    }
+    JsonElement e = o.get(key);
+    return e != null && e.isJsonObject() ? Optional.of(e.getAsJsonObject()) : Optional.empty();
+  }
+
+  /** The JSON array at {@code key}, or an empty array. */
+  static JsonArray jsonArray(JsonObject o, String key) {
+    if (o == null) {
+      return new JsonArray();
+    }
+    JsonElement e = o.get(key);
+    return e != null && e.isJsonArray() ? e.getAsJsonArray() : new JsonArray();
+  }
+
+  /** Reads and closes {@code in} as UTF-8, refusing bodies over {@code max} bytes; "" for null. */
+  static String readBody(InputStream in, int max) throws IOException {
+    if (in == null) {
+      return "";
+    }
+    try (InputStream s = in) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      byte[] buf = new byte[8192];
+      int n;
+      while ((n = s.read(buf)) != -1) {
+        if (out.size() + n > max) {
+          throw new IOException("response larger than " + max + " bytes");
+        }
+        out.write(buf, 0, n);
+      }
+      return out.toString(StandardCharsets.UTF_8);
+    }
+  }
+
+  /** One line of at most {@code max} characters, for error messages. */
+  static String abbreviate(String s, int max) {
+    String t = s.strip().replaceAll("\\s+", " ");
+    return t.length() > max ? t.substring(0, max) + "..." : t;
+  }
+
+  /** A timeout for HttpURLConnection: at least 1 ms (0 would mean forever). */
+  static int timeoutMillis(Duration d) {
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, d.toMillis()));
   }
 }

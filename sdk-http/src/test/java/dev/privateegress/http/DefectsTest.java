@@ -100,6 +100,21 @@ class DefectsTest {
 
   // Defect 1: a plain POST on a pooled connection the server closed (keep-alive shorter than the pool's).
   @Test
+  void aBodyThatBreaksAfterExecuteReturnedCarriesTheSdksAdvice() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(200).body("x".repeat(200_000))
+        .onResponseBody(new mockwebserver3.SocketEffect.CloseSocket()).build());
+    OkHttpClient client = PrivateHttp.newClient(builder().build());
+    try (Response r = client.newCall(get("http://my.api.private:" + server.getPort() + "/big")).execute()) {
+      assertThat(r.code()).isEqualTo(200);
+      assertThatThrownBy(() -> r.body().string()).isInstanceOf(IOException.class)
+          .satisfies(e -> assertThat(e.getSuppressed()).anySatisfy(s -> assertThat(s)
+              .hasMessageContaining("reading the response body of GET http://my.api.private:" + server.getPort()
+                  + "/big failed after its status and headers arrived")
+              .hasMessageContaining("Not retried")));
+    }
+  }
+
+  @Test
   void plainPostsThroughConnectionsTheServerClosedSucceedExactlyOnce() throws Exception {
     try (MisbehavingHttpServer s = MisbehavingHttpServer.start(Duration.ofMillis(150))) {
       OkHttpClient client = PrivateHttp.newClient(builder().build());

@@ -143,7 +143,8 @@ class TlsDowngradeTest {
   }
 
   @Test
-  void httpOriginRedirectedUpToHttpsKeepsGettingTokens() throws Exception {
+  void httpRedirectedUpToHttpsOnTheSameHostCarriesNoToken() throws Exception {
+    // http://host:a -> https://host:b is another origin (scheme and port): OkHttp drops Authorization there too.
     OkHttpClient client = client("Authorization");
     plain.enqueue(redirect(301, tlsUrl("/secure")));
     tls.enqueue(status(200));
@@ -154,7 +155,7 @@ class TlsDowngradeTest {
         .isEqualTo(AUDIENCE);
     RecordedRequest secure = tls.takeRequest(5, TimeUnit.SECONDS);
     assertThat(secure.getUrl().scheme()).isEqualTo("https");
-    assertThat(audienceOf(secure.getHeaders().get("Authorization"))).isEqualTo(AUDIENCE);
+    assertNoTokenHeader(secure);
   }
 
   @Test

@@ -133,6 +133,46 @@ class TokenInjectionTest {
     assertNoTokenHeader(other.takeRequest(5, TimeUnit.SECONDS));
   }
 
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void redirectToAnotherPortOfTheSameHostCarriesNoToken(boolean okHttpFollows) throws Exception {
+    // Another port is another origin (another service): the token stays behind, whoever follows the redirect.
+    OkHttpClient client = PrivateHttp.newClient(egress("Authorization"));
+    if (okHttpFollows) {
+      client = client.newBuilder().followRedirects(true).build();
+    }
+    api.enqueue(new MockResponse.Builder().code(302)
+        .setHeader("Location", "http://my.api.private:" + other.getPort() + "/landing").build());
+    other.enqueue(new MockResponse.Builder().code(302)
+        .setHeader("Location", "http://my.api.private:" + api.getPort() + "/back").build());
+    api.enqueue(status(200));
+    assertThat(get(client, "http://my.api.private:" + api.getPort() + "/start")).isEqualTo("200 status 200");
+
+    assertThat(audienceOf(api.takeRequest(5, TimeUnit.SECONDS).getHeaders().get("Authorization")))
+        .isEqualTo(AUDIENCE);
+    RecordedRequest landing = other.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(landing.getUrl().encodedPath()).isEqualTo("/landing");
+    assertNoTokenHeader(landing);
+    RecordedRequest back = api.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(back.getUrl().encodedPath()).isEqualTo("/back");
+    if (!okHttpFollows) {
+      // back at the origin the call was made to: its token again
+      assertThat(audienceOf(back.getHeaders().get("Authorization"))).isEqualTo(AUDIENCE);
+    }
+  }
+
+  @Test
+  void anIpv6LiteralHostMappedInBracketsGetsItsToken() throws Exception {
+    try (MockWebServer v6 = new MockWebServer()) {
+      v6.start(java.net.InetAddress.getByName("::1"), 0);
+      v6.enqueue(status(200));
+      OkHttpClient client = PrivateHttp.newClient(egress("Authorization", "[::1]=" + AUDIENCE));
+      assertThat(get(client, "http://[::1]:" + v6.getPort() + "/v6")).isEqualTo("200 status 200");
+      assertThat(audienceOf(v6.takeRequest(5, TimeUnit.SECONDS).getHeaders().get("Authorization")))
+          .isEqualTo(AUDIENCE);
+    }
+  }
+
   @Test
   void redirectToAnotherMappedHostGetsOnlyItsOwnAudience() throws Exception {
     OkHttpClient client = PrivateHttp.newClient(egress("Authorization",

@@ -4,14 +4,16 @@ import dev.privateegress.ConfigurationException;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.RedisSettings;
 import dev.privateegress.RetryBudget;
-import dev.privateegress.redis.internal.Clusters;
+import dev.privateegress.internal.RetryLoop;
 import dev.privateegress.redis.internal.CommandEvents;
 import dev.privateegress.redis.internal.ConnectRetrier;
 import dev.privateegress.redis.internal.Endpoint;
-import dev.privateegress.redis.internal.Failures;
+import dev.privateegress.redis.internal.EndpointSocketFactory;
 import dev.privateegress.redis.internal.IamCredentialsProvider;
 import dev.privateegress.redis.internal.IdleMaintenance;
-import dev.privateegress.redis.internal.RedisRetry;
+import dev.privateegress.redis.internal.JedisVersions;
+import dev.privateegress.redis.internal.PacedConnectionProvider;
+import dev.privateegress.redis.internal.RedisClients;
 import dev.privateegress.redis.internal.RedisTls;
 import dev.privateegress.redis.internal.SafeClusterConnectionProvider;
 import dev.privateegress.redis.internal.SafeClusterExecutor;
@@ -30,12 +32,8 @@ import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
-import redis.clients.jedis.RedisClient;
-import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.exceptions.JedisClusterOperationException;
-import redis.clients.jedis.exceptions.JedisConnectionException;
-import redis.clients.jedis.providers.PooledConnectionProvider;
 
 /**
  * Jedis clients for Memorystore, configured from the Redis variables and safe to use from serverless
@@ -57,9 +55,12 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  *       IAM auth ({@code REDIS_IAM_AUTH=true}: user {@code default}, password = the cached access
  *       token, read at each new connection); a cluster client seeded by the discovery endpoint when
  *       {@code REDIS_CLUSTER=true} (a {@link RedisClusterClient}), else a pooled {@link RedisClient};
- *   <li>a small pool (8) with no background threads: connections idle longer than {@link
+ *   <li>a small pool (up to 8) with no background threads, opened at the pace it is needed: one
+ *       connection at a time, more only while commands keep waiting, one probe connection first after a
+ *       failover, and commands that arrive while a connect attempt fails share its outcome instead of
+ *       dialling (standalone); waiters served in arrival order; connections idle longer than {@link
  *       Builder#evictAfterIdle} (5 minutes, under the 10-minute VPC connection-tracking limit) are
- *       closed, without a round trip, by the next command after {@link Builder#validateIdleEvery};
+ *       replaced when next borrowed, without a round trip; every address of the host tried in order;
  *       TCP keepalive on; 2 s connect and 3 s socket timeouts;
  *   <li>commands sent at most once: setting up a connection is retried with backoff (harder during
  *       the startup grace window, within the target's retry budget, {@code redis HOST:PORT}, a cluster's
@@ -111,45 +112,30 @@ public final class PrivateRedis {
     Objects.requireNonNull(egress, "egress");
     Objects.requireNonNull(redis, "redis");
     Objects.requireNonNull(operation, "operation");
-    // A client of ours shares its Retry (and so its metrics) and its target's budget; any other
-    // UnifiedJedis gets a one-off loop on the configured target's budget.
-    RedisRetry loop = RedisRetry.of(redis).orElseGet(() -> new RedisRetry(null));
-    String target = loop.target() != null ? loop.target()
-        : "redis " + egress.config().redis().map(s -> s.host() + ":" + s.port()).orElse("(client)");
-    return loop.call(egress, target, () -> operation.apply(redis), (failure, attempt) -> {
-      if (failure instanceof AmbiguousCommandException || Failures.notReady(failure)) {
-        return new RedisRetry.Retryable(Failures.shortCause(failure), why -> failure);
-      }
-      if ((failure instanceof JedisConnectionException || failure instanceof JedisClusterOperationException)
-          && !NOT_RETRIED.contains(Failures.classify(failure))) {
-        return new RedisRetry.Retryable(Failures.shortCause(failure), why -> failure);
-      }
-      // AUTH, a missing IAM token, TLS and DNS failures, an exhausted pool: another run gets the same answer.
-      return new RedisRetry.Fatal(failure);
-    }, null);
+    return RedisClients.retrying(egress, redis, operation);
   }
-
-  private static final Set<Failures.Kind> NOT_RETRIED = java.util.EnumSet.of(Failures.Kind.AUTH,
-      Failures.Kind.TOKEN, Failures.Kind.TLS_UNTRUSTED, Failures.Kind.TLS_HOSTNAME, Failures.Kind.TLS_HANDSHAKE,
-      Failures.Kind.DNS, Failures.Kind.NOT_A_CLUSTER, Failures.Kind.POOL_EXHAUSTED);
 
   /**
    * The resilience4j {@link Retry} of a client built by this class, e.g. for {@code
    * TaggedRetryMetrics.ofRetryRegistry(...)} from resilience4j-micrometer (add the client's Retry to a
-   * {@code RetryRegistry}). It counts once each command whose first try failed (a connection set-up or a
-   * not-ready reply: succeeded with retry, or failed) and each {@link #retrying} call; its event
-   * publisher reports every retry. A command that succeeds at its first try does not reach it (that path
-   * allocates nothing); count those with {@code EgressListener.callEnded}. The SDK makes the retry
-   * decisions (policy, deadline, budget); the Retry records and waits.
+   * {@code RetryRegistry}). Its metrics mean what {@code PrivateHttp.retry}'s do: each logical call that entered
+   * the SDK's retry loop (a command whose first try failed: a connection set-up or a not-ready reply; each {@link
+   * #retrying} call) counts once, succeeded or failed, with retry when the SDK retried it at least once; a call
+   * that retried and gave up is one failed call with retry. A command inside {@link #retrying} is part of that
+   * call. A command that succeeds at its first try does not reach it (that path allocates nothing); count those
+   * with {@code EgressListener.callEnded}. Its event publisher reports every retry.
    *
    * @throws IllegalArgumentException when the client was not built by {@link #connect} or {@link
    *     Builder#build()}
    */
   public static Retry retry(UnifiedJedis client) {
     Objects.requireNonNull(client, "client");
-    return RedisRetry.of(client).map(RedisRetry::retry).orElseThrow(() -> new IllegalArgumentException(
-        "this UnifiedJedis was not built by PrivateRedis.connect or PrivateRedis.builder(...).build(), so it "
-            + "has no SDK retry"));
+    RetryLoop loop = RedisClients.loop(client);
+    if (loop == null) {
+      throw new IllegalArgumentException("this UnifiedJedis was not built by PrivateRedis.connect or "
+          + "PrivateRedis.builder(...).build(), so it has no SDK retry");
+    }
+    return loop.view();
   }
 
   /**
@@ -196,7 +182,11 @@ public final class PrivateRedis {
       return this;
     }
 
-    /** How long a command waits for a free pooled connection; default 2 s. */
+    /**
+     * How long a command waits for a free pooled connection when none is returned meanwhile; default 2 s.
+     * While connections keep coming back to the commands ahead of it, it waits on, up to the retry
+     * policy's deadline.
+     */
     public Builder maxWait(Duration d) {
       this.maxWait = positive("maxWait", d);
       return this;
@@ -288,12 +278,13 @@ public final class PrivateRedis {
       // one. Naming it keeps build() free of network I/O, and keeps the reply parsers matched to what the
       // connections speak: a client built while Redis was unreachable used to parse RESP2 while its later
       // connections negotiated RESP3 (ZRANGE WITHSCORES then failed with a ClassCastException).
-      JedisClientConfig clientFacing = configured.resp2().build();
+      JedisClientConfig clientFacing = configured.protocol(RedisProtocol.RESP2).build();
       GenericObjectPoolConfig<Connection> pool = poolConfig();
       // One target for events, retries and the budget: the endpoint, or for a cluster its discovery
       // endpoint, so a cluster spends one budget whichever node failed.
       CommandEvents events = new CommandEvents(egress.listener(), ep.target());
-      ConnectRetrier retrier = new ConnectRetrier(egress, new RedisRetry(ep.target()), ep, events, iam, maxTotal,
+      RetryLoop loop = RedisClients.newLoop(egress);
+      ConnectRetrier retrier = new ConnectRetrier(egress, loop, ep, events, iam, maxTotal,
           maxWait);
       RetryBudget budget = egress.retryBudget(ep.target());
       StaleConnections stale = new StaleConnections();
@@ -301,28 +292,34 @@ public final class PrivateRedis {
       HostAndPort seed = new HostAndPort(ep.connectHost(), ep.port());
       if (s.cluster()) {
         SafeClusterConnectionProvider provider = retrier.acquire(ep.label(), null,
-            () -> Clusters.discover(seed, config, pool), null, ConnectRetrier::asConnectionException);
-        Clusters.init(provider, retrier, stale, sweep, maxTotal);
+            () -> RedisClients.discoverCluster(seed, config, pool), null, ConnectRetrier::asConnectionException);
+        RedisClients.initCluster(provider, retrier, stale, sweep, maxTotal);
         SafeClusterExecutor executor = new SafeClusterExecutor(provider, maxRedirects,
             egress.retryPolicy().deadline(), budget, retrier);
-        return RedisClusterClient.builder().nodes(Set.of(seed)).clientConfig(clientFacing)
-            .connectionProvider(provider).commandExecutor(executor).build();
+        return RedisClients.register(JedisVersions.cluster(seed, clientFacing, provider, executor), egress, loop,
+            ep);
       }
-      PooledConnectionProvider provider = new PooledConnectionProvider(seed, config, pool);
+      // Every address of the endpoint, in order, within the connect timeout; TLS as configured above.
+      EndpointSocketFactory sockets = new EndpointSocketFactory(ep::addresses, ep.label(), ep.port(),
+          millis(connectTimeout), millis(socketTimeout), config.isSsl() ? config.getSslSocketFactory() : null,
+          config.getSslParameters(), ep.mapped() ? null : ep.host());
+      PacedConnectionProvider provider = PacedConnectionProvider.of(config, sockets, pool,
+          evictAfterIdle, testOnBorrow, egress.retryPolicy().initialBackoff(), egress.retryPolicy().deadline(),
+          retrier::connected);
+      retrier.pool(provider.getPool());
       IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep,
           stale::forgetClosed);
       SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget, stale,
           maxTotal);
-      return RedisClient.builder().hostAndPort(seed).clientConfig(clientFacing).connectionProvider(provider)
-          .commandExecutor(executor).build();
+      return RedisClients.register(JedisVersions.standalone(seed, clientFacing, provider, executor), egress, loop,
+          ep);
     }
 
     private DefaultJedisClientConfig.Builder clientConfig(RedisSettings s, Endpoint ep,
         IamCredentialsProvider iam) {
-      DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
-          // RESP2 with a plain AUTH, as every Redis and Valkey version speaks it (HELLO needs Redis 6+);
-          // the connections must not negotiate RESP3 behind the RESP2 parsers of the client.
-          .autoNegotiateProtocol(false)
+      // RESP2 with a plain AUTH, as every Redis and Valkey version speaks it (HELLO needs Redis 6+);
+      // the connections must not negotiate RESP3 behind the RESP2 parsers of the client.
+      DefaultJedisClientConfig.Builder b = JedisVersions.plainResp2(DefaultJedisClientConfig.builder())
           .connectionTimeoutMillis(millis(connectTimeout))
           .socketTimeoutMillis(millis(socketTimeout))
           .database(s.database());
@@ -351,6 +348,9 @@ public final class PrivateRedis {
       c.setMinIdle(minIdle);
       c.setMaxWait(maxWait);
       c.setBlockWhenExhausted(true);
+      // Waiters are served in arrival order: a burst of (virtual) threads against a fast server must not
+      // starve some of them until maxWait while others borrow again and again.
+      c.setFairness(true);
       c.setTestOnBorrow(testOnBorrow);
       c.setTestOnReturn(false);
       // Validating idle connections means a PING each: only in the evictor thread, never on a request.

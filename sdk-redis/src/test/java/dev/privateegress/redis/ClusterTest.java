@@ -26,7 +26,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
-import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.util.JedisClusterCRC16;
@@ -82,7 +81,7 @@ class ClusterTest {
   void tenThousandKeysSpreadAndTheClientRecoversFromAKilledNode() {
     PrivateEgress egress = egress();
     try (UnifiedJedis redis = PrivateRedis.connect(egress)) {
-      assertThat(redis).isInstanceOf(RedisClusterClient.class);
+      assertThat(redis.getClass().getSimpleName()).isIn("RedisClusterClient", "JedisCluster");
       for (int i = 0; i < 10_000; i++) {
         redis.set("key:" + i, "v" + i);
       }
@@ -153,7 +152,7 @@ class ClusterTest {
   void aDefaultJedisClusterClientAppliesTheSameIncrByTwice() throws Exception {
     String key = "counter:raw";
     RedisNode owner = cluster.node(owner(key));
-    try (RedisClusterClient raw = RedisClusterClient.builder()
+    try (UnifiedJedis raw = (UnifiedJedis) dev.privateegress.redis.internal.JedisVersions.clusterBuilder()
         .nodes(Set.of(new HostAndPort("127.0.0.1", cluster.node(0).port())))
         .clientConfig(DefaultJedisClientConfig.builder().socketTimeoutMillis(200).build())
         // Jedis' retries time out while the node is busy (connection set-up included) and go on after it;

@@ -14,6 +14,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class Fixtures {
   private Fixtures() {}
 
+  /** The pool of a standalone client: {@code getPool()} of Jedis 8's RedisClient or Jedis 7.0's JedisPooled. */
+  @SuppressWarnings("unchecked")
+  static redis.clients.jedis.util.Pool<redis.clients.jedis.Connection> pool(redis.clients.jedis.UnifiedJedis redis) {
+    try {
+      return (redis.clients.jedis.util.Pool<redis.clients.jedis.Connection>) redis.getClass().getMethod("getPool")
+          .invoke(redis);
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError(redis.getClass() + " has no pool", e);
+    }
+  }
+
   static PrivateEgress egress(Map<String, String> env) {
     return egress(env, EgressListener.NONE);
   }
@@ -25,6 +36,28 @@ final class Fixtures {
         .retryPolicy(RetryPolicy.defaults().withBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
             .withDeadline(Duration.ofSeconds(10)))
         .build();
+  }
+
+  /**
+   * Opens {@code count} pooled connections (each checked with a PING) and returns them to the pool idle.
+   * They are borrowed the way commands borrow them: the pool opens one connection at a time and grows
+   * while borrowers wait, so this takes about 20 ms per connection.
+   */
+  static void openConnections(redis.clients.jedis.UnifiedJedis client, int count) {
+    List<redis.clients.jedis.AbstractPipeline> held = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < count; i++) {
+        redis.clients.jedis.AbstractPipeline p = client.pipelined();
+        held.add(p);
+        redis.clients.jedis.Response<Object> pong = p.sendCommand(redis.clients.jedis.Protocol.Command.PING, new String[0]);
+        p.sync();
+        if (!"PONG".equals(new String((byte[]) pong.get(), java.nio.charset.StandardCharsets.UTF_8))) {
+          throw new AssertionError("PING answered " + pong.get());
+        }
+      }
+    } finally {
+      held.forEach(redis.clients.jedis.AbstractPipeline::close);
+    }
   }
 
   /** Records events; never stores secrets (the SDK never passes any). */

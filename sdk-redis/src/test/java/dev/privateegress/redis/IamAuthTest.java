@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.util.Pool;
@@ -43,8 +42,8 @@ class IamAuthTest {
       n.command("ACL", "SETUSER", "default", "on", "resetpass", ">" + first.value());
       try (UnifiedJedis redis = PrivateRedis.connect(egress)) {
         assertThat(redis.set("k", "v1")).isEqualTo("OK");
-        Pool<Connection> pool = ((RedisClient) redis).getPool();
-        openConnections(pool, 4); // four new connections, one token
+        Pool<Connection> pool = Fixtures.pool(redis);
+        Fixtures.openConnections(redis, 4); // four new connections, one token
         assertThat(md.accessTokenRequests()).isEqualTo(1);
 
         // 7 of 10 minutes later fewer than 3m45s remain: core refreshes, Memorystore accepts only the new token.
@@ -58,7 +57,7 @@ class IamAuthTest {
         String got = PrivateRedis.retrying(egress, redis, r -> r.get("k"));
         assertThat(got).isEqualTo("v1");
         pool.clear(); // drop the idle connections the server killed, so the next four are new
-        openConnections(pool, 4);
+        Fixtures.openConnections(redis, 4);
         assertThat(redis.set("k", "v2")).isEqualTo("OK");
         assertThat(md.accessTokenRequests()).as("no metadata call per connection").isEqualTo(2);
         assertThat(pool.getCreatedCount()).isGreaterThanOrEqualTo(6);
@@ -108,7 +107,7 @@ class IamAuthTest {
         String next = "ya29.fake-access-token-" + (md.accessTokenRequests() + 1);
         n.command("ACL", "SETUSER", "default", "resetpass", ">" + next);
         n.command("CLIENT", "KILL", "USER", "default");
-        ((RedisClient) redis).getPool().clear(); // the next command needs a new connection, hence AUTH
+        Fixtures.pool(redis).clear(); // the next command needs a new connection, hence AUTH
 
         assertThat(redis.set("k", "v2")).as("refused once, refreshed once, connected").isEqualTo("OK");
         assertThat(md.accessTokenRequests()).isEqualTo(2);
@@ -117,7 +116,7 @@ class IamAuthTest {
         // A token that is never accepted: one forced refresh per staleRetryInterval (5 s), however many tries.
         n.command("ACL", "SETUSER", "default", "resetpass", ">never-issued");
         n.command("CLIENT", "KILL", "USER", "default");
-        ((RedisClient) redis).getPool().clear();
+        Fixtures.pool(redis).clear();
         for (int i = 0; i < 5; i++) {
           assertThatThrownBy(() -> redis.set("k", "v3")).isInstanceOf(JedisAccessControlException.class)
               .hasMessageContaining("roles/redis.dbConnectionUser").hasMessageNotContaining("ya29.");
@@ -183,16 +182,4 @@ class IamAuthTest {
     }
   }
 
-  private static void openConnections(Pool<Connection> pool, int count) {
-    List<Connection> held = new ArrayList<>();
-    try {
-      for (int i = 0; i < count; i++) {
-        Connection c = pool.getResource();
-        held.add(c);
-        assertThat(c.ping()).isTrue();
-      }
-    } finally {
-      held.forEach(Connection::close);
-    }
-  }
 }

@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.util.Pool;
 
@@ -44,10 +43,10 @@ class ServerRestartsAndTimeoutsTest {
     Fixtures.Events events = new Fixtures.Events();
     PrivateEgress egress = Fixtures.egress(env, events);
     try (UnifiedJedis redis = PrivateRedis.builder(egress).clientName("idle-victim").build()) {
-      Pool<Connection> pool = ((RedisClient) redis).getPool();
+      Pool<Connection> pool = Fixtures.pool(redis);
       int ok = 0;
       for (int round = 0; round < 2; round++) {
-        openConnections(pool, 4); // the pool keeps four idle connections
+        Fixtures.openConnections(redis, 4); // the pool keeps four idle connections
         assertThat(redis.incr("counter")).isEqualTo(++ok);
         awaitNoClientNamed(n, "idle-victim"); // the server closed every one of them
         for (int i = 0; i < 3; i++) {
@@ -114,16 +113,6 @@ class ServerRestartsAndTimeoutsTest {
     }
   }
 
-  private static void openConnections(Pool<Connection> pool, int count) {
-    List<Connection> held = new ArrayList<>();
-    try {
-      for (int i = 0; i < count; i++) {
-        held.add(pool.getResource());
-      }
-    } finally {
-      held.forEach(Connection::close);
-    }
-  }
 
   static void awaitNoClientNamed(RedisNode n, String name) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -18,7 +18,6 @@ import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Protocol;
-import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
@@ -31,11 +30,29 @@ class StandaloneTest {
     try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of(
             "REDISHOST", "127.0.0.1", "REDISPORT", Integer.toString(n.port()))))) {
-      assertThat(redis).isInstanceOf(RedisClient.class);
+      assertThat(redis.getClass().getSimpleName()).isIn("RedisClient", "JedisPooled");
       assertThat(redis.set("k", "v")).isEqualTo("OK");
       assertThat(redis.get("k")).isEqualTo("v");
       assertThat(redis.incr("n")).isEqualTo(1L);
       assertThat(n.command("GET", "k")).isEqualTo("v");
+    }
+  }
+
+  /**
+   * The same wire on every Jedis the SDK supports (7.0, 7.4, 8.x): a plain AUTH and RESP2, never HELLO, which
+   * Jedis 8 sends by default and Redis before 6 does not know.
+   */
+  @Test
+  void connectionsAuthenticatePlainlyAndSpeakResp2OnEveryJedisVersion() {
+    try (RedisNode n = RedisLauncher.builder().requirePass("pw-1").start();
+        UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of(
+            "REDIS_URL", "redis://127.0.0.1:" + n.port(), "REDIS_AUTH", "pw-1")))) {
+      assertThat(redis.incr("n")).isEqualTo(1L);
+      assertThat(redis.zadd("z", 1.5, "a")).isEqualTo(1L);
+      assertThat(redis.zrangeWithScores("z", 0, -1).get(0).getScore()).isEqualTo(1.5);
+      String stats = String.valueOf(n.command("INFO", "commandstats"));
+      assertThat(stats).contains("cmdstat_auth:").doesNotContain("cmdstat_hello:");
+      assertThat(String.valueOf(n.command("CLIENT", "LIST"))).contains("resp=2").doesNotContain("resp=3");
     }
   }
 
@@ -128,9 +145,11 @@ class StandaloneTest {
           .hasMessageContaining("gave up after 3 attempts");
       assertThat(events.retries).hasSize(2);
       assertThat(events.connectFailures).hasSize(3);
-      // resilience4j saw both retries and the failed call (stopped by the SDK's attempt limit)
+      // resilience4j saw both retries and the failed call (stopped by the SDK's attempt limit): one failed call
+      // with retry, as on PrivateHttp
       assertThat(retryEvents.get()).isEqualTo(2);
-      assertThat(retry.getMetrics().getNumberOfFailedCallsWithoutRetryAttempt()).isEqualTo(1);
+      assertThat(retry.getMetrics().getNumberOfFailedCallsWithRetryAttempt()).isEqualTo(1);
+      assertThat(retry.getMetrics().getNumberOfFailedCallsWithoutRetryAttempt()).isZero();
       assertThat(retry.getMetrics().getNumberOfTotalCalls()).as("attempts, in resilience4j's terms").isEqualTo(3);
     }
   }
@@ -225,6 +244,22 @@ class StandaloneTest {
   }
 
   @Test
+  void aRetryingCallThatRetriedAndGaveUpIsOneFailedCallWithRetryAsOnHttp() {
+    int port = freePortNobodyListensOn();
+    PrivateEgress egress = Fixtures.egress(Map.of("REDISHOST", "127.0.0.1", "REDISPORT", Integer.toString(port)));
+    try (UnifiedJedis redis = PrivateRedis.connect(egress)) {
+      assertThatThrownBy(() -> PrivateRedis.retrying(egress, redis, r -> r.get("k")))
+          .isInstanceOf(JedisConnectionException.class);
+      Retry.Metrics m = PrivateRedis.retry(redis).getMetrics();
+      // the GET's own connect retries are part of the retrying call: one call, not one per inner loop
+      assertThat(m.getNumberOfFailedCallsWithRetryAttempt()).isEqualTo(1);
+      assertThat(m.getNumberOfFailedCallsWithoutRetryAttempt()).isZero();
+      assertThat(m.getNumberOfSuccessfulCallsWithRetryAttempt()).isZero();
+      assertThat(m.getNumberOfSuccessfulCallsWithoutRetryAttempt()).isZero();
+    }
+  }
+
+  @Test
   void retryingReRunsAReadOnTheClientsRetryAfterItsConnectionWasKilled() {
     try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of("REDIS_URL", n.url())))) {
@@ -235,7 +270,8 @@ class StandaloneTest {
       assertThat(v).isEqualTo("v");
       Retry retry = PrivateRedis.retry(redis);
       assertThat(retry.getMetrics().getNumberOfSuccessfulCallsWithRetryAttempt()).as("the retrying call").isEqualTo(1);
-      try (UnifiedJedis plain = RedisClient.create(new HostAndPort("127.0.0.1", n.port()))) {
+      try (UnifiedJedis plain = (UnifiedJedis) dev.privateegress.redis.internal.JedisVersions.standaloneBuilder()
+          .hostAndPort(new HostAndPort("127.0.0.1", n.port())).build()) {
         assertThatThrownBy(() -> PrivateRedis.retry(plain))
             .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not built by PrivateRedis");
         String viaPlain = PrivateRedis.retrying(egress, plain, r -> r.get("k"));
@@ -250,7 +286,7 @@ class StandaloneTest {
     try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.builder(Fixtures.egress(Map.of("REDIS_URL", n.url()), events))
             .maxTotal(1).maxWait(Duration.ofMillis(50)).build()) {
-      Pool<Connection> pool = ((RedisClient) redis).getPool();
+      Pool<Connection> pool = Fixtures.pool(redis);
       try (Connection leaked = pool.getResource()) {
         assertThat(leaked.ping()).isTrue();
         assertThatThrownBy(() -> PrivateRedis.retrying(Fixtures.egress(Map.of("REDIS_URL", n.url()), events), redis,
@@ -273,7 +309,7 @@ class StandaloneTest {
     try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.builder(Fixtures.egress(Map.of("REDIS_URL", n.url())))
             .validateIdleEvery(Duration.ofMillis(100)).evictAfterIdle(Duration.ofMillis(200)).build()) {
-      Pool<Connection> pool = ((RedisClient) redis).getPool();
+      Pool<Connection> pool = Fixtures.pool(redis);
       assertThat(pool.getTimeBetweenEvictionRuns()).isNegative(); // no evictor thread
       redis.exists("k");
       assertThat(pool.getNumIdle()).isEqualTo(1);
@@ -293,12 +329,8 @@ class StandaloneTest {
     try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.builder(Fixtures.egress(Map.of("REDIS_URL", n.url())))
             .validateIdleEvery(Duration.ofMillis(50)).build()) {
-      Pool<Connection> pool = ((RedisClient) redis).getPool();
-      List<Connection> held = new ArrayList<>();
-      for (int i = 0; i < 6; i++) {
-        held.add(pool.getResource());
-      }
-      held.forEach(Connection::close); // six idle connections
+      Pool<Connection> pool = Fixtures.pool(redis);
+      Fixtures.openConnections(redis, 6); // six idle connections
       n.command("CONFIG", "RESETSTAT");
       Thread.sleep(120); // past validateIdleEvery, so the next command sweeps (a lower bound: longer is fine)
       redis.exists("k");
@@ -321,13 +353,15 @@ class StandaloneTest {
   void serverlessPoolDefaults() {
     try (RedisNode n = RedisLauncher.startPlain();
         UnifiedJedis redis = PrivateRedis.connect(Fixtures.egress(Map.of("REDIS_URL", n.url())))) {
-      Pool<Connection> pool = ((RedisClient) redis).getPool();
-      assertThat(pool.getMaxTotal()).isEqualTo(8);
+      Pool<Connection> pool = Fixtures.pool(redis);
+      assertThat(pool.getMaxTotal()).as("one connection is opened first; the pool grows to 8 while commands wait")
+          .isEqualTo(1);
+      assertThat(pool.getFairness()).as("waiters served in arrival order").isTrue();
       assertThat(pool.getMinIdle()).isZero();
       assertThat(pool.getTestWhileIdle()).as("no PING on a request thread").isFalse();
       assertThat(pool.getMinEvictableIdleDuration()).isEqualTo(Duration.ofMinutes(5));
       assertThat(pool.getTimeBetweenEvictionRuns()).isNegative();
-      assertThat(pool.getTestOnBorrow()).isFalse();
+      assertThat(pool.getTestOnBorrow()).as("the idle limit is checked at borrow, by age, without a PING").isTrue();
       assertThat(pool.getMaxWaitDuration()).isEqualTo(Duration.ofSeconds(2));
     }
   }

@@ -168,48 +168,8 @@ public final class PrivateEgressMetrics implements EgressListener {
     return t;
   }
 
-  /**
-   * {@code host:port} from a URL-bearing target ({@code GET http://user@host/path?q} gives {@code host:80});
-   * other forms ({@code host:port}, {@code redis host:port}) unchanged.
-   */
+  /** The target as the SDK names it ({@code host:port}, {@code redis host:port}); "unknown" when missing. */
   static String normalize(String raw) {
-    if (raw == null || raw.isEmpty()) {
-      return "unknown";
-    }
-    int scheme = raw.indexOf("://");
-    if (scheme < 0) {
-      return raw;
-    }
-    int start = raw.lastIndexOf(' ', scheme) + 1;
-    String proto = raw.substring(start, scheme).toLowerCase(Locale.ROOT);
-    int authorityStart = scheme + 3;
-    int end = raw.length();
-    for (int i = authorityStart; i < raw.length(); i++) {
-      char c = raw.charAt(i);
-      if (c == '/' || c == '?' || c == '#' || c == ' ') {
-        end = i;
-        break;
-      }
-    }
-    String authority = raw.substring(authorityStart, end);
-    int at = authority.lastIndexOf('@');
-    if (at >= 0) {
-      authority = authority.substring(at + 1);
-    }
-    authority = authority.toLowerCase(Locale.ROOT);
-    boolean hasPort = authority.startsWith("[") ? authority.indexOf("]:") > 0 : authority.indexOf(':') >= 0;
-    if (!hasPort) {
-      String port = switch (proto) {
-        case "https" -> "443";
-        case "http" -> "80";
-        case "redis" -> "6379";
-        case "rediss" -> "6378";
-        default -> "";
-      };
-      if (!port.isEmpty()) {
-        authority = authority + ":" + port;
-      }
-    }
-    return proto.startsWith("redis") ? "redis " + authority : authority;
+    return raw == null || raw.isEmpty() ? "unknown" : raw;
   }
 }

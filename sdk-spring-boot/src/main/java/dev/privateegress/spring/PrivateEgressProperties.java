@@ -1,5 +1,6 @@
 package dev.privateegress.spring;
 
+import dev.privateegress.internal.RedisUrlParser;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,9 +10,11 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 /**
  * Settings under {@code private-egress.*}. Each one means exactly what the configuration variable named in
  * its description means, and wins over that variable; a setting left unset leaves the variable (or its
- * {@code private.egress.*} system property) in charge. Values are validated by the SDK when the {@code
- * PrivateEgress} bean is created: a bad one fails start-up with a message naming the variable, the value
- * and what is allowed.
+ * {@code private.egress.*} system property, or a Spring property of the variable's name) in charge. The values
+ * are read through Spring's {@code Environment} and parsed by the SDK's own rules when the {@code
+ * PrivateEgress} bean is created (only {@code startup-grace} is converted by Spring, as a {@code Duration}): a
+ * bad one fails start-up with Spring's failure report naming the property, its variable, the value and what
+ * is allowed. This class describes them for tools and {@code /actuator/configprops}.
  */
 @ConfigurationProperties("private-egress")
 public class PrivateEgressProperties {
@@ -37,7 +40,10 @@ public class PrivateEgressProperties {
   /** Header that carries the ID token (PRIVATE_EGRESS_TOKEN_HEADER): Authorization, X-Serverless-Authorization or Proxy-Authorization. */
   private String tokenHeader;
 
-  /** Window after start in which connect failures are retried harder (PRIVATE_EGRESS_STARTUP_GRACE); 0s turns it off. */
+  /**
+   * Window after start in which connect failures are retried harder (PRIVATE_EGRESS_STARTUP_GRACE); 0s turns
+   * it off. A Spring duration: 90s, 2m or PT90S.
+   */
   private Duration startupGrace;
 
   /** Metadata server location, host[:port] (GCE_METADATA_HOST). */
@@ -45,6 +51,12 @@ public class PrivateEgressProperties {
 
   /** Never probe for the metadata server (NO_GCE_CHECK). */
   private String noGceCheck;
+
+  /** The address allow-lists expect public traffic from, e.g. the Cloud NAT static address (PRIVATE_EGRESS_STATIC_IP). */
+  private String staticIp;
+
+  /** A URL answering the caller's address as plain text, for the egress-ip check (PRIVATE_EGRESS_IP_ECHO). */
+  private String ipEcho;
 
   private final Redis redis = new Redis();
 
@@ -126,6 +138,22 @@ public class PrivateEgressProperties {
     this.noGceCheck = noGceCheck;
   }
 
+  public String getStaticIp() {
+    return staticIp;
+  }
+
+  public void setStaticIp(String staticIp) {
+    this.staticIp = staticIp;
+  }
+
+  public String getIpEcho() {
+    return ipEcho;
+  }
+
+  public void setIpEcho(String ipEcho) {
+    this.ipEcho = ipEcho;
+  }
+
   public Redis getRedis() {
     return redis;
   }
@@ -147,7 +175,8 @@ public class PrivateEgressProperties {
     // The Redis password and AUTH string are never shown.
     return "PrivateEgressProperties{mode=" + mode + ", scope=" + scope + ", lookup=" + lookup + ", hosts=" + hosts
         + ", audiences=" + audiences + ", tokenHeader=" + tokenHeader + ", startupGrace=" + startupGrace
-        + ", metadataHost=" + metadataHost + ", noGceCheck=" + noGceCheck + ", redis=" + redis + "}";
+        + ", metadataHost=" + metadataHost + ", noGceCheck=" + noGceCheck + ", staticIp=" + staticIp + ", ipEcho="
+        + ipEcho + ", redis=" + redis + "}";
   }
 
   /** The Redis target: {@code private-egress.redis.*}. */
@@ -232,7 +261,7 @@ public class PrivateEgressProperties {
 
     @Override
     public String toString() {
-      return "{url=" + (url == null ? null : url.replaceAll("//[^/@]*@", "//****@")) + ", host=" + host
+      return "{url=" + (url == null ? null : RedisUrlParser.masked(url)) + ", host=" + host
           + ", port=" + port + ", auth=" + (auth == null ? null : "****") + ", tlsCa=" + tlsCa
           + ", iamAuth=" + iamAuth + ", cluster=" + cluster + "}";
     }

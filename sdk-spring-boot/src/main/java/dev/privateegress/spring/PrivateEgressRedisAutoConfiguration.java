@@ -14,9 +14,11 @@ import redis.clients.jedis.UnifiedJedis;
 /**
  * Auto-configuration of the {@link UnifiedJedis} bean from {@link PrivateRedis} when sdk-redis is on the
  * class path and a Redis target is configured ({@code private-egress.redis.url}/{@code .host}, {@code
- * REDIS_URL} or {@code REDISHOST}). Opens no connection at start-up; closed with the context.
+ * REDIS_URL}, {@code REDISHOST}, or Spring Data Redis' connection details: see {@link OnRedisTargetCondition}).
+ * Opens no connection at start-up; closed with the context.
  */
-@AutoConfiguration(after = PrivateEgressAutoConfiguration.class)
+@AutoConfiguration(after = PrivateEgressAutoConfiguration.class,
+    afterName = "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration")
 @ConditionalOnClass({PrivateRedis.class, UnifiedJedis.class})
 @ConditionalOnBean(PrivateEgress.class)
 @Conditional(OnRedisTargetCondition.class)
@@ -27,37 +29,6 @@ public final class PrivateEgressRedisAutoConfiguration {
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
   UnifiedJedis unifiedJedis(PrivateEgress egress) {
-    try {
-      return PrivateRedis.connect(egress);
-    } catch (LinkageError e) {
-      throw wrongJedis(e, jedisVersion());
-    }
-  }
-
-  /** The Jedis version from its jar's Maven metadata, or null. */
-  static String jedisVersion() {
-    try (java.io.InputStream in = UnifiedJedis.class.getResourceAsStream(
-        "/META-INF/maven/redis.clients/jedis/pom.properties")) {
-      if (in == null) {
-        return null;
-      }
-      java.util.Properties p = new java.util.Properties();
-      p.load(in);
-      return p.getProperty("version");
-    } catch (java.io.IOException e) {
-      return null;
-    }
-  }
-
-  /**
-   * Spring Boot 4.0's dependency management pins Jedis 7.0.0, which lacks methods the SDK calls; say so
-   * instead of leaving a bare {@code NoSuchMethodError}.
-   */
-  static IllegalStateException wrongJedis(LinkageError e, String version) {
-    return new IllegalStateException("private-egress-redis needs Jedis 8 (it is built and tested with 8.0.2) but "
-        + "Jedis " + (version == null ? "of another version" : version) + " is on the class path, probably "
-        + "from Spring Boot's dependency management (it pins 7.0.0). Set <jedis.version>8.0.2</jedis.version> "
-        + "in your pom's <properties> (spring-boot-starter-parent), or manage redis.clients:jedis:8.0.2 ahead of "
-        + "the spring-boot-dependencies import (" + e + ")", e);
+    return PrivateRedis.connect(egress);
   }
 }

@@ -11,6 +11,7 @@ import dev.privateegress.PrivateEgress;
 import dev.privateegress.RetryPolicy;
 import dev.privateegress.http.PrivateHttp;
 import dev.privateegress.redis.PrivateRedis;
+import dev.privateegress.redis.internal.JedisVersions;
 import dev.privateegress.testing.NoDelayServerSocketFactory;
 import java.io.IOException;
 import java.time.Duration;
@@ -36,7 +37,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.http.client.ClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestTemplate;
-import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.UnifiedJedis;
 
 /** Every condition of the auto-configuration, on an {@link ApplicationContextRunner}. */
@@ -111,6 +112,37 @@ class PrivateEgressAutoConfigurationTest {
     runner.withBean("testEnvironment", PrivateEgressBuilderCustomizer.class,
             () -> env(Map.of("PRIVATE_EGRESS_MODE", "connector", "NO_GCE_CHECK", "true")))
         .run(ctx -> assertThat(ctx.getBean(PrivateEgress.class).config().declaredMode()).contains(EgressMode.CONNECTOR));
+  }
+
+  @Test
+  void aRedisUrlSetAsASpringPropertyUnderTheVariablesNameConfiguresTheBean() {
+    // application.properties, --REDIS_URL= and the environment variable are all Spring properties: the
+    // condition and the bean read the same one.
+    runner.withPropertyValues("REDIS_URL=" + redis.url)
+        .run(ctx -> assertThat(ctx.getBean(UnifiedJedis.class).ping()).isEqualTo("PONG"));
+  }
+
+  @Test
+  void commandLineArgumentsAreReadLikeEveryOtherPropertySource() {
+    runner.withInitializer(ctx -> ctx.getEnvironment().getPropertySources().addFirst(
+            new org.springframework.core.env.SimpleCommandLinePropertySource(
+                "--REDISHOST=127.0.0.1", "--REDISPORT=" + redis.port, "--private-egress.mode=connector")))
+        .run(ctx -> {
+          assertThat(ctx.getBean(PrivateEgress.class).config().declaredMode()).contains(EgressMode.CONNECTOR);
+          assertThat(ctx.getBean(UnifiedJedis.class).ping()).isEqualTo("PONG");
+        });
+  }
+
+  @Test
+  void aBadValueUnderTheVariablesNameIsNamedAsWritten() {
+    runner.withPropertyValues("REDISHOST=127.0.0.1", "REDISPORT=port").run(ctx -> {
+      assertThat(ctx).hasFailed();
+      Throwable cause = ctx.getStartupFailure();
+      while (!(cause instanceof ConfigurationException) && cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      assertThat(cause).isInstanceOf(ConfigurationException.class).hasMessageStartingWith("REDISPORT=port is invalid");
+    });
   }
 
   @Test
@@ -324,19 +356,9 @@ class PrivateEgressAutoConfigurationTest {
   @Test
   void aUserUnifiedJedisWins() {
     runner.withPropertyValues("private-egress.redis.url=" + redis.url)
-        .withBean("mine", UnifiedJedis.class, () -> RedisClient.create(java.net.URI.create(redis.url)))
+        .withBean("mine", UnifiedJedis.class, () -> (UnifiedJedis) JedisVersions.standaloneBuilder()
+            .hostAndPort(new HostAndPort(redis.host, redis.port)).build())
         .run(ctx -> assertThat(ctx).hasSingleBean(UnifiedJedis.class).hasBean("mine"));
-  }
-
-  @Test
-  void anOlderJedisFromSpringBootsDependencyManagementIsExplained() {
-    NoSuchMethodError missing = new NoSuchMethodError("'redis.clients.jedis.DefaultJedisClientConfig$Builder "
-        + "redis.clients.jedis.DefaultJedisClientConfig$Builder.autoNegotiateProtocol(boolean)'");
-    assertThat(PrivateEgressRedisAutoConfiguration.wrongJedis(missing, "7.0.0"))
-        .hasMessageContaining("Jedis 7.0.0 is on the class path")
-        .hasMessageContaining("<jedis.version>8.0.2</jedis.version>")
-        .hasCause(missing);
-    assertThat(PrivateEgressRedisAutoConfiguration.jedisVersion()).isEqualTo("8.0.2");
   }
 
   // ---------------------------------------------------------------- shutdown

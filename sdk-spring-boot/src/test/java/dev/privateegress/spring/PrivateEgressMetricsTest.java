@@ -93,12 +93,7 @@ class PrivateEgressMetricsTest {
   }
 
   @Test
-  void targetTagsNeverCarryPathsQueriesOrCredentials() {
-    assertThat(PrivateEgressMetrics.normalize("GET http://my.api.private/items?id=42")).isEqualTo("my.api.private:80");
-    assertThat(PrivateEgressMetrics.normalize("POST https://user:pw@Api.Example.com:8443/a#f")).isEqualTo("api.example.com:8443");
-    assertThat(PrivateEgressMetrics.normalize("GET http://[::1]:8080/")).isEqualTo("[::1]:8080");
-    assertThat(PrivateEgressMetrics.normalize("GET http://[::1]/")).isEqualTo("[::1]:80");
-    assertThat(PrivateEgressMetrics.normalize("redis://:secret@10.0.0.3")).isEqualTo("redis 10.0.0.3:6379");
+  void targetTagsAreTheTargetsTheSdkNames() {
     assertThat(PrivateEgressMetrics.normalize("redis 10.0.0.3:6379")).isEqualTo("redis 10.0.0.3:6379");
     assertThat(PrivateEgressMetrics.normalize("my.api.private:8080")).isEqualTo("my.api.private:8080");
     assertThat(PrivateEgressMetrics.normalize(null)).isEqualTo("unknown");

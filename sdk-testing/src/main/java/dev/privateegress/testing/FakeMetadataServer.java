@@ -71,9 +71,9 @@ public final class FakeMetadataServer implements AutoCloseable {
   private volatile Duration tokenLifetime = Duration.ofHours(1);
   private volatile boolean omitFlavor;
 
-  private FakeMetadataServer(Clock clock, int port) throws IOException {
+  private FakeMetadataServer(Clock clock, InetSocketAddress bind) throws IOException {
     this.clock = clock;
-    this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
+    this.server = HttpServer.create(bind, 64);
     this.executor = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "fake-metadata-server");
       t.setDaemon(true);
@@ -109,11 +109,31 @@ public final class FakeMetadataServer implements AutoCloseable {
       throw new IllegalArgumentException("port must be 0..65535, was " + port);
     }
     try {
-      return new FakeMetadataServer(clock, port);
+      return new FakeMetadataServer(clock, new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
     } catch (IOException e) {
       throw new IllegalStateException("cannot start fake metadata server on loopback port " + port
           + (port == 0 ? "" : " (in use? pick another one)"), e);
     }
+  }
+
+  /**
+   * Runs a server in the foreground until killed, bound to {@code ADDRESS PORT} (e.g. {@code 169.254.169.254
+   * 80} inside a {@link NetworkLab} instance namespace, where the SDK finds it as on Google Cloud), printing
+   * {@code ready} once it listens. Optional third argument: the service account email.
+   */
+  public static void main(String[] args) throws IOException, InterruptedException {
+    if (args.length < 2) {
+      System.err.println("usage: FakeMetadataServer ADDRESS PORT [SERVICE_ACCOUNT_EMAIL]");
+      System.exit(2);
+    }
+    FakeMetadataServer md = new FakeMetadataServer(Clock.systemUTC(),
+        new InetSocketAddress(DnsServer.literal(args[0]), Integer.parseInt(args[1])));
+    if (args.length > 2) {
+      md.serviceAccountEmail(args[2]);
+    }
+    System.out.println("ready");
+    System.out.flush();
+    Thread.currentThread().join(); // until the process is killed
   }
 
   /** {@code {GCE_METADATA_HOST=127.0.0.1:PORT}}, to merge into a test environment map. */

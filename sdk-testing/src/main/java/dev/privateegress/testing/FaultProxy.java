@@ -53,6 +53,8 @@ public final class FaultProxy implements AutoCloseable {
   private final ExecutorService executor;
   private final Deque<Behavior> queue = new ArrayDeque<>();
   private final List<Socket> open = new ArrayList<>();
+  /** One flag per forwarded connection: set, its bytes are swallowed in both directions. */
+  private final List<java.util.concurrent.atomic.AtomicBoolean> flows = new ArrayList<>();
   private final AtomicInteger accepted = new AtomicInteger();
   private volatile Behavior defaultBehavior = Behavior.pass();
   private volatile ServerSocket server;
@@ -306,12 +308,33 @@ public final class FaultProxy implements AutoCloseable {
       return;
     }
     long limit = b.kind == Kind.CUT_AFTER ? b.bytes : Long.MAX_VALUE;
-    executor.execute(() -> pump(client, up, Long.MAX_VALUE, client, up));
-    pump(up, client, limit, client, up);
+    java.util.concurrent.atomic.AtomicBoolean dropped = new java.util.concurrent.atomic.AtomicBoolean();
+    synchronized (flows) {
+      flows.add(dropped);
+    }
+    executor.execute(() -> pump(client, up, Long.MAX_VALUE, client, up, dropped));
+    pump(up, client, limit, client, up, dropped);
+  }
+
+  /**
+   * Forgets every connection forwarded so far, as a NAT mapping or a connection-tracking entry that
+   * expired on an idle flow: from now on their bytes are swallowed in both directions, nothing is answered,
+   * and neither side gets a FIN or a RST (a client waits for its read timeout). Connections accepted later
+   * are forwarded as usual.
+   *
+   * @return this proxy
+   */
+  public FaultProxy forgetOpenConnections() {
+    synchronized (flows) {
+      flows.forEach(f -> f.set(true));
+      flows.clear();
+    }
+    return this;
   }
 
   /** Copies from one socket to the other; after {@code limit} bytes resets both. */
-  private void pump(Socket from, Socket to, long limit, Socket client, Socket up) {
+  private void pump(Socket from, Socket to, long limit, Socket client, Socket up,
+      java.util.concurrent.atomic.AtomicBoolean dropped) {
     byte[] buf = new byte[8192];
     long copied = 0;
     try {
@@ -326,8 +349,13 @@ public final class FaultProxy implements AutoCloseable {
         }
         int n = in.read(buf, 0, max);
         if (n < 0) {
-          to.shutdownOutput();
+          if (!dropped.get()) {
+            to.shutdownOutput();
+          }
           return;
+        }
+        if (dropped.get()) {
+          continue; // a forgotten flow: swallowed silently
         }
         out.write(buf, 0, n);
         out.flush();

@@ -241,6 +241,24 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     /**
+     * One node on a fresh port pair; picks another pair when a process took the data or bus port
+     * between the probe and redis-server's bind (seen with many test JVMs on one machine).
+     */
+    private RedisNode startNode() {
+      for (int attempt = 1; ; attempt++) {
+        RedisNode node = new RedisNode(options.copy(), Ports.freePortWithBus());
+        try {
+          return node.start();
+        } catch (IllegalStateException e) {
+          node.close();
+          if (attempt == 3 || !String.valueOf(e.getMessage()).contains("Address already in use")) {
+            throw e;
+          }
+        }
+      }
+    }
+
+    /**
      * Starts the nodes, assigns slots, introduces them to each other, attaches the replicas and waits
      * until the cluster is ok ({@link #awaitOk}).
      */
@@ -248,7 +266,7 @@ public final class RedisCluster implements AutoCloseable {
       List<RedisNode> nodes = new ArrayList<>();
       try {
         for (int i = 0; i < masters * (1 + replicas); i++) {
-          nodes.add(new RedisNode(options.copy(), Ports.freePortWithBus()).start());
+          nodes.add(startNode());
         }
         int per = SLOTS / masters;
         for (int i = 0; i < masters; i++) {

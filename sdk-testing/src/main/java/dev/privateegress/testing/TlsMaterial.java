@@ -50,6 +50,14 @@ public final class TlsMaterial implements AutoCloseable {
    * @throws IllegalStateException when openssl is missing or fails; the message includes its output
    */
   public static TlsMaterial generate() {
+    return generate(new String[0]);
+  }
+
+  /**
+   * Like {@link #generate()}, with these IP addresses added to the server certificate's names (e.g. a
+   * {@link NetworkLab} Memorystore address such as {@code 10.10.0.20}).
+   */
+  public static TlsMaterial generate(String... extraIps) {
     Path openssl = RedisBinary.onPath("openssl");
     if (openssl == null) {
       throw new IllegalStateException("openssl is not on PATH; TLS test material cannot be generated");
@@ -67,7 +75,7 @@ public final class TlsMaterial implements AutoCloseable {
           "basicConstraints=CA:FALSE",
           "keyUsage=digitalSignature,keyEncipherment",
           "extendedKeyUsage=serverAuth,clientAuth",
-          "subjectAltName=IP:127.0.0.1,DNS:localhost",
+          "subjectAltName=IP:127.0.0.1,DNS:localhost" + extraSans(extraIps),
           ""), StandardCharsets.US_ASCII);
       String o = openssl.toString();
       run(dir, o, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
@@ -81,6 +89,14 @@ public final class TlsMaterial implements AutoCloseable {
       m.close();
       throw e instanceof RuntimeException r ? r : new UncheckedIOException((IOException) e);
     }
+  }
+
+  private static String extraSans(String... ips) {
+    StringBuilder sb = new StringBuilder();
+    for (String ip : ips) {
+      sb.append(",IP:").append(DnsServer.literal(ip).getHostAddress());
+    }
+    return sb.toString();
   }
 
   private static void run(Path dir, String... command) throws IOException {

@@ -122,6 +122,23 @@ class FaultProxyTest {
   }
 
   @Test
+  void forgottenConnectionsSwallowBytesSilentlyWhileNewOnesPass() throws IOException {
+    try (FaultProxy proxy = FaultProxy.start(upstream.getLocalPort()); Socket old = connect(proxy)) {
+      assertThat(readAll(old, 12)).isEqualTo("hello world\n");
+      proxy.forgetOpenConnections();
+      old.setSoTimeout(300);
+      old.getOutputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
+      // no echo, no FIN, no RST: the read times out
+      assertThatThrownBy(() -> old.getInputStream().read()).isInstanceOf(SocketTimeoutException.class);
+      try (Socket fresh = connect(proxy)) {
+        assertThat(readAll(fresh, 12)).isEqualTo("hello world\n");
+        fresh.getOutputStream().write("pong".getBytes(StandardCharsets.US_ASCII));
+        assertThat(readAll(fresh, 4)).isEqualTo("pong");
+      }
+    }
+  }
+
+  @Test
   void cutAfterDeliversOnlyThePrefix() throws IOException {
     try (FaultProxy proxy = FaultProxy.start(upstream.getLocalPort())) {
       proxy.enqueue(FaultProxy.Behavior.cutAfter(5));

@@ -1,11 +1,16 @@
 package dev.privateegress.http.internal;
 
+import dev.privateegress.http.TokenUnavailableException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Proxy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import okhttp3.Call;
 import okhttp3.Connection;
 import okhttp3.EventListener;
+import okhttp3.HttpUrl;
 import okhttp3.Protocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,10 +41,24 @@ final class CallState extends EventListener {
   /** The call started on https: a hop down to plain http gets no token. */
   final boolean tlsOrigin;
 
+  // The current hop on the retry loop (RetryStep): what it sends, how its last attempt failed, earlier failures.
+  okhttp3.Interceptor.Chain chain;
+  okhttp3.Request request;
+  boolean replayable;
+  RetryRules.Failure failure;
+  IOException earlier;
+
+  /** The final response was handed to the caller: a failure from now on happens while the body is read. */
+  volatile boolean handedOver;
+
   // The token for the current hop, injected at the wire by WireInterceptor for exactly this host and scheme.
   String grantHost;
+  int grantPort;
   boolean grantTls;
+  String grantAudience;
   String grantValue;
+  /** The grant was just made for this hop: its first attempt on the wire uses it; later ones ask again. */
+  boolean grantUnused;
 
   // What the current attempt did, from OkHttp's events. Written on the call's thread or OkHttp's connect
   // threads (fast fallback), read after the attempt ended.
@@ -87,10 +106,62 @@ final class CallState extends EventListener {
     return s != null && s.call == call ? s : null;
   }
 
-  void grant(String host, boolean tls, String headerValue) {
-    grantHost = host;
-    grantTls = tls;
+  // The first URL the call sent to each host, i.e. the origin (scheme, host, port) a token for that host is
+  // kept within; a second host only after a redirect.
+  private HttpUrl firstHop;
+  private List<HttpUrl> laterHosts;
+
+  /**
+   * True when {@code url} is the origin the call first went to on its host (or the first visit of a host): a
+   * redirect to another port or scheme of a host is another origin, and gets no token (curl's
+   * CVE-2022-27776; OkHttp drops {@code Authorization} there too).
+   */
+  boolean firstOriginOfHost(HttpUrl url) {
+    if (firstHop == null) {
+      firstHop = url;
+      return true;
+    }
+    HttpUrl seen = firstHop.host().equals(url.host()) ? firstHop : null;
+    if (seen == null && laterHosts != null) {
+      for (HttpUrl u : laterHosts) {
+        if (u.host().equals(url.host())) {
+          seen = u;
+          break;
+        }
+      }
+    }
+    if (seen == null) {
+      if (laterHosts == null) {
+        laterHosts = new ArrayList<>(2);
+      }
+      laterHosts.add(url);
+      return true;
+    }
+    return seen.port() == url.port() && seen.scheme().equals(url.scheme());
+  }
+
+  void grant(HttpUrl url, String audience, String headerValue) {
+    grantHost = url.host();
+    grantPort = url.port();
+    grantTls = url.isHttps();
+    grantAudience = audience;
     grantValue = headerValue;
+    grantUnused = true;
+  }
+
+  /**
+   * The header value for the attempt about to be written. A hop's first attempt uses the token granted for it;
+   * each later one (a retry, possibly after a long {@code Retry-After}) asks the token cache again, which returns
+   * the same token while it is fresh and a valid one otherwise: no attempt carries a token that expired while
+   * the call waited.
+   */
+  String grantForAttempt() throws TokenUnavailableException {
+    if (grantUnused) {
+      grantUnused = false;
+    } else {
+      grantValue = calls.bearer(grantAudience, calls.token(grantHost, grantAudience, null));
+    }
+    return grantValue;
   }
 
   void clearGrant() {
@@ -182,6 +253,26 @@ final class CallState extends EventListener {
   @Override
   public void requestBodyStart(Call call) {
     requestStarted = true;
+  }
+
+  /**
+   * Reading the body failed after the SDK handed the response over: OkHttp's exception reaches the caller as it
+   * is, so the SDK's advice travels with it as a suppressed exception.
+   */
+  @Override
+  public void responseFailed(Call call, IOException ioe) {
+    if (!handedOver || request == null) {
+      return; // during an attempt: the retry step explains it
+    }
+    boolean deadline = System.nanoTime() - deadlineNanos >= 0;
+    ioe.addSuppressed(new IOException("reading the response body of " + request.method() + " "
+        + request.url().scheme() + "://" + target + request.url().encodedPath() + " failed after its status and "
+        + "headers arrived (attempt " + attempts + "): "
+        + (deadline ? "the call deadline of " + TimeUnit.NANOSECONDS.toMillis(limitNanos) + " ms passed while "
+            + "reading; raise RetryPolicy.withDeadline or OkHttp's callTimeout if such bodies are expected"
+            : "the connection closed or failed mid-body. Not retried: the response was already handed over; run "
+                + "the whole call again if it is safe to. A backend or load balancer that cuts long or large "
+                + "answers causes this")));
   }
 
   @Override

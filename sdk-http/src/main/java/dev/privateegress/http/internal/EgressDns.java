@@ -3,6 +3,7 @@ package dev.privateegress.http.internal;
 import dev.privateegress.AddressClass;
 import dev.privateegress.EgressInfo;
 import dev.privateegress.EgressScope;
+import dev.privateegress.internal.Hosts;
 import dev.privateegress.internal.NetworkAdvice;
 import dev.privateegress.PrivateEgress;
 import java.net.InetAddress;
@@ -65,14 +66,23 @@ public final class EgressDns implements Dns {
       try {
         addresses = fallback.lookup(hostname);
       } catch (UnknownHostException e) {
-        UnknownHostException explained = new UnknownHostException(hostname + " does not resolve ("
-            + e.getMessage() + "): " + NetworkAdvice.unresolved(egress.knownEgress(), hostname));
+        UnknownHostException explained = new Unresolved(hostname + " does not resolve ("
+            + e.getMessage() + "): " + NetworkAdvice.lookupFailed(egress.knownEgress(), hostname));
         explained.initCause(e);
         throw explained;
       }
     }
     warnIfBypassingVpc(hostname, addresses);
     return addresses;
+  }
+
+  /** A name that does not resolve, already explained with the egress advice: passed on as it is. */
+  static final class Unresolved extends UnknownHostException {
+    private static final long serialVersionUID = 1L;
+
+    Unresolved(String message) {
+      super(message);
+    }
   }
 
   private void warnIfBypassingVpc(String hostname, List<InetAddress> addresses) {
@@ -84,7 +94,7 @@ public final class EgressDns implements Dns {
       if (known.scope() == EgressScope.PRIVATE_RANGES_ONLY && warned.add(hostname.toLowerCase(Locale.ROOT))) {
         log.warn("{} resolves to public address {} while egress scope is private-ranges-only ({}): this "
             + "traffic bypasses the VPC and its Cloud NAT static IP. Use egress all-traffic, or point the "
-            + "name at a private address", hostname, a.getHostAddress(), known.source());
+            + "name at a private address", hostname, Hosts.literal(a), known.source());
       }
       return;
     }

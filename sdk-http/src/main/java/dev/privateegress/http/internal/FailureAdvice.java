@@ -1,6 +1,7 @@
 package dev.privateegress.http.internal;
 
 import dev.privateegress.internal.NetworkAdvice;
+import dev.privateegress.internal.Util;
 import dev.privateegress.Target;
 import dev.privateegress.http.internal.RetryRules.Failure;
 import java.io.IOException;
@@ -30,8 +31,7 @@ final class FailureAdvice {
 
   static IOException explain(HttpCalls calls, CallState state, Request request, IOException failure, Failure kind,
       IOException earlier) {
-    if (failure instanceof UnknownHostException && failure.getMessage() != null
-        && failure.getMessage().contains(" does not resolve (")) {
+    if (failure instanceof EgressDns.Unresolved) {
       return withEarlier(failure, earlier); // EgressDns explained it already
     }
     HttpUrl url = request.url();
@@ -83,7 +83,7 @@ final class FailureAdvice {
       IOException failure) {
     String advice;
     InetSocketAddress address = state.lastConnectAddress();
-    IOException root = root(failure);
+    IOException root = Util.deepestCause(failure, IOException.class);
     if (address != null && !address.isUnresolved() && failure != null) {
       Target target = Target.parse(url.scheme() + "://" + state.target);
       advice = NetworkAdvice.connect(calls.egress.knownEgress(), target, address, root);
@@ -128,7 +128,7 @@ final class FailureAdvice {
     if (failure == null) {
       return "failed";
     }
-    IOException root = root(failure);
+    IOException root = Util.deepestCause(failure, IOException.class);
     if (root instanceof SocketTimeoutException || failure instanceof SocketTimeoutException) {
       return "timed out";
     }
@@ -136,18 +136,6 @@ final class FailureAdvice {
       return "TLS handshake failed";
     }
     return NetworkAdvice.describe(root, Duration.ZERO);
-  }
-
-  private static IOException root(IOException failure) {
-    Throwable t = failure;
-    IOException deepest = failure;
-    while (t != null && t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-      if (t instanceof IOException io) {
-        deepest = io;
-      }
-    }
-    return deepest;
   }
 
   private static IOException withEarlier(IOException e, IOException earlier) {

@@ -5,6 +5,8 @@ import dev.privateegress.PrivateEgress;
 import dev.privateegress.RetryBudget;
 import dev.privateegress.RetryPolicy;
 import dev.privateegress.Token;
+import dev.privateegress.internal.CallRetry;
+import dev.privateegress.internal.RetryLoop;
 import dev.privateegress.http.TokenUnavailableException;
 import io.github.resilience4j.retry.RetryConfig;
 import java.time.Duration;
@@ -13,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import okhttp3.HttpUrl;
 
 /**
- * What the interceptors of one SDK client share: the egress settings, the client's {@link HttpRetry}, and small
+ * What the interceptors of one SDK client share: the egress settings, the client's retry loop and its resilience4j view, and small
  * bounded caches that keep the per-call path free of string building ({@code host:port} names, audience
  * decisions, {@code Bearer} header values).
  */
@@ -42,7 +44,8 @@ final class HttpCalls {
   final boolean followSslRedirects;
   /** False for the single-shot clients of doctor and readiness checks. */
   final boolean retries;
-  final HttpRetry retry;
+  final CallRetry retry;
+  final RetryLoop loop;
 
   private final ConcurrentHashMap<String, Named> targets = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Scope> scopes = new ConcurrentHashMap<>();
@@ -59,10 +62,11 @@ final class HttpCalls {
     this.followSslRedirects = followSslRedirects;
     this.retries = retries;
     // Informational: the limits resilience4j users expect to read. The SDK applies them itself.
-    this.retry = new HttpRetry("private-egress-http", RetryConfig.custom()
+    this.retry = new CallRetry("private-egress-http", RetryConfig.custom()
         .maxAttempts(policy.maxAttempts())
         .waitDuration(policy.initialBackoff().isZero() ? Duration.ofMillis(1) : policy.initialBackoff())
         .build());
+    this.loop = new RetryLoop(policy, egress::retryBudget, egress::inStartupGrace, egress.listener(), retry);
   }
 
   static String status(int code) {

@@ -14,6 +14,12 @@ public final class HttpClients {
   public static final int POOL_MAX_IDLE = 5;
   /** Idle eviction, well under the 10-minute idle timeout of VPC connection tracking. */
   public static final Duration POOL_KEEP_ALIVE = Duration.ofMinutes(4);
+  /**
+   * A pooled connection idle this long is not reused but closed on the caller's thread when next picked: the
+   * pool's keep-alive, enforced without waiting for OkHttp's cleanup thread. Well under the idle timeouts of
+   * the egress path (VPC connector conntrack about 10 minutes, Cloud NAT 20 minutes for established TCP).
+   */
+  public static final Duration IDLE_LIMIT = POOL_KEEP_ALIVE;
   /** Connect timeout used instead of OkHttp's 10 s default. */
   public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
   /**
@@ -138,7 +144,7 @@ public final class HttpClients {
   private static void addEgressParts(PrivateEgress egress, OkHttpClient.Builder builder, boolean followRedirects,
       boolean followSslRedirects, Dns dns, boolean shortenConnectTimeout, boolean retries) {
     builder.dns(new EgressDns(egress, dns));
-    // Redirects are followed by EgressInterceptor, hop by hop, so that each hop gets only its own token.
+    // Redirects are followed by RedirectInterceptor, hop by hop, so that each hop gets only its own token.
     builder.followRedirects(false);
     if (shortenConnectTimeout) {
       // Only when still OkHttp's default: a timeout the user chose is kept.

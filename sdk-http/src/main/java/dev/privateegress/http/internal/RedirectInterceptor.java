@@ -64,6 +64,7 @@ public final class RedirectInterceptor implements Interceptor {
         if (followUp == null || body != null && body.isOneShot()) {
           // final; with a one-shot body the redirect cannot be followed, so the caller sees it
           succeeded = RetryRules.success(response.code());
+          state.handedOver = true;
           return response;
         }
         response.close();

@@ -1,13 +1,14 @@
 package dev.privateegress.http.internal;
 
+import dev.privateegress.internal.RetryLoop;
 import java.io.IOException;
 import okhttp3.internal.http2.ConnectionShutdownException;
 import okhttp3.internal.http2.ErrorCode;
 import okhttp3.internal.http2.StreamResetException;
 
 /**
- * The retry decision for one HTTP attempt, as a pure function of what happened and what is left: no I/O,
- * no clock, no budget (the caller spends the budget only when the answer is to retry). Tested on its own.
+ * How an HTTP attempt's outcome may be retried, as a pure function of what happened: the status, how the attempt
+ * failed, whether the request may be sent twice. The limits (attempts, deadline, budget) are {@link RetryLoop}'s.
  */
 final class RetryRules {
   private RetryRules() {}
@@ -34,36 +35,6 @@ final class RetryRules {
     PERMANENT,
     /** The call was canceled, or its deadline cancelled it. */
     CANCELED
-  }
-
-  /** Why a call was not retried, or that it was. */
-  enum Verdict {
-    RETRY,
-    /** The outcome is final: a success, an error that a retry cannot fix, or a status not in 429/502/503/504. */
-    FINAL,
-    /** Retryable, but the request may have reached the server and may not be sent twice. */
-    NOT_REPLAYABLE,
-    /** The attempts allowed for the call are used up. */
-    ATTEMPTS,
-    /** Waiting for the next attempt would pass the call's deadline. */
-    DEADLINE
-  }
-
-  /** A verdict and, for {@link Verdict#RETRY}, the wait in nanoseconds. */
-  record Decision(Verdict verdict, long delayNanos) {
-    static final Decision FINAL = new Decision(Verdict.FINAL, 0);
-    static final Decision NOT_REPLAYABLE = new Decision(Verdict.NOT_REPLAYABLE, 0);
-    static final Decision ATTEMPTS = new Decision(Verdict.ATTEMPTS, 0);
-    static final Decision DEADLINE = new Decision(Verdict.DEADLINE, 0);
-
-    boolean retry() {
-      return verdict == Verdict.RETRY;
-    }
-
-    /** The outcome was one the SDK retries (it may still have been stopped by a limit). */
-    boolean retryable() {
-      return verdict != Verdict.FINAL;
-    }
   }
 
   /**
@@ -96,48 +67,34 @@ final class RetryRules {
     return code < 500 && code != 429;
   }
 
+  /** How an attempt that answered {@code code} (or failed as {@code failure} when it is -1) may be retried. */
+  static RetryLoop.Kind kind(int code, Failure failure, boolean replayable) {
+    if (code >= 0) {
+      if (!retryableStatus(code)) {
+        return RetryLoop.Kind.FINAL;
+      }
+      return replayable ? RetryLoop.Kind.RETRY : RetryLoop.Kind.NOT_REPLAYABLE;
+    }
+    return switch (failure) {
+      case CONNECT -> RetryLoop.Kind.CONNECT; // nothing reached the server: any method may be sent again
+      case BEFORE_SEND, REFUSED -> RetryLoop.Kind.RETRY; // nothing was processed: any method may be sent again
+      case AFTER_SEND -> replayable ? RetryLoop.Kind.RETRY : RetryLoop.Kind.NOT_REPLAYABLE;
+      // a timeout after writing means a slow server; a retry would double the load
+      default -> RetryLoop.Kind.FINAL;
+    };
+  }
+
   /**
-   * Decides one attempt.
+   * Decides one attempt with the SDK's {@link RetryLoop#decide}.
    *
    * @param code the response status, or -1 when the attempt failed with {@code failure}
    * @param failure how it failed when {@code code} is -1; ignored otherwise
    * @param replayable the request may be sent again after it may have reached the server (idempotent
    *     method, {@code Idempotency-Key}, or tagged) and its body can be written again
-   * @param attempt this attempt's number, 1 for the first
-   * @param maxAttempts attempts allowed for this kind of outcome
-   * @param retryAfterNanos the wait the server asked for, or -1 for none
-   * @param backoffNanos the jittered backoff for this retry, used when the server asked for nothing
-   * @param remainingNanos time left before the call's deadline
    */
-  static Decision decide(int code, Failure failure, boolean replayable, int attempt, int maxAttempts,
+  static RetryLoop.Decision decide(int code, Failure failure, boolean replayable, int attempt, int maxAttempts,
       long retryAfterNanos, long backoffNanos, long remainingNanos) {
-    if (code >= 0) {
-      if (!retryableStatus(code)) {
-        return Decision.FINAL;
-      }
-      if (!replayable) {
-        return Decision.NOT_REPLAYABLE;
-      }
-    } else {
-      switch (failure) {
-        case CONNECT, BEFORE_SEND, REFUSED -> { } // nothing was processed: any method may be sent again
-        case AFTER_SEND -> {
-          if (!replayable) {
-            return Decision.NOT_REPLAYABLE;
-          }
-        }
-        default -> {
-          return Decision.FINAL; // a timeout after writing means a slow server; a retry would double the load
-        }
-      }
-    }
-    if (attempt >= maxAttempts) {
-      return Decision.ATTEMPTS;
-    }
-    long delay = retryAfterNanos >= 0 ? retryAfterNanos : backoffNanos;
-    if (delay >= remainingNanos) {
-      return Decision.DEADLINE;
-    }
-    return new Decision(Verdict.RETRY, delay);
+    return RetryLoop.decide(kind(code, failure, replayable), attempt, maxAttempts, retryAfterNanos, backoffNanos,
+        remainingNanos);
   }
 }

@@ -1,9 +1,7 @@
 package dev.privateegress.http.internal;
 
-import dev.privateegress.RetryBudget;
+import dev.privateegress.internal.RetryLoop;
 import dev.privateegress.http.Idempotent;
-import dev.privateegress.http.TokenUnavailableException;
-import dev.privateegress.http.internal.RetryRules.Decision;
 import dev.privateegress.http.internal.RetryRules.Failure;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -11,7 +9,6 @@ import java.net.ProtocolException;
 import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -24,14 +21,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends one hop's request and retries it when {@link RetryRules} says so, within the call's deadline, the
- * policy's attempts and the target's retry budget. It is the only layer that retries: OkHttp's own replays
- * ({@code retryOnConnectionFailure}, {@code 503 + Retry-After: 0}) are off beneath it. Every attempt on the wire
- * is reported ({@code attempt} event, resilience4j total calls); a pooled connection found closed by the server
- * before anything was written ({@link StaleConnectionException}) is not an attempt: the request is sent on
- * another connection at once, as OkHttp does after its own health check.
+ * Sends one hop's request on the SDK's {@link RetryLoop}, retrying when {@link RetryRules} says so, within the
+ * call's deadline, the policy's attempts and the target's retry budget. It is the only layer that retries:
+ * OkHttp's own replays ({@code retryOnConnectionFailure}, {@code 503 + Retry-After: 0}) are off beneath it. Every
+ * attempt on the wire is reported ({@code attempt} event, resilience4j total calls); a pooled connection found
+ * closed by the server before anything was written ({@link StaleConnectionException}) is not an attempt: the
+ * request is sent on another connection at once, as OkHttp does after its own health check.
  */
-final class RetryStep {
+final class RetryStep implements RetryLoop.Step<CallState, Response, IOException> {
   private static final Logger log = LoggerFactory.getLogger(RetryStep.class);
 
   /** Stale pooled connections skipped per hop: more than the pool holds, fewer than a loop. */
@@ -45,135 +42,142 @@ final class RetryStep {
 
   /** Sends one hop ({@code request}) on {@code chain}, retrying as {@link RetryRules} allows. */
   Response proceed(Interceptor.Chain chain, CallState state, Request request) throws IOException {
-    Call call = chain.call();
     // Exactly one layer retries: if someone switched OkHttp's replays back on after configure(), not beneath us.
-    Interceptor.Chain next = chain.getRetryOnConnectionFailure() ? chain.withRetryOnConnectionFailure(false) : chain;
+    state.chain = chain.getRetryOnConnectionFailure() ? chain.withRetryOnConnectionFailure(false) : chain;
+    state.request = request;
     RequestBody body = request.body();
-    boolean replayable = replayable(request) && (body == null || !body.isOneShot());
-    int attempt = 0;
-    int staleSkips = 0;
-    IOException earlier = null;
+    state.replayable = replayable(request) && (body == null || !body.isOneShot());
+    state.earlier = null;
+    return calls.loop.run(this, state, state.deadlineNanos, null);
+  }
+
+  @Override
+  public boolean catchesUnchecked() {
+    return false;
+  }
+
+  /** One attempt on the wire: the place per attempt where it is sent, classified and reported. */
+  @Override
+  public Response attempt(CallState state, int n) throws IOException {
+    Call call = state.call;
     while (true) {
       if (call.isCanceled()) {
-        throw FailureAdvice.explain(calls, state, request, canceled(state), Failure.CANCELED, earlier);
+        state.failure = Failure.CANCELED;
+        throw canceled(state);
       }
-      attempt++;
-      state.startAttempt();
       long began = System.nanoTime();
       Response response = null;
       IOException failure = null;
-      try {
-        response = next.proceed(request);
-      } catch (TokenUnavailableException e) {
-        throw e;
-      } catch (IOException e) {
-        failure = e;
-      }
-      if (failure instanceof StaleConnectionException && !state.requestStarted() && staleSkips < MAX_STALE_SKIPS) {
-        staleSkips++;
-        attempt--;
+      for (int staleSkips = 0; ; staleSkips++) {
+        state.startAttempt();
+        try {
+          response = state.chain.proceed(state.request);
+        } catch (IOException e) {
+          failure = e;
+        }
+        if (!(failure instanceof StaleConnectionException) || state.requestStarted()
+            || staleSkips >= MAX_STALE_SKIPS) {
+          break;
+        }
+        failure = null;
         if (log.isDebugEnabled()) {
           log.debug("{}: pooled connection closed by the server; sending on another one", state.target);
         }
-        continue;
       }
       state.attempts++;
       calls.retry.attempted();
       int code = response != null ? response.code() : -1;
-      Failure kind = failure == null ? null : classify(failure, state, call);
-      String outcome = code >= 0 ? HttpCalls.status(code) : outcomeOf(kind, failure);
+      state.failure = failure == null ? null : classify(failure, state, call);
+      String outcome = code >= 0 ? HttpCalls.status(code) : outcomeOf(state.failure, failure, state);
       state.lastOutcome = outcome;
       if (calls.listener != null) {
         calls.listener.attempt(state.target, state.attempts, outcome, Duration.ofNanos(System.nanoTime() - began));
       }
-      if (calls.retries && RetryRules.resendRefused(kind, state.refusedResends, HttpClients.MAX_REFUSED_RESENDS)) {
+      if (calls.retries
+          && RetryRules.resendRefused(state.failure, state.refusedResends, HttpClients.MAX_REFUSED_RESENDS)) {
         // The server did not process it (RFC 9113 §8.7): sent again at once on another stream or connection, not
         // counted against the policy's attempts nor the target's budget. OkHttp does the same when its own
         // retries are on; pools drop the connection (GOAWAY) or stop using it after a second refusal.
         state.refusedResends++;
-        attempt--;
-        if (earlier == null) {
-          earlier = failure;
+        if (state.earlier == null) {
+          state.earlier = failure;
         }
         if (log.isDebugEnabled()) {
-          log.debug("{}: {} not processed by the server ({}); sending it again", state.target, request.method(),
-              failure.toString());
+          log.debug("{}: {} not processed by the server ({}); sending it again", state.target,
+              state.request.method(), failure.toString());
         }
         continue;
       }
-
-      Decision d = decide(state, request, code, kind, replayable, attempt, response);
-      RetryBudget budget = null;
-      if (d.retry()) {
-        budget = calls.budget(state.target);
-        if (!budget.tryAcquireRetry()) {
-          if (log.isDebugEnabled()) {
-            log.debug("{}: {}; retry budget exhausted, not retried", state.target, outcome);
-          }
-          if (calls.listener != null) {
-            calls.listener.retryBudgetExhausted(state.target);
-          }
-          d = null; // stopped by the budget
-        }
+      if (failure != null) {
+        throw failure;
       }
-      if (d == null || !d.retry()) {
-        if (response != null) {
-          if (RetryRules.success(code)) {
-            calls.budget(state.target).recordSuccess();
-          } else if (d != null && log.isDebugEnabled()) {
-            log.debug("{}: {}; not retried ({})", state.target, outcome, d.verdict());
-          }
-          return response;
-        }
-        throw FailureAdvice.explain(calls, state, request, failure, kind, earlier);
-      }
-
-      state.retries++;
-      String cause = code >= 0 ? "HTTP " + outcome : causeOf(kind, failure);
-      if (log.isDebugEnabled()) {
-        log.debug("{}: {}; retry {} in {} ms", state.target, cause, attempt,
-            TimeUnit.NANOSECONDS.toMillis(d.delayNanos()));
-      }
-      if (calls.listener != null) {
-        calls.listener.retry(state.target, state.attempts, Duration.ofNanos(d.delayNanos()), cause);
-      }
-      calls.retry.retrying(state.retries, cause, TimeUnit.NANOSECONDS.toMillis(d.delayNanos()));
-      if (response != null) {
-        response.close(); // back to the pool
-      } else if (earlier == null) {
-        earlier = failure;
-      } else {
-        earlier.addSuppressed(failure);
-      }
-      sleep(call, state, d.delayNanos(), request, earlier);
+      return response;
     }
   }
 
-  private Decision decide(CallState state, Request request, int code, Failure kind, boolean replayable,
-      int attempt, Response response) {
-    if (code >= 0 && !RetryRules.retryableStatus(code)) {
-      return Decision.FINAL; // the common case: no header parsing, no backoff drawn
+  @Override
+  public RetryLoop.Kind judge(CallState state, Response response, IOException failure, int n) {
+    int code = response != null ? response.code() : -1;
+    if (code >= 0 && !RetryRules.retryableStatus(code) || !calls.retries) {
+      return RetryLoop.Kind.FINAL; // the common case: no header parsing, no backoff drawn
     }
-    if (!calls.retries) {
-      return Decision.FINAL;
+    return RetryRules.kind(code, state.failure, state.replayable);
+  }
+
+  @Override
+  public long retryAfterNanos(CallState state, Response response) {
+    // An HTTP-date becomes a wait measured on the egress clock (the clock the rest of the SDK and its tests
+    // use); it is then checked against the monotonic deadline like any backoff.
+    Duration ra = RetryAfter.parse(response.header("Retry-After"), calls.egress.clock().instant());
+    return ra == null ? -1 : saturatedNanos(ra);
+  }
+
+  @Override
+  public String target(CallState state) {
+    return state.target;
+  }
+
+  @Override
+  public String cause(CallState state, Response response, IOException failure) {
+    return response != null ? "HTTP " + state.lastOutcome : causeOf(state.failure, failure);
+  }
+
+  @Override
+  public void beforeRetry(CallState state, Response response, IOException failure, long delayNanos)
+      throws IOException {
+    state.retries++;
+    if (log.isDebugEnabled()) {
+      log.debug("{}: {}; retry {} in {} ms", state.target, cause(state, response, failure), state.retries,
+          TimeUnit.NANOSECONDS.toMillis(delayNanos));
     }
-    int max = kind == Failure.CONNECT && calls.egress.inStartupGrace()
-        ? calls.policy.startupGraceMaxAttempts() : calls.policy.maxAttempts();
-    long retryAfter = -1;
     if (response != null) {
-      // An HTTP-date becomes a wait measured on the egress clock (the clock the rest of the SDK and its tests
-      // use); it is then checked against the monotonic deadline like any backoff.
-      Duration ra = RetryAfter.parse(response.header("Retry-After"), calls.egress.clock().instant());
-      retryAfter = ra == null ? -1 : saturatedNanos(ra);
+      response.close(); // back to the pool
+    } else if (state.earlier == null) {
+      state.earlier = failure;
+    } else {
+      state.earlier.addSuppressed(failure);
     }
-    long backoff = calls.policy.backoff(attempt, ThreadLocalRandom.current()).toNanos();
-    Decision d = RetryRules.decide(code, kind, replayable, attempt, max, retryAfter, backoff,
-        state.deadlineNanos - System.nanoTime());
-    if (d.verdict() == RetryRules.Verdict.NOT_REPLAYABLE && code >= 0 && log.isDebugEnabled()) {
-      log.debug("{} answered {}; not retried: {} may not be replayed (add an Idempotency-Key header or the "
-          + "Idempotent tag if it is safe)", state.target, code, request.method());
+    sleep(state.call, state, delayNanos, state.earlier);
+  }
+
+  @Override
+  public Response finish(CallState state, Response response, IOException failure, RetryLoop.Decision d,
+      int attempts) throws IOException {
+    if (response != null) {
+      int code = response.code();
+      if (RetryRules.success(code)) {
+        calls.budget(state.target).recordSuccess();
+      } else if (d.verdict() != RetryLoop.Verdict.FINAL && log.isDebugEnabled()) {
+        log.debug("{}: {}; not retried ({}){}", state.target, state.lastOutcome, d.verdict(),
+            d.verdict() == RetryLoop.Verdict.NOT_REPLAYABLE ? ": " + state.request.method() + " may not be replayed "
+                + "(add an Idempotency-Key header or the Idempotent tag if it is safe)" : "");
+      }
+      return response;
     }
-    return d;
+    if (d.verdict() == RetryLoop.Verdict.BUDGET && log.isDebugEnabled()) {
+      log.debug("{}: {}; retry budget exhausted, not retried", state.target, state.lastOutcome);
+    }
+    throw FailureAdvice.explain(calls, state, state.request, failure, state.failure, state.earlier);
   }
 
   private static long saturatedNanos(Duration d) {
@@ -184,8 +188,7 @@ final class RetryStep {
     }
   }
 
-  private static void sleep(Call call, CallState state, long nanos, Request request, IOException earlier)
-      throws IOException {
+  private static void sleep(Call call, CallState state, long nanos, IOException earlier) throws IOException {
     if (nanos <= 0) {
       return;
     }
@@ -240,12 +243,12 @@ final class RetryStep {
   }
 
   /** The {@code attempt} event's outcome for a failure: connect, reset, timeout, dns, tls or io. */
-  static String outcomeOf(Failure kind, IOException failure) {
+  static String outcomeOf(Failure kind, IOException failure, CallState state) {
     return switch (kind) {
       case CONNECT -> failure instanceof javax.net.ssl.SSLException ? "tls" : "connect";
       case TIMEOUT -> "timeout";
-      case CANCELED -> failure instanceof InterruptedIOException
-          && String.valueOf(failure.getMessage()).contains("deadline") ? "timeout" : "io";
+      // canceled by the call's deadline (OkHttp's call timeout is set to it) reads as a timeout
+      case CANCELED -> System.nanoTime() - state.deadlineNanos >= 0 ? "timeout" : "io";
       case PERMANENT -> failure instanceof UnknownHostException ? "dns"
           : failure instanceof javax.net.ssl.SSLException ? "tls" : "io";
       case REFUSED -> "refused";

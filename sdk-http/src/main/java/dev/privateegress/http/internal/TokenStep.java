@@ -31,13 +31,13 @@ final class TokenStep {
   /** Sends one hop ({@code request}) through the retry step with the hop's token, answering a 401 once. */
   Response proceed(Interceptor.Chain chain, CallState state, Request request) throws IOException {
     String audience = calls.audience(request.url(), state.tlsOrigin);
-    if (audience == null) {
+    if (audience == null || !state.firstOriginOfHost(request.url())) {
       state.clearGrant();
       return next.proceed(chain, state, request);
     }
     String host = request.url().host();
     Token token = calls.token(host, audience, null);
-    state.grant(host, request.isHttps(), calls.bearer(audience, token));
+    state.grant(request.url(), audience, calls.bearer(audience, token));
     Response response = next.proceed(chain, state, request);
     if (response.code() != 401 || !calls.retries) {
       return response;
@@ -47,7 +47,7 @@ final class TokenStep {
       return response;
     }
     response.close();
-    state.grant(host, request.isHttps(), calls.bearer(audience, renewed));
+    state.grant(request.url(), audience, calls.bearer(audience, renewed));
     return next.proceed(chain, state, request);
   }
 

@@ -3,7 +3,10 @@ package dev.privateegress.http.internal;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import okhttp3.Connection;
+import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
 import okhttp3.Protocol;
 import okhttp3.Request;
@@ -16,9 +19,9 @@ import okhttp3.internal.http2.StreamResetException;
  * The SDK's network interceptor, the last before the wire. Three guards on what OkHttp sends and replays:
  *
  * <ol>
- *   <li><b>Token.</b> Puts the hop's ID token on the request here, and only if the request goes to the host and
- *       scheme it was granted for. {@code response.request()} is the application-level request, which never
- *       held it; {@code networkResponse().request()} holds it only in {@code Authorization} or
+ *   <li><b>Token.</b> Puts the hop's ID token on the request here, and only if the request goes to the origin
+ *       (scheme, host and port) it was granted for. {@code response.request()} is the application-level
+ *       request, which never held it; {@code networkResponse().request()} holds it only in {@code Authorization} or
  *       {@code Proxy-Authorization}, which OkHttp's {@code toString()} redacts. For any other header name the
  *       response is handed back with the request without the token.
  *   <li><b>Stale connections.</b> OkHttp checks a pooled HTTP/1 connection for a server-side close only after
@@ -29,6 +32,11 @@ import okhttp3.internal.http2.StreamResetException;
  *       {@link #PROBE_REPLAYABLE_AFTER_IDLE_NANOS}) is probed first (a read that waits 1 ms); if the server closed it,
  *       it is closed here and {@link StaleConnectionException} is thrown before any byte is written, so even a
  *       POST is safely sent on another connection.
+ *   <li><b>Idle limit.</b> A pooled connection idle longer than {@link HttpClients#IDLE_LIMIT} is closed when a
+ *       call picks it, on the caller's thread, before anything is written ({@link StaleConnectionException}),
+ *       whether OkHttp's own cleanup (a task on its thread, throttled with the CPU between requests on
+ *       serverless runtimes) ran or not: paths that forget idle flows silently would otherwise swallow the
+ *       request.
  *   <li><b>503 + Retry-After: 0.</b> OkHttp replays such a response once by itself, beneath the SDK's retry and
  *       outside its budget. The header is rewritten to the equivalent HTTP-date in the past ("retry now"),
  *       which OkHttp does not replay and the SDK reads as a wait of zero.
@@ -48,6 +56,18 @@ public final class WireInterceptor implements Interceptor {
   static final long PROBE_REPLAYABLE_AFTER_IDLE_NANOS = 1_000_000_000L;
   static final String RETRY_NOW = "Thu, 01 Jan 1970 00:00:00 GMT";
 
+  /** A pooled connection idle at least this long is closed when next picked, not used. */
+  private final long idleLimitNanos;
+
+  /** With the idle limit of {@link HttpClients#IDLE_LIMIT}. */
+  public WireInterceptor() {
+    this(HttpClients.IDLE_LIMIT);
+  }
+
+  WireInterceptor(Duration idleLimit) {
+    this.idleLimitNanos = idleLimit.toNanos();
+  }
+
   @Override
   public Response intercept(Chain chain) throws IOException {
     Request request = chain.request();
@@ -56,17 +76,30 @@ public final class WireInterceptor implements Interceptor {
       return chain.proceed(request); // a client whose application interceptors were replaced
     }
     Connection connection = chain.connection();
-    if (connection != null && state.reusedConnection() && connection.protocol() != Protocol.HTTP_2
-        && idleNanos(connection) >= (RetryStep.replayable(request) ? PROBE_REPLAYABLE_AFTER_IDLE_NANOS
-            : PROBE_AFTER_IDLE_NANOS)
-        && closedByPeer(connection.socket())) {
-      throw new StaleConnectionException("pooled connection to " + state.target + " was closed by the server");
+    if (connection != null && state.reusedConnection()) {
+      long idle = idleNanos(connection);
+      if (idle != Long.MAX_VALUE && idle >= idleLimitNanos) {
+        // The path may have forgotten this flow without a FIN or RST (connector conntrack ~10 min, Cloud NAT
+        // 20 min): a request written into it would hang until the read timeout and be ambiguous. Nothing is
+        // written; the request goes out on a new connection.
+        closeQuietly(connection.socket());
+        throw new StaleConnectionException("pooled connection to " + state.target + " was idle "
+            + TimeUnit.NANOSECONDS.toSeconds(idle) + " s, past the idle limit of "
+            + TimeUnit.NANOSECONDS.toSeconds(idleLimitNanos) + " s; closed unused");
+      }
+      if (connection.protocol() != Protocol.HTTP_2
+          && idle >= (RetryStep.replayable(request) ? PROBE_REPLAYABLE_AFTER_IDLE_NANOS : PROBE_AFTER_IDLE_NANOS)
+          && closedByPeer(connection.socket())) {
+        throw new StaleConnectionException("pooled connection to " + state.target + " was closed by the server");
+      }
     }
+    HttpUrl url = request.url();
+    String token = state.grantValue != null && url.host().equals(state.grantHost) && url.port() == state.grantPort
+        && url.isHttps() == state.grantTls ? state.grantForAttempt() : null;
     Response response;
     try {
-      if (state.grantValue != null && request.url().host().equals(state.grantHost)
-          && (!state.grantTls || request.isHttps())) {
-        Request withToken = request.newBuilder().header(state.calls.tokenHeader, state.grantValue).build();
+      if (token != null) {
+        Request withToken = request.newBuilder().header(state.calls.tokenHeader, token).build();
         response = chain.proceed(withToken);
         if (state.calls.hideNetworkRequest) {
           response = response.newBuilder().request(request).build();

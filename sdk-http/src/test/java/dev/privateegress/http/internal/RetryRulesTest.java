@@ -2,9 +2,9 @@ package dev.privateegress.http.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.privateegress.http.internal.RetryRules.Decision;
 import dev.privateegress.http.internal.RetryRules.Failure;
-import dev.privateegress.http.internal.RetryRules.Verdict;
+import dev.privateegress.internal.RetryLoop.Decision;
+import dev.privateegress.internal.RetryLoop.Verdict;
 import okhttp3.internal.http2.ConnectionShutdownException;
 import okhttp3.internal.http2.ErrorCode;
 import okhttp3.internal.http2.StreamResetException;

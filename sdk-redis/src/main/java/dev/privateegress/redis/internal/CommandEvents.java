@@ -18,14 +18,19 @@ public final class CommandEvents {
   private final EgressListener listener;
   private final String target;
   private final boolean on;
-  private final ThreadLocal<int[]> tries;
+  private final ThreadLocal<Tries> tries;
+
+  /** The tries of the command running on a thread. */
+  private static final class Tries {
+    int n;
+  }
 
   /** @param listener the egress listener; {@link EgressListener#NONE} turns the attempt events off */
   public CommandEvents(EgressListener listener, String target) {
     this.listener = listener;
     this.target = target;
     this.on = listener != EgressListener.NONE;
-    this.tries = on ? ThreadLocal.withInitial(() -> new int[1]) : null;
+    this.tries = on ? ThreadLocal.withInitial(Tries::new) : null;
   }
 
   /** Whether attempt and call events are emitted (a listener other than the no-op is configured). */
@@ -41,7 +46,7 @@ public final class CommandEvents {
   /** One try finished; {@code startNanos} from {@link System#nanoTime()}. No-op when {@link #on()} is false. */
   public void attempt(String outcome, long startNanos) {
     if (on) {
-      int n = ++tries.get()[0];
+      int n = ++tries.get().n;
       listener.attempt(target, n, outcome, Duration.ofNanos(System.nanoTime() - startNanos));
     }
   }
@@ -49,9 +54,9 @@ public final class CommandEvents {
   /** The command ended; resets the count of tries. No-op when {@link #on()} is false. */
   public void ended(boolean succeeded) {
     if (on) {
-      int[] t = tries.get();
-      int n = Math.max(1, t[0]);
-      t[0] = 0;
+      Tries t = tries.get();
+      int n = Math.max(1, t.n);
+      t.n = 0;
       listener.callEnded(target, n, succeeded);
     }
   }
@@ -65,6 +70,8 @@ public final class CommandEvents {
   static String outcome(Failures.Kind kind) {
     return switch (kind) {
       case CONNECT -> "connect";
+      case CONNECT_TIMEOUT -> "connect-timeout";
+      case TIMEOUT -> "timeout";
       case CLOSED -> "reset";
       case DNS -> "dns";
       case TLS_UNTRUSTED, TLS_HOSTNAME, TLS_HANDSHAKE -> "tls";

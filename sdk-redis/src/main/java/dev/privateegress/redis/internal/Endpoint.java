@@ -24,6 +24,7 @@ public final class Endpoint {
   private final boolean hasPassword;
   private final String target;
   private final String label;
+  private final List<InetAddress> mapped;
 
   /**
    * @param host the host as configured
@@ -37,6 +38,12 @@ public final class Endpoint {
    */
   public Endpoint(String host, String connectHost, int port, boolean tls, Optional<Path> caFile, boolean iam,
       Optional<String> user, boolean hasPassword) {
+    this(host, List.of(), connectHost, port, tls, caFile, iam, user, hasPassword);
+  }
+
+  private Endpoint(String host, List<InetAddress> mapped, String connectHost, int port, boolean tls,
+      Optional<Path> caFile, boolean iam, Optional<String> user, boolean hasPassword) {
+    this.mapped = List.copyOf(mapped);
     this.host = host;
     this.connectHost = connectHost;
     this.port = port;
@@ -47,15 +54,40 @@ public final class Endpoint {
     this.hasPassword = hasPassword;
     this.target = "redis " + host + ":" + port;
     this.label = (tls ? "rediss " : "redis ") + host + ":" + port
-        + (connectHost.equals(host) ? "" : " (via " + connectHost + ")");
+        + (mapped.size() > 1 ? " (via " + String.join(", ", mapped.stream().map(Endpoint::literal).toList()) + ")"
+            : connectHost.equals(host) ? "" : " (via " + connectHost + ")");
   }
 
-  /** The endpoint for the configured target, dialling the first {@code PRIVATE_EGRESS_HOSTS} address if mapped. */
+  /**
+   * The endpoint for the configured target: every {@code PRIVATE_EGRESS_HOSTS} address of the host in
+   * order when it is mapped ({@link #connectHost} is the first), else the host as configured.
+   */
   public static Endpoint of(RedisSettings s, Map<String, List<InetAddress>> overrides) {
-    List<InetAddress> o = overrides.get(s.host().toLowerCase(Locale.ROOT));
-    String connect = o == null || o.isEmpty() ? s.host() : o.get(0).getHostAddress();
-    return new Endpoint(s.host(), connect, s.port(), s.tls(), s.caFile(), s.iamAuth(), s.username(),
+    List<InetAddress> o = overrides.getOrDefault(s.host().toLowerCase(Locale.ROOT), List.of());
+    String connect = o.isEmpty() ? s.host() : o.get(0).getHostAddress();
+    return new Endpoint(s.host(), o, connect, s.port(), s.tls(), s.caFile(), s.iamAuth(), s.username(),
         s.password().isPresent());
+  }
+
+  /**
+   * The addresses to dial, in order: the mapped ones, else every address the resolver returns for the
+   * host now (an IP literal is its own).
+   *
+   * @throws java.io.UncheckedIOException wrapping the {@link java.net.UnknownHostException} when the host
+   *     does not resolve
+   */
+  public List<InetAddress> addresses() {
+    return mapped.isEmpty() ? EndpointSocketFactory.resolve(connectHost) : mapped;
+  }
+
+  /** Whether the host is mapped by {@code PRIVATE_EGRESS_HOSTS}. */
+  public boolean mapped() {
+    return !mapped.isEmpty();
+  }
+
+  private static String literal(InetAddress a) {
+    String h = a.getHostAddress();
+    return h.indexOf(':') >= 0 ? "[" + h + "]" : h;
   }
 
   /**

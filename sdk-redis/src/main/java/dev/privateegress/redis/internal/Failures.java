@@ -1,16 +1,21 @@
 package dev.privateegress.redis.internal;
 
+import dev.privateegress.internal.Util;
+import dev.privateegress.redis.AmbiguousCommandException;
 import java.io.EOFException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
 import java.util.Locale;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLPeerUnverifiedException;
+import redis.clients.jedis.CommandObject;
+import redis.clients.jedis.commands.ProtocolCommand;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -35,8 +40,15 @@ public final class Failures {
     TLS_HANDSHAKE(false),
     /** The host name does not resolve: another try would get the same answer from the resolver. */
     DNS(false),
-    /** Connect refused, timed out, unreachable: worth retrying. */
+    /** Connect refused or the network unreachable: worth retrying. */
     CONNECT(true),
+    /** Nothing answered the connect within the connect timeout (a black hole, a firewall, a dead host). */
+    CONNECT_TIMEOUT(true),
+    /**
+     * No reply within the socket timeout on a connection that was open. Before a command was sent (during
+     * set-up) worth retrying; after, the command is ambiguous.
+     */
+    TIMEOUT(true),
     /** The server closed or reset the connection during setup (restarting, or a TLS port spoken to in plaintext). */
     CLOSED(true),
     /** No access token for IAM auth (metadata server or credentials problem). */
@@ -92,7 +104,7 @@ public final class Failures {
     if (sawSsl) {
       return Kind.TLS_HANDSHAKE;
     }
-    for (Throwable t = e; t != null; t = t.getCause()) {
+    for (Throwable t = e; t != null; t = next(t)) {
       if (t instanceof UnknownHostException) {
         return Kind.DNS;
       }
@@ -100,11 +112,16 @@ public final class Failures {
         return Kind.CONNECT;
       }
       if (t instanceof SocketTimeoutException) {
-        return Kind.CONNECT;
+        // "Connect timed out" from Socket.connect; "Read timed out" from a read on an open connection
+        return String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT).contains("connect") ? Kind.CONNECT_TIMEOUT
+            : Kind.TIMEOUT;
       }
       if (t instanceof EOFException || t instanceof SocketException) {
         return Kind.CLOSED;
       }
+    }
+    // No socket-level cause: Jedis' own messages ("Unexpected end of stream.", "Failed to connect ...").
+    for (Throwable t = e; t != null; t = next(t)) {
       String m = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
       if (m.contains("unexpected end of stream") || m.contains("connection reset")
           || m.contains("broken pipe")) {
@@ -115,6 +132,15 @@ public final class Failures {
       }
     }
     return e instanceof JedisConnectionException ? Kind.CONNECT : Kind.OTHER;
+  }
+
+  /** The cause, or for Jedis' "failed to connect" (causes kept as suppressed) the last suppressed one. */
+  private static Throwable next(Throwable t) {
+    if (t.getCause() != null && t.getCause() != t) {
+      return t.getCause();
+    }
+    Throwable[] s = t.getSuppressed();
+    return s.length > 0 ? s[s.length - 1] : null;
   }
 
   /**
@@ -149,7 +175,10 @@ public final class Failures {
       case TLS_HANDSHAKE -> "the TLS handshake failed: the port does not seem to speak TLS. Memorystore serves "
           + "plaintext on 6379 and TLS (in-transit encryption) on 6378: check REDISPORT, or drop rediss:// and "
           + "REDIS_TLS_CA if the instance has in-transit encryption off";
-      case CLOSED -> "the server closed the connection during setup. "
+      case CLOSED -> !ep.tls() && ep.port() == 6378
+          ? "TLS port dialled in plaintext: 6378 is Memorystore's TLS port (in-transit encryption) and the server "
+              + "closed the plaintext connection. Use rediss:// and set REDIS_TLS_CA to the server CA file"
+          : "the server closed the connection during setup. "
           + (ep.tls() ? "It may be restarting or overloaded (maxclients)"
               : "If the port expects TLS (Memorystore with in-transit encryption listens on 6378), use rediss:// "
                   + "and set REDIS_TLS_CA to the server CA file; otherwise the server may be restarting");
@@ -158,9 +187,15 @@ public final class Failures {
           + "Redis Cluster or Valkey with cluster mode enabled, pointed at the discovery endpoint";
       case DNS -> ep.connectHost() + " does not resolve: use the instance's IP address (REDISHOST), or check "
           + "that the private DNS zone is visible through this service's VPC egress";
-      case CONNECT -> "could not connect: check that the instance is up, that this service has VPC egress "
+      case CONNECT -> "the connection was refused or the network is unreachable: check that the instance is up "
+          + "(a restart or failover refuses for a few seconds), that this service has VPC egress "
           + "(connector or Direct VPC) into the instance's network, and that the port is right "
           + "(6379 plaintext, 6378 TLS)";
+      case CONNECT_TIMEOUT -> "nothing answered the connect within the connect timeout: packets are dropped on "
+          + "the way (no VPC egress into the instance's network, a firewall rule, the connector at capacity) or "
+          + "the instance is down; check egress.doctor() for the route and the firewall";
+      case TIMEOUT -> "the server did not reply within the socket timeout: it is overloaded or blocked (a slow "
+          + "command, a save), or the path dropped the connection silently";
       case TOKEN -> "IAM auth (REDIS_IAM_AUTH=true) needs the service account's access token, and none could be "
           + "obtained: check the metadata server (GCE_METADATA_HOST) or the configured credentials; "
           + "egress.doctor() shows the token check";
@@ -201,10 +236,7 @@ public final class Failures {
    * args beginning with: 'the-password'}, when AUTH is renamed); those are cut off.
    */
   public static String shortCause(Throwable e) {
-    Throwable root = e;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
+    Throwable root = Util.rootCause(e);
     String m = root.getMessage() == null ? "" : ": " + ECHOED_ARGS.matcher(root.getMessage()).replaceAll("$1 (not shown)");
     return root.getClass().getSimpleName() + m;
   }
@@ -228,4 +260,37 @@ public final class Failures {
 
   private static final java.util.regex.Pattern ECHOED_ARGS =
       java.util.regex.Pattern.compile("(?is)(with args beginning with:).*");
+
+  /**
+   * The exception for a command whose outcome is unknown: the connection failed after it was written.
+   *
+   * @param answered whether this client ever got a reply: a server that closes connections before any
+   *     reply may be a TLS port spoken to in plaintext, one that closes them after serving is restarting
+   */
+  static AmbiguousCommandException ambiguous(CommandObject<?> command, String where, JedisConnectionException e,
+      Endpoint ep, boolean answered) {
+    String name = commandName(command);
+    String hint = "";
+    if (!ep.tls() && !answered && classify(e) == Failures.Kind.CLOSED) {
+      hint = " If this port expects TLS (Memorystore with in-transit encryption listens on 6378), use "
+          + "rediss:// and REDIS_TLS_CA.";
+    }
+    return new AmbiguousCommandException(name, "connection to " + where + " failed after " + name
+        + " was sent (" + shortCause(e) + "); it may or may not have run, so it was not sent again. "
+        + "Retry it yourself only if running it twice is harmless (PrivateRedis.retrying)." + hint, e);
+  }
+
+  static String commandName(CommandObject<?> command) {
+    try {
+      ProtocolCommand r = command.getArguments().getCommand();
+      return new String(r.getRaw(), StandardCharsets.UTF_8).toUpperCase(java.util.Locale.ROOT);
+    } catch (RuntimeException e) {
+      return "command";
+    }
+  }
+
+  /** An error reply such as WRONGTYPE is the command's answer: the call itself worked. */
+  static boolean repliedNormally(RuntimeException e) {
+    return e instanceof JedisDataException && !(e instanceof JedisAccessControlException) && !notReady(e);
+  }
 }

@@ -12,7 +12,6 @@ import dev.privateegress.TokenException;
 import dev.privateegress.internal.UserInfo;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -23,12 +22,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
-import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.exceptions.JedisException;
 
@@ -57,10 +54,12 @@ public final class RedisChecker implements TargetChecker {
         .filter(s -> s.host().equalsIgnoreCase(target.host()) && s.port() == target.port());
     boolean tls = target.tls() || configured.map(RedisSettings::tls).orElse(false);
     Path ca = configured.flatMap(RedisSettings::caFile).orElse(null);
-    InetAddress address = reach.addresses().get(0);
-    String dialled = address.getHostAddress();
-    Set<String> alsoAccept = dialled.equalsIgnoreCase(target.host()) ? Set.of() : Set.of(target.host());
-    Endpoint ep = endpoint(target, configured, tls, ca, dialled);
+    // Every address DNS found, in order, within the timeout: the first that accepts is the one the tcp
+    // row reports, and the one the TLS and redis rows speak to.
+    List<InetAddress> addresses = reach.addresses();
+    String first = addresses.get(0).getHostAddress();
+    Set<String> alsoAccept = first.equalsIgnoreCase(target.host()) ? Set.of() : Set.of(target.host());
+    Endpoint ep = endpoint(target, configured, tls, ca, first);
     SSLSocketFactory factory = null;
     if (tls) {
       try {
@@ -70,7 +69,7 @@ public final class RedisChecker implements TargetChecker {
             "fix REDIS_TLS_CA: it must be a readable PEM file with the instance's server CA certificate(s)"));
         return results;
       }
-      CheckResult t = tlsCheck(target, factory, address, ca, ep, timeout);
+      CheckResult t = tlsCheck(target, factory, addresses, ca, ep, timeout);
       results.add(t);
       if (!t.ok()) {
         return results;
@@ -80,7 +79,7 @@ public final class RedisChecker implements TargetChecker {
       // The doctor's token check, here so that its advice can name Memorystore's IAM roles.
       context.token(target).map(RedisAdvice::withIamRoles).ifPresent(results::add);
     }
-    results.add(redisCheck(egress, target, configured, ep, factory, dialled, timeout));
+    results.add(redisCheck(egress, target, configured, ep, factory, addresses, timeout));
     return results;
   }
 
@@ -100,19 +99,19 @@ public final class RedisChecker implements TargetChecker {
     return new Endpoint(target.host(), dialled, target.port(), tls, Optional.ofNullable(ca), iam, user, hasPassword);
   }
 
-  private static CheckResult tlsCheck(Target target, SSLSocketFactory factory, InetAddress address, Path ca,
-      Endpoint ep, Duration timeout) {
+  private static CheckResult tlsCheck(Target target, SSLSocketFactory factory, List<InetAddress> addresses,
+      Path ca, Endpoint ep, Duration timeout) {
     long start = System.nanoTime();
     int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-    try (Socket plain = new Socket()) {
-      plain.connect(new InetSocketAddress(address, target.port()), ms);
-      plain.setSoTimeout(ms);
-      try (SSLSocket s = (SSLSocket) factory.createSocket(plain, address.getHostAddress(), target.port(), false)) {
-        X509Certificate cert = (X509Certificate) s.getSession().getPeerCertificates()[0];
-        return CheckResult.pass(target, CheckKind.TLS, millis(start), s.getSession().getProtocol() + ", "
-            + "certificate " + cert.getSubjectX500Principal().getName() + " valid until " + cert.getNotAfter()
-            .toInstant() + ", chain verified against " + (ca == null ? "the JDK trust store" : "REDIS_TLS_CA=" + ca));
-      }
+    EndpointSocketFactory sockets = new EndpointSocketFactory(() -> addresses, ep.label(), target.port(), ms, ms,
+        factory, null, null);
+    try (Socket socket = sockets.createSocket()) {
+      SSLSocket s = (SSLSocket) socket;
+      X509Certificate cert = (X509Certificate) s.getSession().getPeerCertificates()[0];
+      return CheckResult.pass(target, CheckKind.TLS, millis(start), s.getSession().getProtocol() + " with "
+          + literal(s.getInetAddress()) + ", certificate " + cert.getSubjectX500Principal().getName() + " valid until "
+          + cert.getNotAfter().toInstant() + ", chain verified against "
+          + (ca == null ? "the JDK trust store" : "REDIS_TLS_CA=" + ca));
     } catch (IOException | RuntimeException e) {
       Failures.Kind kind = Failures.classify(e);
       if (kind != Failures.Kind.TLS_UNTRUSTED && kind != Failures.Kind.TLS_HOSTNAME) {
@@ -123,12 +122,18 @@ public final class RedisChecker implements TargetChecker {
     }
   }
 
+  /** {@code 10.0.0.3}, or {@code [::1]}. */
+  private static String literal(InetAddress a) {
+    String h = a.getHostAddress();
+    return h.indexOf(':') >= 0 ? "[" + h + "]" : h;
+  }
+
   private static CheckResult redisCheck(PrivateEgress egress, Target target, Optional<RedisSettings> configured,
-      Endpoint ep, SSLSocketFactory factory, String dialled, Duration timeout) {
+      Endpoint ep, SSLSocketFactory factory, List<InetAddress> addresses, Duration timeout) {
     long start = System.nanoTime();
     int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-    DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
-        .autoNegotiateProtocol(false) // as the client's connections: a plain AUTH, no HELLO
+    // as the client's connections: a plain AUTH, no HELLO
+    DefaultJedisClientConfig.Builder b = JedisVersions.plainResp2(DefaultJedisClientConfig.builder())
         .connectionTimeoutMillis(ms).socketTimeoutMillis(ms);
     String who = "no AUTH";
     Optional<UserInfo> credentials = UserInfo.of(target.uri());
@@ -151,13 +156,14 @@ public final class RedisChecker implements TargetChecker {
           + e.getMessage(), "IAM auth needs the runtime service account's access token; check the metadata "
           + "server or credentials (see the token check)");
     }
-    if (ep.tls()) {
-      b.ssl(true).sslSocketFactory(factory).sslParameters(new SSLParameters());
-    }
-    try (Connection c = new Connection(new HostAndPort(dialled, target.port()), b.build())) {
+    EndpointSocketFactory sockets = new EndpointSocketFactory(() -> addresses, ep.label(), target.port(), ms, ms,
+        ep.tls() ? factory : null, null, null);
+    try (Connection c = new Connection(sockets, b.build())) {
       Object pong = c.executeCommand(Protocol.Command.PING);
       String reply = pong instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : String.valueOf(pong);
-      return CheckResult.pass(target, CheckKind.REDIS, millis(start), who + ", PING -> " + reply);
+      Socket used = sockets.takeCreated();
+      String via = used == null ? "" : " via " + literal(used.getInetAddress()) + ":" + target.port();
+      return CheckResult.pass(target, CheckKind.REDIS, millis(start), who + via + ", PING -> " + reply);
     } catch (JedisException e) {
       Failures.Kind kind = Failures.classify(e);
       String advice = Failures.advice(kind, ep, e);

@@ -33,7 +33,7 @@ public final class SafeClusterConnectionProvider extends ClusterConnectionProvid
   private final AtomicLong lastFailureRenewal = new AtomicLong(System.nanoTime() - TimeUnit.SECONDS.toNanos(1));
 
   /**
-   * Contacts the seed for the slot map (Jedis needs it up front); call {@link Clusters#init} next.
+   * Contacts the seed for the slot map (Jedis needs it up front); call {@link RedisClients#initCluster} next.
    *
    * @param seeds the discovery endpoint
    * @param config client settings for every node

@@ -4,9 +4,6 @@ import dev.privateegress.RetryBudget;
 import dev.privateegress.redis.AmbiguousCommandException;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.exceptions.JedisAccessControlException;
-import redis.clients.jedis.exceptions.JedisConnectionException;
-import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisMovedDataException;
 import redis.clients.jedis.providers.PooledConnectionProvider;
 
@@ -20,8 +17,7 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  * <p>The success path allocates nothing of its own: no lambda, no retry context, no string. The retry
  * machinery is entered only after a first try failed.
  */
-public final class SafeStandaloneExecutor implements redis.clients.jedis.executors.CommandExecutor,
-    RedisRetry.Owner {
+public final class SafeStandaloneExecutor implements redis.clients.jedis.executors.CommandExecutor {
   private final PooledConnectionProvider provider;
   private final ConnectRetrier retrier;
   private final Endpoint endpoint;
@@ -30,8 +26,6 @@ public final class SafeStandaloneExecutor implements redis.clients.jedis.executo
   private final StaleConnections stale;
   private final CommandEvents events;
   private final int maxTotal;
-  /** Whether any command got a reply; until then a closed connection may mean a TLS port spoken to in plaintext. */
-  private volatile boolean answered;
 
   /**
    * @param provider the pool
@@ -54,72 +48,27 @@ public final class SafeStandaloneExecutor implements redis.clients.jedis.executo
   }
 
   @Override
-  public RedisRetry redisRetry() {
-    return retrier.retry();
-  }
-
-  @Override
   public <T> T executeCommand(CommandObject<T> command) {
     maintenance.maybeSweep();
     T reply;
     try {
       reply = send(command);
     } catch (RuntimeException e) {
-      if (!Failures.notReady(e)) {
-        events.ended(repliedNormally(e));
-        throw e;
-      }
-      try {
-        reply = retrier.whileNotReady(e, () -> send(command));
-      } catch (RuntimeException last) {
-        events.ended(repliedNormally(last));
-        throw last;
-      }
+      reply = retrier.afterFailedTry(e, () -> send(command));
     }
     events.ended(true);
     return reply;
   }
 
-  /** An error reply such as WRONGTYPE is the command's answer: the call itself worked. */
-  private static boolean repliedNormally(RuntimeException e) {
-    return e instanceof JedisDataException && !(e instanceof JedisAccessControlException) && !Failures.notReady(e);
-  }
-
   /** One try: borrow a live connection, write the command, read the reply. */
   private <T> T send(CommandObject<T> command) {
     Connection c = borrow(command);
-    long start = events.on() ? System.nanoTime() : 0L;
     try {
-      T reply = c.executeCommand(command);
-      stale.used(c);
-      budget.recordSuccess();
-      if (!answered) {
-        answered = true; // written once: the hot path stays free of shared writes
-      }
-      events.attempt("ok", start);
-      return reply;
-    } catch (JedisConnectionException e) {
-      events.attempt(CommandEvents.outcome(Failures.classify(e)), start);
-      AmbiguousCommandException a = Ambiguity.of(command, endpoint.label(), e, endpoint, answered);
-      events.ambiguous(a.command());
-      throw a;
+      return retrier.send(c, command, stale, budget, false);
     } catch (JedisMovedDataException e) {
-      stale.used(c);
-      events.attempt("ok", start);
       // Only a cluster answers MOVED; a standalone client cannot follow it.
       throw new JedisMovedDataException(e.getMessage() + " (" + endpoint.label() + " is a cluster: set "
           + "REDIS_CLUSTER=true and point REDISHOST at its discovery endpoint)", e.getTargetNode(), e.getSlot());
-    } catch (JedisAccessControlException e) {
-      stale.used(c);
-      events.attempt("auth", start);
-      if (Failures.classify(e) == Failures.Kind.AUTH) {
-        throw retrier.authFailed(e);
-      }
-      throw e;
-    } catch (JedisDataException e) {
-      stale.used(c);
-      events.attempt(Failures.notReady(e) ? "not-ready" : "ok", start);
-      throw e;
     } finally {
       release(c);
     }

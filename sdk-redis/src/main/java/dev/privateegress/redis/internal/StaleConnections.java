@@ -30,7 +30,12 @@ public final class StaleConnections {
   private static final long CHECK_AFTER_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(CHECK_AFTER_IDLE_MILLIS);
   private static final Field SOCKET = socketField();
 
-  private final ConcurrentHashMap<Connection, long[]> lastUsed = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Connection, LastUse> lastUsed = new ConcurrentHashMap<>();
+
+  /** When a connection last got a reply; written by the one thread that holds the connection. */
+  private static final class LastUse {
+    long nanos;
+  }
 
   private static Field socketField() {
     try {
@@ -48,18 +53,18 @@ public final class StaleConnections {
    * too (once): it may have waited in the pool since it was opened.
    */
   public boolean usable(Connection c) {
-    long[] stamp = lastUsed.get(c);
-    return stamp != null && System.nanoTime() - stamp[0] < CHECK_AFTER_IDLE_NANOS || alive(c);
+    LastUse last = lastUsed.get(c);
+    return last != null && System.nanoTime() - last.nanos < CHECK_AFTER_IDLE_NANOS || alive(c);
   }
 
   /** Records that {@code c} just got a reply. */
   public void used(Connection c) {
-    long[] stamp = lastUsed.get(c);
-    if (stamp == null) {
-      stamp = new long[1];
-      lastUsed.put(c, stamp);
+    LastUse last = lastUsed.get(c);
+    if (last == null) {
+      last = new LastUse();
+      lastUsed.put(c, last);
     }
-    stamp[0] = System.nanoTime(); // one thread uses a connection at a time; the pool hands it over safely
+    last.nanos = System.nanoTime(); // one thread uses a connection at a time; the pool hands it over safely
   }
 
   /** Marks {@code c} broken and returns it, so the pool destroys it. Nothing was sent on it. */

@@ -5,6 +5,8 @@ import com.google.cloud.functions.HttpRequest;
 import com.google.cloud.functions.HttpResponse;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.http.PrivateHttp;
+import dev.privateegress.samples.support.PublicAnswer;
+import dev.privateegress.samples.support.Untrusted;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -77,37 +79,49 @@ public final class CallerFunction implements HttpFunction {
       return;
     }
     Request call = new Request.Builder().url(target).get().build();
-    try (Response upstream = http.newCall(call).execute()) {
+    Response upstream;
+    try {
+      upstream = http.newCall(call).execute();
+    } catch (IOException e) {
+      // The SDK's explanation (no VPC egress, private zone not visible, ...) is for the operator.
+      String id = PublicAnswer.newRequestId();
+      LOG.log(Level.WARNING, "request " + id + ": GET " + shown(target) + " failed", e);
+      answer(response, 502, PublicAnswer.text("internal API unreachable", id));
+      return;
+    }
+    try (upstream) {
+      if (!upstream.isSuccessful()) {
+        PublicAnswer.Mapped mapped = PublicAnswer.upstreamError("internal API", upstream.code());
+        String id = PublicAnswer.newRequestId();
+        LOG.warning("request " + id + ": GET " + shown(target) + " answered " + upstream.code() + " (Content-Type "
+            + Untrusted.shown(upstream.header("Content-Type")) + ", Content-Length "
+            + Untrusted.shown(upstream.header("Content-Length")) + "); answered " + mapped.status());
+        answer(response, mapped.status(), PublicAnswer.text(mapped.reason(), id));
+        return;
+      }
       response.setStatusCode(upstream.code());
-      ResponseBody body = upstream.body();
       String type = upstream.header("Content-Type");
       if (type != null) {
         response.setContentType(type);
       }
+      ResponseBody body = upstream.body();
+      // Streamed as it comes: never held in memory whole.
       try (InputStream in = body.byteStream(); OutputStream out = response.getOutputStream()) {
         in.transferTo(out);
       }
-    } catch (IOException e) {
-      // Logged for the operator with the cause chain; the client gets one line.
-      LOG.log(Level.WARNING, "GET " + shown(target) + " failed", e);
-      response.setStatusCode(502, "Bad Gateway");
-      response.setContentType("text/plain; charset=utf-8");
-      try (Writer w = response.getWriter()) {
-        w.write("internal API " + shown(target) + " unreachable: " + oneLine(e) + "\n");
-      }
+    }
+  }
+
+  private static void answer(HttpResponse response, int status, String text) throws IOException {
+    response.setStatusCode(status);
+    response.setContentType("text/plain; charset=utf-8");
+    try (Writer w = response.getWriter()) {
+      w.write(text);
     }
   }
 
   /** The URL without user info and query, which may carry secrets. */
   static String shown(HttpUrl url) {
     return url.newBuilder().username("").password("").query(null).fragment(null).build().toString();
-  }
-
-  static String oneLine(Throwable e) {
-    String m = e.getMessage();
-    if (m == null || m.isBlank()) {
-      m = e.getClass().getSimpleName();
-    }
-    return m.replaceAll("\\s+", " ").strip();
   }
 }

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -57,8 +58,18 @@ class FunctionJarIT {
         api.enqueue(new MockResponse.Builder().code(404).body("no such items").build());
         HttpResponse<String> notFound = get(fn.url("/"));
         assertThat(notFound.statusCode()).isEqualTo(404);
-        assertThat(notFound.body()).isEqualTo("no such items");
-        assertThat(api.getRequestCount()).as("a 404 is relayed, not retried").isEqualTo(3);
+        assertThat(notFound.body()).matches("not found at the internal API \\(request id [0-9a-f]{12}\\)\n");
+        assertThat(api.getRequestCount()).as("a 404 is answered, not retried").isEqualTo(3);
+
+        api.enqueue(new MockResponse.Builder().code(500).addHeader("Content-Type", "text/html")
+            .body("<html>java.sql.SQLException: password=hunter2 at db-7.internal</html>").build());
+        HttpResponse<String> error = get(fn.url("/"));
+        assertThat(error.statusCode()).isEqualTo(502);
+        assertThat(error.body()).matches("internal API answered 500 \\(request id [0-9a-f]{12}\\)\n")
+            .doesNotContain("hunter2", "db-7");
+        String errorId = error.body().substring(error.body().indexOf("id ") + 3, error.body().indexOf(')'));
+        assertThat(fn.output()).contains("request " + errorId + ": GET http://my.api.private:" + api.getPort()
+            + "/items answered 500");
 
         HttpResponse<String> post = client.send(HttpRequest.newBuilder(URI.create(fn.url("/")))
             .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
@@ -67,10 +78,38 @@ class FunctionJarIT {
         api.close(); // the API goes away
         HttpResponse<String> down = get(fn.url("/"));
         assertThat(down.statusCode()).isEqualTo(502);
-        assertThat(down.body()).startsWith("internal API http://my.api.private:" + api.getPort() + "/items unreachable: ")
-            .doesNotContain("\tat ").endsWith("\n");
-        assertThat(down.body().strip()).doesNotContain("\n");
-        assertThat(down.body()).doesNotContain("limit=2"); // no query string (it may carry secrets)
+        assertThat(down.body()).matches("internal API unreachable \\(request id [0-9a-f]{12}\\)\n")
+            .doesNotContain("my.api.private", "127.0.0.1", metadata.hostPort(), AUDIENCE);
+        String id = down.body().substring(down.body().indexOf("id ") + 3, down.body().indexOf(')'));
+        assertThat(fn.output()).contains("request " + id + ": GET http://my.api.private:" + api.getPort() + "/items failed")
+            .doesNotContain("limit=2"); // no query string (it may carry secrets)
+      }
+    }
+  }
+
+  // Fails until sdk-http keeps tokens to the origin they were minted for across redirects (issue 23).
+  @Disabled("needs sdk-http's same-origin redirect rule (issue 23)")
+  @Test
+  void aRedirectToAnotherPortDoesNotCarryTheToken() throws Exception {
+    Path jar = Path.of(System.getProperty("sample.jar", "target/function-caller.jar"));
+    try (FakeMetadataServer metadata = FakeMetadataServer.start(); MockWebServer api = new MockWebServer();
+         MockWebServer other = new MockWebServer()) {
+      api.start();
+      other.start();
+      api.enqueue(new MockResponse.Builder().code(302)
+          .addHeader("Location", "http://my.api.private:" + other.getPort() + "/next").build());
+      other.enqueue(new MockResponse.Builder().code(200).body("moved").build());
+      Map<String, String> env = Map.of(
+          "INTERNAL_API_URL", "http://my.api.private:" + api.getPort() + "/items",
+          "PRIVATE_EGRESS_HOSTS", "my.api.private=127.0.0.1",
+          "PRIVATE_EGRESS_AUDIENCES", "my.api.private=" + AUDIENCE,
+          "GCE_METADATA_HOST", metadata.hostPort());
+      try (SampleProcess fn = SampleProcess.start(jar, env)) {
+        HttpResponse<String> r = get(fn.url("/"));
+        assertThat(api.takeRequest(5, TimeUnit.SECONDS).getHeaders().get("Authorization")).isNotNull();
+        RecordedRequest moved = other.takeRequest(5, TimeUnit.SECONDS);
+        assertThat(moved).as(r.statusCode() + " " + r.body()).isNotNull();
+        assertThat(moved.getHeaders().get("Authorization")).as("the token stays with its origin").isNull();
       }
     }
   }

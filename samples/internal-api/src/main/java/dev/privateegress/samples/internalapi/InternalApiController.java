@@ -1,11 +1,20 @@
 package dev.privateegress.samples.internalapi;
 
+import dev.privateegress.samples.support.PublicAnswer;
+import dev.privateegress.samples.support.Untrusted;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.env.Environment;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -14,12 +23,18 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
 
-/** {@code GET /}: one call to the private API; its status and body come back unchanged. */
+/**
+ * {@code GET /}: one call to the private API. A success is streamed back as it comes (status, content type,
+ * body; never held in memory whole); an error status is {@link PublicAnswer#upstreamError mapped} and
+ * answered with a short reason and a request id, the upstream's body staying inside; the detail is logged
+ * under that id.
+ */
 @RestController
 class InternalApiController {
   static final String URL_VARIABLE = "INTERNAL_API_URL";
   static final String DEFAULT_URL = "http://my.api.private/";
   private static final Logger LOG = LoggerFactory.getLogger(InternalApiController.class);
+  private static final MediaType TEXT = new MediaType("text", "plain", StandardCharsets.UTF_8);
 
   private final RestClient api;
   private final URI target;
@@ -46,26 +61,62 @@ class InternalApiController {
   }
 
   @GetMapping("/")
-  ResponseEntity<byte[]> call() {
-    // exchange(): 4xx and 5xx are answers to relay, not exceptions.
-    return api.get().uri(target).exchange((request, response) -> {
-      ResponseEntity.BodyBuilder out = ResponseEntity.status(response.getStatusCode());
-      MediaType type = response.getHeaders().getContentType();
-      if (type != null) {
-        out.contentType(type);
+  void call(HttpServletResponse out) {
+    // exchange(): 4xx and 5xx are answers to map, not exceptions.
+    api.get().uri(target).exchange((request, response) -> {
+      int status = response.getStatusCode().value();
+      HttpHeaders headers = response.getHeaders();
+      if (status < 200 || status > 299) {
+        PublicAnswer.Mapped mapped = PublicAnswer.upstreamError("internal API", status);
+        String id = PublicAnswer.newRequestId();
+        LOG.warn("request {}: GET {} answered {} (Content-Type {}, Content-Length {}); answered {}", id, shown(target),
+            status, Untrusted.shown(headers.getFirst(HttpHeaders.CONTENT_TYPE)), headers.getContentLength(),
+            mapped.status());
+        write(out, mapped.status(), PublicAnswer.text(mapped.reason(), id));
+        return null;
       }
-      return out.body(response.getBody().readAllBytes());
+      out.setStatus(status);
+      MediaType type = contentType(headers);
+      if (type != null) {
+        out.setContentType(type.toString());
+      }
+      if (headers.getContentLength() >= 0) {
+        out.setContentLengthLong(headers.getContentLength());
+      }
+      try (InputStream in = response.getBody(); OutputStream body = out.getOutputStream()) {
+        in.transferTo(body);
+      } catch (IOException e) {
+        // The status is sent: the caller can only see the answer end short, as the connection closes.
+        LOG.warn("GET {}: the answer broke off while relayed", shown(target), e);
+        throw new UncheckedIOException(e);
+      }
+      return null;
     });
   }
 
   @ExceptionHandler(ResourceAccessException.class)
-  ResponseEntity<byte[]> unreachable(ResourceAccessException e) {
-    LOG.warn("GET {} failed", shown(target), e);
-    Throwable cause = e.getCause() != null ? e.getCause() : e;
-    String m = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-    String line = "internal API " + shown(target) + " unreachable: " + m.replaceAll("\\s+", " ").strip() + "\n";
-    return ResponseEntity.status(HttpStatus.BAD_GATEWAY).contentType(new MediaType("text", "plain", StandardCharsets.UTF_8))
-        .body(line.getBytes(StandardCharsets.UTF_8));
+  ResponseEntity<String> unreachable(ResourceAccessException e) {
+    String id = PublicAnswer.newRequestId();
+    LOG.warn("request {}: GET {} failed", id, shown(target), e);
+    return ResponseEntity.status(HttpStatus.BAD_GATEWAY).contentType(TEXT)
+        .body(PublicAnswer.text("internal API unreachable", id));
+  }
+
+  /** The upstream's content type, or none when it is not one. */
+  private static MediaType contentType(HttpHeaders headers) {
+    try {
+      return headers.getContentType();
+    } catch (InvalidMediaTypeException e) {
+      return null;
+    }
+  }
+
+  private static void write(HttpServletResponse out, int status, String text) throws IOException {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    out.setStatus(status);
+    out.setContentType(TEXT.toString());
+    out.setContentLength(bytes.length);
+    out.getOutputStream().write(bytes);
   }
 
   /** The URL without user info and query, which may carry secrets. */

@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
@@ -23,6 +24,24 @@ class InternalApiIT {
   /** An IAP-protected internal load balancer wants its OAuth client ID as the audience. */
   private static final String AUDIENCE = "1234567890-abcdef.apps.googleusercontent.com";
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @Test
+  void theProductionJarHoldsNoTestKit() throws Exception {
+    try (java.util.zip.ZipFile jar = new java.util.zip.ZipFile(JAR.toFile())) {
+      List<String> names = jar.stream().map(java.util.zip.ZipEntry::getName).toList();
+      assertThat(names).contains("BOOT-INF/classes/dev/privateegress/samples/internalapi/InternalApiApplication.class");
+      assertThat(names).filteredOn(n -> n.contains("dev/privateegress/testing") || n.contains("embedded-redis")
+          || n.contains("private-egress-testing") || n.contains("mockwebserver") || n.contains("LocalStandIn")
+          || n.contains("TestInternalApiApplication")).isEmpty();
+      for (String lib : names.stream().filter(n -> n.startsWith("BOOT-INF/lib/")).toList()) {
+        try (java.util.zip.ZipInputStream in = new java.util.zip.ZipInputStream(jar.getInputStream(jar.getEntry(lib)))) {
+          for (java.util.zip.ZipEntry e; (e = in.getNextEntry()) != null; ) {
+            assertThat(e.getName()).as(lib).doesNotContain("dev/privateegress/testing").doesNotContain("FakeMetadataServer");
+          }
+        }
+      }
+    }
+  }
 
   @Test
   void sendsTheMappedAudienceRetriesA503AndRelaysStatusAndBody() throws Exception {
@@ -50,22 +69,25 @@ class InternalApiIT {
 
         api.enqueue(new MockResponse.Builder().code(418).body("teapot").build());
         HttpResponse<String> teapot = get(app.url("/"));
-        assertThat(teapot.statusCode()).isEqualTo(418);
-        assertThat(teapot.body()).isEqualTo("teapot");
+        assertThat(teapot.statusCode()).as("an upstream error is mapped, its body stays inside").isEqualTo(502);
+        assertThat(teapot.body()).matches("internal API answered 418 \\(request id [0-9a-f]{12}\\)\n");
         assertThat(api.getRequestCount()).isEqualTo(3);
 
         api.close();
         HttpResponse<String> down = get(app.url("/"));
         assertThat(down.statusCode()).isEqualTo(502);
-        assertThat(down.body()).startsWith("internal API http://my.api.private:" + api.getPort() + "/v1/status unreachable: ");
-        assertThat(down.body().strip()).doesNotContain("\n");
+        assertThat(down.body()).matches("internal API unreachable \\(request id ([0-9a-f]{12})\\)\n")
+            .doesNotContain("my.api.private", "127.0.0.1", metadata.hostPort(), AUDIENCE);
+        String id = down.body().substring(down.body().indexOf("id ") + 3, down.body().indexOf(')'));
+        assertThat(app.output()).contains("request " + id + ": GET http://my.api.private:" + api.getPort()
+            + "/v1/status failed");
       }
     }
   }
 
   @Test
   void theStandInModeRunsTheWholePathOnALaptop() throws Exception {
-    try (SampleProcess app = SampleProcess.start(JAR, Map.of("INTERNAL_API_STAND_IN", "true"))) {
+    try (SampleProcess app = SampleProcess.startMain(TestInternalApiApplication.class.getName(), Map.of("INTERNAL_API_STAND_IN", "true"))) {
       HttpResponse<String> r = get(app.url("/"));
       assertThat(r.statusCode()).as(r.body() + app.output()).isEqualTo(200);
       assertThat(r.body()).contains("\"from\":\"stand-in for my.api.private\"")

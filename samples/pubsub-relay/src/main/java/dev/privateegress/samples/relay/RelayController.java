@@ -1,7 +1,14 @@
 package dev.privateegress.samples.relay;
 
+import dev.privateegress.samples.support.PublicAnswer;
+import dev.privateegress.samples.support.Untrusted;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -17,7 +24,13 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 
-/** {@code POST /}: verify, recognise, forward; the status tells Pub/Sub whether to redeliver. */
+/**
+ * {@code POST /}: verify, read, recognise, forward; the status tells Pub/Sub whether to redeliver.
+ *
+ * <p>The token is checked from the headers before a byte of the body is read, so an anonymous caller costs
+ * no memory; a body is read only up to {@link RelaySettings#maxBodyBytes()}. Every refusal answers a fixed
+ * reason and a request id; what the caller sent goes to the log under that id, escaped and bounded.
+ */
 @RestController
 class RelayController {
   private static final Logger LOG = LoggerFactory.getLogger(RelayController.class);
@@ -31,60 +44,116 @@ class RelayController {
   RelayController(OkHttpClient http, RelaySettings settings) {
     this.http = http;
     this.settings = settings;
-    this.verifier = settings.pushAudience() == null ? null
-        : new PushTokenVerifier(settings.pushAudience(), settings.pushServiceAccount(), settings.certificatesLocation());
+    this.verifier = settings.open() ? null : new PushTokenVerifier(settings.pushAudience(),
+        settings.pushServiceAccount(), settings.certificatesLocation(), Clock.systemUTC());
+  }
+
+  /** The body could not be read: too large, too slow, or cut off. */
+  static final class Unreadable extends Exception {
+    private static final long serialVersionUID = 1L;
+    final HttpStatus status;
+
+    Unreadable(HttpStatus status, String reason) {
+      super(reason);
+      this.status = status;
+    }
   }
 
   @PostMapping("/")
-  ResponseEntity<String> relay(@RequestHeader HttpHeaders headers, @org.springframework.web.bind.annotation.RequestBody(required = false) byte[] body) {
-    byte[] content = body == null ? new byte[0] : body;
+  ResponseEntity<String> relay(@RequestHeader HttpHeaders headers, HttpServletRequest request) {
     if (verifier != null) {
       try {
         verifier.verify(headers.getFirst(HttpHeaders.AUTHORIZATION));
       } catch (PushTokenVerifier.Rejected e) {
-        LOG.warn("refused a delivery: {}", e.getMessage());
-        return text(HttpStatus.valueOf(e.status), e.getMessage());
+        return refuse(HttpStatus.valueOf(e.status), e.getMessage(), e.detail);
       }
     }
-    Map<String, String> first = new LinkedHashMap<>();
-    headers.forEach((name, values) -> first.put(name, values.isEmpty() ? "" : values.get(0)));
+    byte[] content;
+    try {
+      content = readBody(request, settings.maxBodyBytes());
+    } catch (Unreadable e) {
+      return refuse(e.status, e.getMessage(), "Content-Length " + request.getContentLengthLong());
+    }
+    Map<String, List<String>> all = new LinkedHashMap<>();
+    headers.forEach(all::put);
     Delivery delivery;
     try {
-      delivery = Delivery.parse(first, content);
+      delivery = Delivery.parse(all, content);
     } catch (Delivery.Malformed e) {
-      return text(HttpStatus.BAD_REQUEST, e.getMessage());
+      return refuse(HttpStatus.BAD_REQUEST, e.getMessage(), e.detail);
     }
-    String type = headers.getFirst(HttpHeaders.CONTENT_TYPE);
+    String type = delivery.kind().equals("pubsub") ? "application/json" : headers.getFirst(HttpHeaders.CONTENT_TYPE);
     Request.Builder forward = new Request.Builder().url(settings.target())
-        .post(RequestBody.create(content, MediaType.parse(type == null ? "application/json" : type)));
+        .post(RequestBody.create(content, type == null ? null : MediaType.parse(type)));
     try {
       // The receiver de-duplicates on it, which also lets the SDK retry this POST.
       forward.header("Idempotency-Key", delivery.id());
       delivery.ceHeaders().forEach(forward::header);
     } catch (IllegalArgumentException e) {
       // OkHttp refuses what HTTP/1.1 cannot carry; CloudEvents percent-encode such characters.
-      return text(HttpStatus.BAD_REQUEST, "ce-* header or message id with characters that cannot be forwarded "
-          + "(CloudEvents header values must be percent-encoded)");
+      return refuse(HttpStatus.BAD_REQUEST, "ce-* header with characters that cannot be forwarded "
+          + "(CloudEvents header values must be percent-encoded)", "ce-* headers " + Untrusted.shown(delivery.ceHeaders(), 600));
     }
     try (Response r = http.newCall(forward.build()).execute()) {
       if (r.isSuccessful()) {
         return ResponseEntity.noContent().build();
       }
-      LOG.warn("{} {} not delivered: target answered {}", delivery.kind(), delivery.id(), r.code());
-      return text(HttpStatus.SERVICE_UNAVAILABLE, "not delivered: " + settings.target().host()
-          + " answered " + r.code() + "; Pub/Sub will redeliver");
+      String id = PublicAnswer.newRequestId();
+      LOG.warn("request {}: {} {} not delivered: {} answered {}", id, delivery.kind(), delivery.id(),
+          settings.target().host(), r.code());
+      return text(HttpStatus.SERVICE_UNAVAILABLE, "not delivered: the target answered " + r.code()
+          + "; Pub/Sub will redeliver", id);
     } catch (IOException e) {
-      LOG.warn("{} {} not delivered", delivery.kind(), delivery.id(), e);
-      return text(HttpStatus.SERVICE_UNAVAILABLE, "not delivered: " + oneLine(e) + "; Pub/Sub will redeliver");
+      String id = PublicAnswer.newRequestId();
+      LOG.warn("request {}: {} {} not delivered to {}", id, delivery.kind(), delivery.id(), settings.target().host(), e);
+      return text(HttpStatus.SERVICE_UNAVAILABLE, "not delivered: the target is unreachable; Pub/Sub will redeliver", id);
     }
   }
 
-  private static ResponseEntity<String> text(HttpStatus status, String line) {
-    return ResponseEntity.status(status).contentType(TEXT).body(line + "\n");
+  /**
+   * The body, at most {@code max} bytes: a larger {@code Content-Length} is refused before reading, a body
+   * without one is refused as soon as it passes the limit. A body that stops arriving ends with the server's
+   * read timeout ({@code server.tomcat.connection-timeout}) and Tomcat's 408.
+   */
+  static byte[] readBody(HttpServletRequest request, long max) throws Unreadable {
+    long declared = request.getContentLengthLong();
+    if (declared > max) {
+      throw new Unreadable(HttpStatus.CONTENT_TOO_LARGE, "body larger than " + max + " bytes");
+    }
+    try (InputStream in = request.getInputStream()) {
+      if (declared >= 0) {
+        byte[] body = in.readNBytes((int) declared);
+        if (body.length < declared) {
+          throw new Unreadable(HttpStatus.BAD_REQUEST, "body shorter than its Content-Length");
+        }
+        return body;
+      }
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      byte[] buffer = new byte[16 * 1024];
+      for (int n; (n = in.read(buffer)) >= 0; ) {
+        if (out.size() + n > max) {
+          throw new Unreadable(HttpStatus.CONTENT_TOO_LARGE, "body larger than " + max + " bytes");
+        }
+        out.write(buffer, 0, n);
+      }
+      return out.toByteArray();
+    } catch (IOException e) {
+      // A read timeout or a cut connection; Tomcat answers a read timeout with its own 408 whatever is returned.
+      throw new Unreadable(HttpStatus.REQUEST_TIMEOUT, "body not received in full");
+    }
   }
 
-  static String oneLine(Throwable e) {
-    String m = e.getMessage();
-    return (m == null || m.isBlank() ? e.getClass().getSimpleName() : m).replaceAll("\\s+", " ").strip();
+  private static ResponseEntity<String> refuse(HttpStatus status, String reason, String detail) {
+    String id = PublicAnswer.newRequestId();
+    LOG.warn("request {}: refused ({} {}): {}", id, status.value(), reason, detail);
+    return text(status, reason, id);
+  }
+
+  private static ResponseEntity<String> text(HttpStatus status, String reason, String requestId) {
+    ResponseEntity.BodyBuilder b = ResponseEntity.status(status).contentType(TEXT);
+    if (status.value() == 401) {
+      b.header(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
+    }
+    return b.body(PublicAnswer.text(reason, requestId));
   }
 }

@@ -12,22 +12,28 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.Signature;
+import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
+import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Signs Google-style OIDC tokens (RS256) with keys made here and serves their JWKS on loopback, the way
- * {@code https://www.googleapis.com/oauth2/v3/certs} serves Google's.
+ * Signs Google-style OIDC tokens (RS256 and ES256) with keys made here and serves their JWKS on loopback, the
+ * way {@code https://www.googleapis.com/oauth2/v3/certs} serves Google's; and writes the malformed and forged
+ * tokens an outside caller would send.
  */
 final class TestTokens implements AutoCloseable {
   static final String KID = "test-key-1";
+  static final String EC_KID = "test-ec-key-1";
   static final String PUSH_ACCOUNT = "push-invoker@test-project.iam.gserviceaccount.com";
 
   private final KeyPair keys;
+  private final KeyPair ec;
   private final KeyPair stranger; // signs with the right kid but the wrong key
   private final HttpServer server;
   final AtomicInteger certFetches = new AtomicInteger();
@@ -37,9 +43,15 @@ final class TestTokens implements AutoCloseable {
     gen.initialize(2048);
     this.keys = gen.generateKeyPair();
     this.stranger = gen.generateKeyPair();
+    KeyPairGenerator ecGen = KeyPairGenerator.getInstance("EC");
+    ecGen.initialize(new ECGenParameterSpec("secp256r1"));
+    this.ec = ecGen.generateKeyPair();
     RSAPublicKey pub = (RSAPublicKey) keys.getPublic();
+    ECPublicKey ecPub = (ECPublicKey) ec.getPublic();
     String jwks = "{\"keys\":[{\"kid\":\"" + KID + "\",\"kty\":\"RSA\",\"alg\":\"RS256\",\"use\":\"sig\",\"n\":\""
-        + b64(unsigned(pub.getModulus())) + "\",\"e\":\"" + b64(unsigned(pub.getPublicExponent())) + "\"}]}";
+        + b64(unsigned(pub.getModulus())) + "\",\"e\":\"" + b64(unsigned(pub.getPublicExponent())) + "\"},"
+        + "{\"kid\":\"" + EC_KID + "\",\"kty\":\"EC\",\"alg\":\"ES256\",\"use\":\"sig\",\"crv\":\"P-256\",\"x\":\""
+        + b64(fixed(ecPub.getW().getAffineX(), 32)) + "\",\"y\":\"" + b64(fixed(ecPub.getW().getAffineY(), 32)) + "\"}]}";
     byte[] body = jwks.getBytes(StandardCharsets.UTF_8);
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
     server.createContext("/certs", ex -> {
@@ -73,40 +85,86 @@ final class TestTokens implements AutoCloseable {
   }
 
   String sign(Map<String, Object> claims) throws GeneralSecurityException {
-    return sign(claims, keys.getPrivate());
+    return signRs256(header("RS256", KID), json(claims), keys.getPrivate());
   }
 
   String signWithWrongKey(Map<String, Object> claims) throws GeneralSecurityException {
-    return sign(claims, stranger.getPrivate());
+    return signRs256(header("RS256", KID), json(claims), stranger.getPrivate());
   }
 
-  private static String sign(Map<String, Object> claims, PrivateKey key) throws GeneralSecurityException {
-    String header = "{\"alg\":\"RS256\",\"kid\":\"" + KID + "\",\"typ\":\"JWT\"}";
-    String signingInput = b64(header.getBytes(StandardCharsets.UTF_8)) + "." + b64(json(claims).getBytes(StandardCharsets.UTF_8));
+  /** ES256 as JWS wants it: the 64-byte r||s signature. */
+  String signEs256(Map<String, Object> claims) throws GeneralSecurityException {
+    String input = b64(header("ES256", EC_KID)) + "." + b64(json(claims));
+    Signature s = Signature.getInstance("SHA256withECDSAinP1363Format");
+    s.initSign(ec.getPrivate());
+    s.update(input.getBytes(StandardCharsets.US_ASCII));
+    return input + "." + b64(s.sign());
+  }
+
+  /** A token with this header and payload, RS256-signed with the served key whatever the header says. */
+  String signRaw(String headerJson, String payloadJson) throws GeneralSecurityException {
+    return signRs256(headerJson.getBytes(StandardCharsets.UTF_8), payloadJson.getBytes(StandardCharsets.UTF_8),
+        keys.getPrivate());
+  }
+
+  /** header.payload.signature from raw parts, nothing signed. */
+  static String unsigned(String headerJson, String payloadJson, String signature) {
+    return b64(headerJson.getBytes(StandardCharsets.UTF_8)) + "." + b64(payloadJson.getBytes(StandardCharsets.UTF_8))
+        + "." + signature;
+  }
+
+  private static byte[] header(String alg, String kid) {
+    return ("{\"alg\":\"" + alg + "\",\"kid\":\"" + kid + "\",\"typ\":\"JWT\"}").getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String signRs256(byte[] header, byte[] payload, PrivateKey key) throws GeneralSecurityException {
+    String signingInput = b64(header) + "." + b64(payload);
     Signature s = Signature.getInstance("SHA256withRSA");
     s.initSign(key);
     s.update(signingInput.getBytes(StandardCharsets.US_ASCII));
     return signingInput + "." + b64(s.sign());
   }
 
-  private static String json(Map<String, Object> claims) {
+  static byte[] json(Map<String, Object> claims) {
     StringBuilder sb = new StringBuilder("{");
     claims.forEach((k, v) -> {
       if (sb.length() > 1) {
         sb.append(',');
       }
-      sb.append('"').append(k).append("\":");
-      sb.append(v instanceof String ? "\"" + v + "\"" : String.valueOf(v));
+      sb.append(jsonString(k)).append(':');
+      sb.append(v instanceof String ? jsonString((String) v) : String.valueOf(v));
     });
-    return sb.append('}').toString();
+    return sb.append('}').toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** A JSON string of any characters, lone surrogates too (as escapes). */
+  static String jsonString(String s) {
+    StringBuilder sb = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      if (c == '"' || c == '\\') {
+        sb.append('\\').append(c);
+      } else if (c < 0x20 || c >= 0x7f) {
+        sb.append(String.format("\\u%04x", (int) c));
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.append('"').toString();
   }
 
   private static byte[] unsigned(BigInteger i) {
     byte[] b = i.toByteArray();
-    return b[0] == 0 ? java.util.Arrays.copyOfRange(b, 1, b.length) : b;
+    return b[0] == 0 ? Arrays.copyOfRange(b, 1, b.length) : b;
   }
 
-  private static String b64(byte[] b) {
+  private static byte[] fixed(BigInteger i, int length) {
+    byte[] b = unsigned(i);
+    byte[] out = new byte[length];
+    System.arraycopy(b, 0, out, length - b.length, b.length);
+    return out;
+  }
+
+  static String b64(byte[] b) {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
   }
 

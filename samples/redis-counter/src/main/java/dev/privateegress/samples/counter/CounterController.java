@@ -1,6 +1,7 @@
 package dev.privateegress.samples.counter;
 
 import dev.privateegress.redis.AmbiguousCommandException;
+import dev.privateegress.samples.support.PublicAnswer;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,7 +15,7 @@ import org.springframework.web.bind.annotation.RestController;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
 
-/** {@code GET /} and {@code GET /redis}; Redis failures become a 503 with one line of reason. */
+/** {@code GET /} and {@code GET /redis}; Redis failures become a 503 with a short reason and a request id. */
 @RestController
 class CounterController {
   private static final Logger LOG = LoggerFactory.getLogger(CounterController.class);
@@ -39,35 +40,22 @@ class CounterController {
 
   @ExceptionHandler(AmbiguousCommandException.class)
   ResponseEntity<String> ambiguous(AmbiguousCommandException e) {
-    LOG.warn("INCR counter outcome unknown", e);
-    return unavailable("Redis did not confirm INCR counter: the connection broke or timed out after the command "
-        + "was sent, so this visit may or may not have been counted, and it was not sent again. Reload to count it.");
+    String id = PublicAnswer.newRequestId();
+    LOG.warn("request {}: INCR counter outcome unknown", id, e);
+    return unavailable("Redis did not confirm INCR counter: this visit may or may not have been counted, and it "
+        + "was not sent again. Reload to count it.", id);
   }
 
   @ExceptionHandler(JedisException.class)
   ResponseEntity<String> redisDown(JedisException e) {
-    LOG.warn("Redis unavailable", e);
-    return unavailable("Redis unavailable: " + oneLine(e));
+    // The address, the exception and the SDK's advice are for the operator, under the request id.
+    String id = PublicAnswer.newRequestId();
+    LOG.warn("request {}: Redis unavailable", id, e);
+    return unavailable("Redis unavailable", id);
   }
 
-  private static ResponseEntity<String> unavailable(String line) {
+  private static ResponseEntity<String> unavailable(String reason, String requestId) {
     return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).contentType(TEXT)
-        .header(HttpHeaders.RETRY_AFTER, "1").body(line + "\n");
-  }
-
-  static String oneLine(Throwable e) {
-    StringBuilder sb = new StringBuilder();
-    for (Throwable t = e; t != null && sb.length() < 400; t = t.getCause()) {
-      String m = t.getMessage();
-      if (m != null && !m.isBlank() && sb.indexOf(m.strip()) < 0) {
-        sb.append(sb.length() == 0 ? "" : ": ").append(m.strip());
-      }
-      if (t.getCause() == t) {
-        break;
-      }
-    }
-    String s = sb.length() == 0 ? e.getClass().getSimpleName() : sb.toString();
-    s = s.replaceAll("\\s+", " ");
-    return s.length() > 400 ? s.substring(0, 400) + "..." : s;
+        .header(HttpHeaders.RETRY_AFTER, "1").body(PublicAnswer.text(reason, requestId));
   }
 }

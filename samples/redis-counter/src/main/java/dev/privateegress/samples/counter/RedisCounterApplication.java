@@ -8,8 +8,8 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
  * {@code {"Hello":"World"}}, {@code GET /redis} answers {@code Visitor number: N} (INCR {@code counter}).
  *
  * <p>Redis comes from {@code REDISHOST}/{@code REDISPORT} or {@code REDIS_URL} (Memorystore, through a
- * connector or Direct VPC egress). With neither set and not on Google Cloud, {@link LocalRedis} starts a
- * throwaway redis-server for the life of the process.
+ * connector or Direct VPC egress). The local demo, {@code TestRedisCounterApplication} in {@code src/test}
+ * ({@code ./mvnw spring-boot:test-run}), adds a throwaway redis-server; the production jar carries no test kit.
  */
 @SpringBootApplication
 public class RedisCounterApplication {

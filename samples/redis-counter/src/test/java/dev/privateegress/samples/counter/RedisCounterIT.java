@@ -75,13 +75,20 @@ class RedisCounterIT {
         assertThat(down.body()).endsWith("\n");
         assertThat(down.body().strip()).doesNotContain("\n").doesNotContain("\tat ").doesNotContain("at redis.clients.");
         assertThat(down.headers().firstValue("Retry-After")).hasValue("1");
-        if (down.body().startsWith("Redis unavailable: ")) {
+        if (down.body().startsWith("Redis unavailable (request id ")) {
           break;
         }
         assertThat(down.body()).startsWith("Redis did not confirm INCR counter: ");
         ambiguous++;
       }
-      assertThat(down.body()).startsWith("Redis unavailable: ");
+      // The public answer: a short reason and a request id; address, exception and advice in the log under that id.
+      assertThat(down.body()).matches("Redis unavailable \\(request id ([0-9a-f]{12})\\)\n")
+          .doesNotContain("127.0.0.1", Integer.toString(redis.port()), "Exception");
+      String id = down.body().substring(down.body().indexOf("id ") + 3, down.body().indexOf(')'));
+      String logged = app.output();
+      assertThat(logged).contains("request " + id + ": Redis unavailable");
+      assertThat(logged.substring(logged.indexOf("request " + id + ": Redis unavailable")))
+          .contains("Exception").contains(":" + redis.port());
       assertThat(ambiguous).as("at most one per pooled connection").isLessThan(50);
 
       redis.start(); // same port, same data directory; the sample keeps running
@@ -92,8 +99,8 @@ class RedisCounterIT {
   }
 
   @Test
-  void withNoRedisConfiguredItStartsALocalRedisCountsFromOneAndStopsItOnSigterm() throws Exception {
-    SampleProcess app = SampleProcess.start(JAR, Map.of());
+  void theLocalDemoStartsALocalRedisCountsFromOneAndStopsItOnSigterm() throws Exception {
+    SampleProcess app = SampleProcess.startMain(TestRedisCounterApplication.class.getName(), Map.of());
     try {
       Matcher m = Pattern.compile("started a throwaway local redis-server \\S+ \\(pid (\\d+)\\)").matcher(app.output());
       assertThat(m.find()).as(app.output()).isTrue();
@@ -101,16 +108,49 @@ class RedisCounterIT {
       Optional<ProcessHandle> server = ProcessHandle.of(pid);
       assertThat(server).as("the redis-server it started").isPresent();
       assertThat(server.get().isAlive()).isTrue();
-      assertThat(app.output()).contains("Visitor counter ready: curl http://localhost:" + app.port + "/redis");
-
       assertThat(get(app.url("/redis")).body()).isEqualTo("Visitor number: 1");
       assertThat(get(app.url("/redis")).body()).isEqualTo("Visitor number: 2");
+      assertThat(app.output()).contains("Visitor counter ready: curl http://localhost:" + app.port + "/redis");
 
       app.stop(); // SIGTERM, as Ctrl-C and Cloud Run do
       assertThat(server.get().onExit().get(10, TimeUnit.SECONDS).isAlive()).isFalse();
       assertThat(app.output()).contains("Stopped the local redis-server (pid " + pid + ")");
     } finally {
       app.close();
+    }
+  }
+
+  @Test
+  void theLocalDemosRedisDiesWithAKilledJvm() throws Exception {
+    SampleProcess app = SampleProcess.startMain(TestRedisCounterApplication.class.getName(), Map.of());
+    try {
+      Matcher m = Pattern.compile("started a throwaway local redis-server \\S+ \\(pid (\\d+)\\)").matcher(app.output());
+      assertThat(m.find()).as(app.output()).isTrue();
+      ProcessHandle server = ProcessHandle.of(Long.parseLong(m.group(1))).orElseThrow();
+      assertThat(get(app.url("/redis")).body()).isEqualTo("Visitor number: 1");
+
+      app.process().destroyForcibly(); // SIGKILL: no shutdown hook, no context close
+      assertThat(server.onExit().get(20, TimeUnit.SECONDS).isAlive()).as("orphan redis-server").isFalse();
+    } finally {
+      app.close();
+    }
+  }
+
+  @Test
+  void theProductionJarHoldsNoTestKit() throws Exception {
+    try (java.util.zip.ZipFile jar = new java.util.zip.ZipFile(JAR.toFile())) {
+      List<String> names = jar.stream().map(java.util.zip.ZipEntry::getName).toList();
+      assertThat(names).as("the jar").contains("BOOT-INF/classes/dev/privateegress/samples/counter/RedisCounterApplication.class");
+      assertThat(names).filteredOn(n -> n.contains("dev/privateegress/testing") || n.contains("embedded-redis")
+          || n.contains("private-egress-testing") || n.contains("FakeMetadataServer") || n.contains("LocalRedis")
+          || n.contains("TestRedisCounterApplication")).isEmpty();
+      for (String lib : names.stream().filter(n -> n.startsWith("BOOT-INF/lib/")).toList()) {
+        try (java.util.zip.ZipInputStream in = new java.util.zip.ZipInputStream(jar.getInputStream(jar.getEntry(lib)))) {
+          for (java.util.zip.ZipEntry e; (e = in.getNextEntry()) != null; ) {
+            assertThat(e.getName()).as(lib).doesNotContain("dev/privateegress/testing").doesNotContain("redis-server");
+          }
+        }
+      }
     }
   }
 

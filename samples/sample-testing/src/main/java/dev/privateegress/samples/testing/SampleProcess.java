@@ -36,13 +36,35 @@ public final class SampleProcess implements AutoCloseable {
    * listens.
    */
   public static SampleProcess start(Path jar, Map<String, String> env) throws IOException {
+    return start(jar, env, List.of());
+  }
+
+  /**
+   * As {@link #start(Path, Map)}, with JVM options after the defaults (so {@code -Xmx64m} replaces the default
+   * heap).
+   */
+  public static SampleProcess start(Path jar, Map<String, String> env, List<String> jvmOptions) throws IOException {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: run the integration tests after package");
     }
+    List<String> what = new ArrayList<>(jvmOptions);
+    what.addAll(List.of("-jar", jar.toString()));
+    return start(what, env);
+  }
+
+  /**
+   * Starts {@code mainClass} on this JVM's class path (a test's, so with the test classes: a local demo such as
+   * {@code TestRedisCounterApplication}) like {@link #start(Path, Map)}.
+   */
+  public static SampleProcess startMain(String mainClass, Map<String, String> env) throws IOException {
+    return start(List.of("-cp", System.getProperty("java.class.path"), mainClass), env);
+  }
+
+  private static SampleProcess start(List<String> what, Map<String, String> env) throws IOException {
     int port = freePort();
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    List<String> cmd = new ArrayList<>(List.of(java.toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
-        "-jar", jar.toString()));
+    List<String> cmd = new ArrayList<>(List.of(java.toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1"));
+    cmd.addAll(what);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     Map<String, String> e = pb.environment();
     String path = e.get("PATH");

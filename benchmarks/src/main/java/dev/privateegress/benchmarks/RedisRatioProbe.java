@@ -1,0 +1,126 @@
+package dev.privateegress.benchmarks;
+
+import dev.privateegress.redis.PrivateRedis;
+import dev.privateegress.testing.RedisLauncher;
+import dev.privateegress.testing.RedisNode;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.ToLongFunction;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * INCR and GET through the SDK beside raw Jedis (default {@link RedisClient}) against one redis-server, at 1, 4
+ * and 16 threads, in alternating rounds (SDK, raw, SDK, raw, ...) within one JVM so that load from elsewhere on
+ * the machine hits both alike. Prints, per command and thread count, the median of the per-pair ratios
+ * (SDK ops/s over the raw ops/s of the round beside it), and the bytes each client allocates per command on one
+ * thread. {@code -Dbench.redis.port} names a server; without it the probe starts one.
+ *
+ * <pre>java -cp benchmarks.jar dev.privateegress.benchmarks.RedisRatioProbe [rounds] [millisPerRound]</pre>
+ */
+public final class RedisRatioProbe {
+  private RedisRatioProbe() {}
+
+  public static void main(String[] args) throws Exception {
+    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 9;
+    long millis = args.length > 1 ? Long.parseLong(args[1]) : 700;
+    RedisNode server = Loopback.REDIS_PORT == 0 ? RedisLauncher.startPlain() : null;
+    String host = server != null ? server.host() : "127.0.0.1";
+    int port = server != null ? server.port() : Loopback.REDIS_PORT;
+    try (RedisClient raw = RedisClient.builder().hostAndPort(host, port).build();
+        UnifiedJedis sdk = PrivateRedis.connect(Loopback.egress(null, false, "redis://" + host + ":" + port))) {
+      raw.set("bench:key", "value-0123456789");
+      List<Row> rows = new ArrayList<>();
+      for (String command : List.of("INCR", "GET")) {
+        ToLongFunction<UnifiedJedis> op = command.equals("INCR")
+            ? c -> c.incr("bench:ratio")
+            : c -> c.get("bench:key").length();
+        run(raw, op, 1, 2 * millis); // warm-up, both clients
+        run(sdk, op, 1, 2 * millis);
+        for (int threads : new int[] {1, 4, 16}) {
+          double[] ratios = new double[rounds];
+          for (int r = 0; r < rounds; r++) {
+            // alternate which client goes first, so a drift in load does not favour one
+            double s;
+            double w;
+            if (r % 2 == 0) {
+              s = run(sdk, op, threads, millis);
+              w = run(raw, op, threads, millis);
+            } else {
+              w = run(raw, op, threads, millis);
+              s = run(sdk, op, threads, millis);
+            }
+            ratios[r] = s / w;
+          }
+          Arrays.sort(ratios);
+          rows.add(new Row(command, threads, ratios[rounds / 2], ratios[0], ratios[rounds - 1]));
+        }
+        long bytesRaw = bytesPerOp(raw, op);
+        long bytesSdk = bytesPerOp(sdk, op);
+        System.out.printf(Locale.ROOT, "bytes %s raw=%d sdk=%d added=%d%n", command, bytesRaw, bytesSdk,
+            bytesSdk - bytesRaw);
+      }
+      for (Row row : rows) {
+        System.out.printf(Locale.ROOT, "ratio %s threads=%d median=%.3f min=%.3f max=%.3f rounds=%d%n",
+            row.command, row.threads, row.median, row.min, row.max, rounds);
+      }
+    } finally {
+      if (server != null) {
+        server.close();
+      }
+    }
+  }
+
+  private record Row(String command, int threads, double median, double min, double max) {}
+
+  /** Operations per second of {@code threads} threads running {@code op} for {@code millis}. */
+  private static double run(UnifiedJedis client, ToLongFunction<UnifiedJedis> op, int threads, long millis)
+      throws InterruptedException {
+    LongAdder ops = new LongAdder();
+    CountDownLatch start = new CountDownLatch(1);
+    List<Thread> workers = new ArrayList<>();
+    long end = System.nanoTime() + millis * 1_000_000L + 50_000_000L;
+    for (int i = 0; i < threads; i++) {
+      Thread t = new Thread(() -> {
+        try {
+          start.await();
+        } catch (InterruptedException e) {
+          return;
+        }
+        long n = 0;
+        while (System.nanoTime() < end) {
+          op.applyAsLong(client);
+          n++;
+        }
+        ops.add(n);
+      });
+      t.start();
+      workers.add(t);
+    }
+    long began = System.nanoTime();
+    start.countDown();
+    for (Thread t : workers) {
+      t.join();
+    }
+    return ops.sum() / ((System.nanoTime() - began) / 1e9);
+  }
+
+  /** Bytes the calling thread allocates per {@code op}, after a warm-up. */
+  private static long bytesPerOp(UnifiedJedis client, ToLongFunction<UnifiedJedis> op) {
+    com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    for (int i = 0; i < 50_000; i++) {
+      op.applyAsLong(client);
+    }
+    int n = 50_000;
+    long before = mx.getCurrentThreadAllocatedBytes();
+    for (int i = 0; i < n; i++) {
+      op.applyAsLong(client);
+    }
+    return (mx.getCurrentThreadAllocatedBytes() - before) / n;
+  }
+}

@@ -35,9 +35,9 @@ class PrivateEgressMetricsTest {
     String target = "my.api.private:8080";
     // The order sdk-http reports one logical call in: attempt, retry, attempt, retry, attempt, end.
     metrics.attempt(target, 1, "503", Duration.ofMillis(3));
-    metrics.retry("GET http://my.api.private:8080/items?page=2", 1, Duration.ofMillis(100), "HTTP 503");
+    metrics.retry(target, 1, Duration.ofMillis(100), "HTTP 503");
     metrics.attempt(target, 2, "503", Duration.ofMillis(2));
-    metrics.retry("GET http://my.api.private:8080/items?page=2", 2, Duration.ofMillis(200), "HTTP 503");
+    metrics.retry(target, 2, Duration.ofMillis(200), "HTTP 503");
     metrics.attempt(target, 3, "200", Duration.ofMillis(4));
     metrics.callEnded(target, 3, true);
 
@@ -55,7 +55,7 @@ class PrivateEgressMetricsTest {
 
   @Test
   void budgetRefusalsConnectFailuresAndRedisEvents() {
-    metrics.retryBudgetExhausted("PUT https://api.example.com/x");
+    metrics.retryBudgetExhausted("api.example.com:443");
     metrics.connectFailed("10.0.0.5", new InetSocketAddress("127.0.0.1", 6379), new java.net.ConnectException());
     metrics.redisAuthFailed("redis 10.0.0.3:6379", "WRONGPASS");
     metrics.redisAmbiguous("redis 10.0.0.3:6379", "incr");
@@ -102,11 +102,11 @@ class PrivateEgressMetricsTest {
   @Test
   void manyTargetsShareOneTagPastTheLimit() {
     for (int i = 0; i < PrivateEgressMetrics.MAX_TARGETS + 50; i++) {
-      metrics.retry("GET http://host" + i + ".private/", 1, Duration.ZERO, "HTTP 503");
+      metrics.retry("host" + i + ".private:80", 1, Duration.ZERO, "HTTP 503");
     }
     assertThat(registry.find("private.egress.retries").meters()).hasSize(PrivateEgressMetrics.MAX_TARGETS + 1);
     assertThat(count("private.egress.retries", "target", "other")).isEqualTo(50);
-    metrics.retry("GET http://host0.private/", 1, Duration.ZERO, "HTTP 503"); // a known target keeps its tag
+    metrics.retry("host0.private:80", 1, Duration.ZERO, "HTTP 503"); // a known target keeps its tag
     assertThat(count("private.egress.retries", "target", "host0.private:80")).isEqualTo(2);
   }
 }

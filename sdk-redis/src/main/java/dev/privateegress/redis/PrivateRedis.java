@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import javax.net.ssl.SSLParameters;
+import org.apache.commons.pool2.PooledObjectFactory;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -282,7 +283,7 @@ public final class PrivateRedis {
       GenericObjectPoolConfig<Connection> pool = poolConfig();
       // One target for events, retries and the budget: the endpoint, or for a cluster its discovery
       // endpoint, so a cluster spends one budget whichever node failed.
-      CommandEvents events = new CommandEvents(egress.listener(), ep.target());
+      CommandEvents events = CommandEvents.of(egress, ep.target(), s.database(), ep.host(), ep.port());
       RetryLoop loop = RedisClients.newLoop(egress);
       ConnectRetrier retrier = new ConnectRetrier(egress, loop, ep, events, iam, maxTotal,
           maxWait);
@@ -303,9 +304,10 @@ public final class PrivateRedis {
       EndpointSocketFactory sockets = new EndpointSocketFactory(ep::addresses, ep.label(), ep.port(),
           millis(connectTimeout), millis(socketTimeout), config.isSsl() ? config.getSslSocketFactory() : null,
           config.getSslParameters(), ep.mapped() ? null : ep.host());
+      String auth = iam != null ? "iam" : s.password().isPresent() ? "password" : "none";
       PacedConnectionProvider provider = PacedConnectionProvider.of(config, sockets, pool,
           evictAfterIdle, testOnBorrow, egress.retryPolicy().initialBackoff(), egress.retryPolicy().deadline(),
-          retrier::connected);
+          retrier::connected, f -> events.connections(f, ep.host(), ep.port(), auth));
       retrier.pool(provider.getPool());
       IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep,
           stale::forgetClosed);

@@ -101,7 +101,7 @@ class AddressesAndFailuresTest {
         assertThat(events.attempts).as("the first connection gets the grace's attempts").hasSize(8);
         proxy.acceptConnections();
         assertThat(redis.incr("counter")).isEqualTo(1);
-        ((redis.clients.jedis.RedisClient) redis).getPool().clear();
+        Fixtures.pool(redis).clear();
         proxy.refuseConnections();
         events.attempts.clear();
         assertThatThrownBy(() -> redis.get("k")).hasMessageContaining("gave up after 3 attempts");

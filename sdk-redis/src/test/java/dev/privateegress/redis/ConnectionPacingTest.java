@@ -51,7 +51,7 @@ class ConnectionPacingTest {
         }
       });
       assertThat(failures).isEmpty();
-      assertThat(((redis.clients.jedis.RedisClient) redis).getPool().getNumIdle()).isGreaterThanOrEqualTo(4);
+      assertThat(Fixtures.pool(redis).getNumIdle()).isGreaterThanOrEqualTo(4);
     }
   }
 

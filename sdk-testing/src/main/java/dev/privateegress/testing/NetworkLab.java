@@ -382,7 +382,7 @@ public final class NetworkLab implements AutoCloseable {
   /** The address echo and the allow-listed endpoint in the internet namespace; started by {@link #start()}. */
   private void internetServers() {
     publicDns = startPublicDns();
-    nginx(Namespace.INTERNET, "internet", "  server {\n    listen " + ECHO_IP + ":80;\n"
+    nginx(Namespace.INTERNET, "internet", "  keepalive_timeout 0;\n  server {\n    listen " + ECHO_IP + ":80;\n"
         + "    location / { default_type text/plain; return 200 \"$remote_addr\\n\"; }\n  }\n"
         + "  server {\n    listen " + ALLOWLISTED_IP + ":80;\n    location / {\n      default_type text/plain;\n"
         + "      if ($remote_addr != \"" + NAT_STATIC_IP + "\") { return 403 \"denied $remote_addr\\n\"; }\n"
@@ -564,7 +564,12 @@ public final class NetworkLab implements AutoCloseable {
     return runJava(ns, Map.of(), Duration.ofSeconds(30), HttpGet.class.getName(), url).output().trim();
   }
 
-  /** The child-JVM side of {@link #httpGet}: prints {@code STATUS BODY} of one GET. */
+  /** One HTTP POST of a JSON body from inside {@code ns}, like {@link #httpGet}. */
+  public String httpPost(Namespace ns, String url, String json) {
+    return runJava(ns, Map.of(), Duration.ofSeconds(30), HttpGet.class.getName(), url, json).output().trim();
+  }
+
+  /** The child-JVM side of {@link #httpGet} and {@link #httpPost}: prints {@code STATUS BODY} of one request. */
   public static final class HttpGet {
     private HttpGet() {}
 
@@ -573,7 +578,13 @@ public final class NetworkLab implements AutoCloseable {
         java.net.HttpURLConnection c = (java.net.HttpURLConnection) java.net.URI.create(args[0]).toURL()
             .openConnection(java.net.Proxy.NO_PROXY);
         c.setConnectTimeout(5000);
-        c.setReadTimeout(5000);
+        c.setReadTimeout(args.length > 1 ? 20000 : 5000);
+        if (args.length > 1) {
+          c.setRequestMethod("POST");
+          c.setDoOutput(true);
+          c.setRequestProperty("Content-Type", "application/json");
+          c.getOutputStream().write(args[1].getBytes(StandardCharsets.UTF_8));
+        }
         int status = c.getResponseCode();
         java.io.InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream();
         System.out.println(status + " " + (in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8).trim()));

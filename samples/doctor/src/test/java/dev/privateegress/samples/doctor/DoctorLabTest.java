@@ -230,6 +230,21 @@ class DoctorLabTest {
     assertThat(detailOf(report, "egress-ip")).startsWith("public traffic leaves from " + seen);
   }
 
+  /** The sidecar field report: awaitReady holds the service until the sidecar on 127.0.0.1:5432 listens. */
+  @org.junit.jupiter.api.Test
+  void awaitReadyWaitsForTheSidecar() throws Exception {
+    baseline();
+    Map<String, String> env = baselineEnv();
+    env.put("LAB_AWAIT_SECONDS", "60");
+    Map<String, String> ids = send(env, List.of("tcp://127.0.0.1:5432"), "await");
+    // started after the wait began: until it listens, every round is refused
+    Process sidecar = lab.start(Namespace.INSTANCE, Map.of(), List.of("redis-server", "--bind", "127.0.0.1",
+        "--port", "5432", "--save", "", "--appendonly", "no"));
+    assertThat(receive(ids, 1).get("await").text()).as(lab.output(sidecar)).isEqualTo("ready");
+    sidecar.destroy();
+    sidecar.waitFor(5, TimeUnit.SECONDS);
+  }
+
   Stream<org.junit.jupiter.params.provider.Arguments> topologies() {
     return Stream.of(
         org.junit.jupiter.params.provider.Arguments.of(Egress.NONE, Scope.PRIVATE_RANGES_ONLY, "unknown",
@@ -281,6 +296,10 @@ class DoctorLabTest {
   record Answer(long millis, String text) { }
 
   private Map<String, Answer> ask(Map<String, String> env, List<String> targets, String... ways) throws Exception {
+    return receive(send(env, targets, ways), ways.length);
+  }
+
+  private Map<String, String> send(Map<String, String> env, List<String> targets, String... ways) throws Exception {
     StringBuilder envText = new StringBuilder();
     env.forEach((k, v) -> envText.append(k).append('=').append(v).append('\n'));
     Map<String, String> ids = new HashMap<>();
@@ -291,16 +310,22 @@ class DoctorLabTest {
       agentIn.write(line.getBytes(StandardCharsets.UTF_8));
     }
     agentIn.flush();
+    return ids;
+  }
+
+  private Map<String, Answer> receive(Map<String, String> ids, int count) {
     Map<String, Answer> out = new HashMap<>();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
-    while (out.size() < ways.length) { // answers of an earlier, timed-out row are skipped
+    while (out.size() < count) { // answers of an earlier, timed-out row are skipped
       long left = deadline - System.nanoTime();
       String line;
       try {
         line = CompletableFuture.supplyAsync(this::readLine).get(Math.max(1, left), TimeUnit.NANOSECONDS);
       } catch (java.util.concurrent.TimeoutException e) {
         throw new AssertionError("no answer from the agent within 40 s for " + out.keySet().size() + "/"
-            + ways.length + " ways; agent log:\n" + lab.output(agent), e);
+            + count + " ways; agent log:\n" + lab.output(agent), e);
+      } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+        throw new AssertionError(e);
       }
       assertThat(line).as("agent answer (agent log: " + lab.output(agent) + ")").isNotNull();
       String[] f = line.split(" ");

@@ -21,7 +21,7 @@ import java.util.concurrent.Executors;
  * child JVM) and answers requests on stdin, one per line: {@code ID WAY ENV TARGETS}, each field Base64 of UTF-8,
  * ENV as {@code K=V} lines, TARGETS space-separated; WAY is {@code doctor} ({@code egress.doctor(...)} JSON),
  * {@code cli} (the doctor CLI's {@code --json} output and exit status) or {@code await} ({@code awaitReady} with a
- * 2 s timeout). Answers {@code ID MILLIS BASE64(TEXT)}, in any order: requests run concurrently. Exits at EOF.
+ * 2 s timeout, or {@code LAB_AWAIT_SECONDS}). Answers {@code ID MILLIS BASE64(TEXT)}, in any order: requests run concurrently. Exits at EOF.
  */
 public final class LabAgent {
   private LabAgent() {}
@@ -79,7 +79,9 @@ public final class LabAgent {
           return "exit " + exit + "\n" + o.toString(StandardCharsets.UTF_8) + e.toString(StandardCharsets.UTF_8);
         }
         case "await" -> {
-          PrivateEgress.builder().environment(env).build().awaitReady(targets, Duration.ofSeconds(2));
+          // LAB_AWAIT_SECONDS is the test's own knob, not a variable of the SDK (which ignores it)
+          long seconds = Long.parseLong(env.getOrDefault("LAB_AWAIT_SECONDS", "2"));
+          PrivateEgress.builder().environment(env).build().awaitReady(targets, Duration.ofSeconds(seconds));
           return "ready";
         }
         default -> {

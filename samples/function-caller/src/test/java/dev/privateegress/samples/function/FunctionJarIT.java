@@ -16,7 +16,6 @@ import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -87,8 +86,6 @@ class FunctionJarIT {
     }
   }
 
-  // Fails until sdk-http keeps tokens to the origin they were minted for across redirects (issue 23).
-  @Disabled("needs sdk-http's same-origin redirect rule (issue 23)")
   @Test
   void aRedirectToAnotherPortDoesNotCarryTheToken() throws Exception {
     Path jar = Path.of(System.getProperty("sample.jar", "target/function-caller.jar"));

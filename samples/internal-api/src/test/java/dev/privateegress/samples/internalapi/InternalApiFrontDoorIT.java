@@ -24,7 +24,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -140,8 +139,6 @@ class InternalApiFrontDoorIT {
     assertThat(app.output()).doesNotContain("OutOfMemoryError");
   }
 
-  // Fails until sdk-http keeps tokens to the origin they were minted for across redirects (issue 23).
-  @Disabled("needs sdk-http's same-origin redirect rule (issue 23)")
   @Test
   void aRedirectToAnotherPortDoesNotCarryTheToken() throws Exception {
     mode.set("redirect-port");

@@ -3,6 +3,7 @@
 #
 #   benchmarks/run.sh            # full run (~15 minutes on 2 cores)
 #   benchmarks/run.sh --quick    # same rows, shorter iterations (< 5 minutes on 2 cores)
+#   benchmarks/run.sh --cold-start  # only BENCHMARKS.md §9, the samples' cold start (benchmarks/cold-start.sh)
 #   benchmarks/run.sh --fleet    # the fleet drill only (50, 200, 400 instances; ~5 minutes on 2 cores)
 #   options: --no-build (use the jar and classpath files of an earlier build), --out FILE (default BENCHMARKS.md,
 #            or $WORK/BENCHMARKS.md with --only), --only a,b (run only these sections: jmh alloc-sites latency vt
@@ -15,6 +16,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+case " $* " in *" --cold-start "*) exec "$ROOT/benchmarks/cold-start.sh" "$@" ;; esac
 ARGS="$*"
 QUICK=0
 BUILD=1

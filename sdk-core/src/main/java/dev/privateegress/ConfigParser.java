@@ -7,7 +7,9 @@ import dev.privateegress.internal.HostMapParser;
 import dev.privateegress.internal.RedisUrlParser;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -47,7 +49,8 @@ final class ConfigParser {
         get(source, "GCE_METADATA_HOST", ConfigValues::metadataHost, null),
         get(source, "NO_GCE_CHECK", ConfigValues::bool, Boolean.FALSE),
         get(source, "PRIVATE_EGRESS_STATIC_IP", ConfigValues::ipAddress, null),
-        ipEcho(source));
+        ipEcho(source),
+        get(source, "PRIVATE_EGRESS_TRACING", ConfigParser::tracing, EgressConfig.TRACED));
   }
 
   /** The echo URL; required when a static address is declared, since the check needs both. */
@@ -60,6 +63,23 @@ final class ConfigParser {
           + "PRIVATE_EGRESS_IP_ECHO=https://api.ipify.org (or a small service of your own on the internet)");
     }
     return echo;
+  }
+
+  /** {@code http,redis,tokens} or any subset, {@code all} or {@code none}. */
+  static Set<String> tracing(Raw raw) {
+    List<String> allowed = List.of("http", "redis", "tokens", "all", "none");
+    Set<String> traced = new LinkedHashSet<>();
+    for (String part : raw.value().split(",", -1)) {
+      int k = ConfigValues.keyword(new Raw(raw.input(), part), allowed);
+      if (k == 3) {
+        traced.addAll(EgressConfig.TRACED);
+      } else if (k < 3) {
+        traced.add(allowed.get(k));
+      } else if (raw.value().split(",", -1).length > 1) {
+        throw new ConfigurationException(raw.input(), raw.value(), "none cannot be combined with other values");
+      }
+    }
+    return Set.copyOf(traced);
   }
 
   /** The parsed value of {@code variable}, or {@code fallback} when it is unset or blank. */

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The validated configuration of a {@link PrivateEgress}: every variable of the README's configuration
@@ -33,18 +34,20 @@ public final class EgressConfig {
   private final boolean noGceCheck;
   private final InetAddress staticIp;
   private final java.net.URI ipEcho;
+  private final Set<String> tracing;
 
   EgressConfig(EgressMode declaredMode, EgressScope declaredScope, LookupMode lookup,
       Map<String, List<InetAddress>> hosts, Map<String, String> audiences, String tokenHeader,
       Duration startupGrace, RedisSettings redis, String metadataHost, boolean noGceCheck) {
     this(declaredMode, declaredScope, lookup, hosts, audiences, tokenHeader, startupGrace, redis, metadataHost,
-        noGceCheck, null, null);
+        noGceCheck, null, null, TRACED);
   }
 
   EgressConfig(EgressMode declaredMode, EgressScope declaredScope, LookupMode lookup,
       Map<String, List<InetAddress>> hosts, Map<String, String> audiences, String tokenHeader,
       Duration startupGrace, RedisSettings redis, String metadataHost, boolean noGceCheck, InetAddress staticIp,
-      java.net.URI ipEcho) {
+      java.net.URI ipEcho, Set<String> tracing) {
+    this.tracing = tracing;
     this.staticIp = staticIp;
     this.ipEcho = ipEcho;
     this.declaredMode = declaredMode;
@@ -163,6 +166,18 @@ public final class EgressConfig {
   /** {@code PRIVATE_EGRESS_TOKEN_HEADER}: the header that carries the ID token. */
   public String tokenHeader() {
     return tokenHeader;
+  }
+
+  /** What {@code PRIVATE_EGRESS_TRACING} traces by default: everything. */
+  public static final Set<String> TRACED = Set.of("http", "redis", "tokens");
+
+  /**
+   * {@code PRIVATE_EGRESS_TRACING}: what the SDK traces when it has an {@code ObservationRegistry}, a subset of
+   * {@code http}, {@code redis}, {@code tokens} (all by default). With the OpenTelemetry Java agent tracing
+   * OkHttp and Jedis already, {@code tokens} keeps their spans from being made twice.
+   */
+  public boolean traces(String what) {
+    return tracing.contains(what);
   }
 
   /** {@code PRIVATE_EGRESS_STARTUP_GRACE}: window after start in which connect failures are retried harder. */

@@ -52,6 +52,7 @@ public final class PrivateEgress {
   private final Clock clock;
   private final Instant startedAt;
   private final EgressListener listener;
+  private final Object observationRegistry;
   private final RetryPolicy retryPolicy;
   private final RetryBudgets retryBudgets;
   private final MetadataFacts metadata;
@@ -68,6 +69,7 @@ public final class PrivateEgress {
     this.clock = b.clock;
     this.startedAt = b.startedAt != null ? b.startedAt : clock.instant();
     this.listener = SafeListener.wrap(b.listener);
+    this.observationRegistry = b.observationRegistry;
     this.retryPolicy = b.retryPolicy;
     this.retryBudgets = b.retryBudget != null
         ? RetryBudgets.shared(b.retryBudget)
@@ -84,7 +86,8 @@ public final class PrivateEgress {
     this.tokens = new Lazy<>(() -> custom != null
         ? custom
         : new GoogleTokenProvider(context(), client, credentials, tokenOptions));
-    this.context = new EgressContext(config, env, clock, listener, platform, tokens, metadata);
+    this.context = new EgressContext(config, env, clock, listener, platform, tokens, metadata,
+        observationRegistry);
     this.egressDetector = newEgressDetector(b.adminApiBaseUrl, EgressDetector.DEFAULT_BUDGET);
     this.network = new NetworkChecks(context, egressDetector);
   }
@@ -150,6 +153,14 @@ public final class PrivateEgress {
    */
   public EgressListener listener() {
     return listener;
+  }
+
+  /**
+   * The Micrometer {@code ObservationRegistry} given to the builder, if any. Typed {@code Object} so that this
+   * class loads, and is introspected, without Micrometer on the class path.
+   */
+  public Optional<Object> observationRegistry() {
+    return Optional.ofNullable(observationRegistry);
   }
 
   /** Attempts, backoff and deadline used by the HTTP and Redis clients. */

@@ -31,6 +31,8 @@ public final class PrivateEgressBuilder {
   Clock clock = Clock.systemUTC();
   Instant startedAt;
   EgressListener listener = EgressListener.NONE;
+  /** A Micrometer {@code ObservationRegistry}, held as Object so that this class loads without Micrometer. */
+  Object observationRegistry;
   RetryPolicy retryPolicy = RetryPolicy.defaults();
   RetryBudget retryBudget;
   Supplier<RetryBudget> retryBudgetFactory = RetryBudget::defaults;
@@ -157,6 +159,11 @@ public final class PrivateEgressBuilder {
     return put("PRIVATE_EGRESS_STARTUP_GRACE", grace.toString());
   }
 
+  /** Same as {@code PRIVATE_EGRESS_TRACING}: a subset of {@code http,redis,tokens}, or {@code all}, or {@code none}. */
+  public PrivateEgressBuilder tracing(String traced) {
+    return put("PRIVATE_EGRESS_TRACING", traced);
+  }
+
   /** Same as {@code REDIS_URL}. */
   public PrivateEgressBuilder redisUrl(String url) {
     return put("REDIS_URL", url);
@@ -222,6 +229,16 @@ public final class PrivateEgressBuilder {
   /** Receives token, retry, budget, connect and Redis auth events. */
   public PrivateEgressBuilder listener(EgressListener listener) {
     this.listener = Objects.requireNonNull(listener, "listener");
+    return this;
+  }
+
+  /**
+   * Traces HTTP attempts, token fetches and Redis commands through this Micrometer {@code ObservationRegistry}
+   * (OpenTelemetry's conventions; see docs/tracing.md). Without it, or with a no-op registry, nothing is traced.
+   * Micrometer is an optional dependency: only code that calls this method needs it.
+   */
+  public PrivateEgressBuilder observationRegistry(io.micrometer.observation.ObservationRegistry registry) {
+    this.observationRegistry = Objects.requireNonNull(registry, "registry");
     return this;
   }
 

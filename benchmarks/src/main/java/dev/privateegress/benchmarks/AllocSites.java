@@ -33,7 +33,8 @@ import jdk.jfr.consumer.RecordingFile;
  * java -XX:-UseTLAB -XX:FlightRecorderOptions:stackdepth=256 -Dbench.http.port=… -cp benchmarks.jar \
  *     dev.privateegress.benchmarks.AllocSites --calls 200000 [--out FILE.md] [SCENARIO…]
  * </pre>
- * Scenarios: {@code http-sdk}, {@code http-token}, {@code redis-get}, {@code redis-incr}, {@code token}; each SDK
+ * Scenarios: {@code http-sdk}, {@code http-token}, {@code http-noop-registry} (an ObservationRegistry without
+ * handlers), {@code redis-get}, {@code redis-incr}, {@code token}; each SDK
  * scenario is compared with the raw client's same call ({@code http-raw}, {@code redis-get-raw},
  * {@code redis-incr-raw}), allocation site by allocation site.
  */
@@ -62,10 +63,10 @@ public final class AllocSites {
       }
     }
     if (scenarios.isEmpty()) {
-      scenarios = List.of("http-sdk", "http-token", "redis-get", "redis-incr", "token");
+      scenarios = List.of("http-sdk", "http-token", "http-noop-registry", "redis-get", "redis-incr", "token");
     }
-    Map<String, String> rawOf = Map.of("http-sdk", "http-raw", "http-token", "http-raw", "redis-get",
-        "redis-get-raw", "redis-incr", "redis-incr-raw");
+    Map<String, String> rawOf = Map.of("http-sdk", "http-raw", "http-token", "http-raw", "http-noop-registry",
+        "http-raw", "redis-get", "redis-get-raw", "redis-incr", "redis-incr-raw");
     Map<String, Profile> raws = new HashMap<>();
     HttpBenchmark http = new HttpBenchmark();
     RedisBenchmark redis = new RedisBenchmark();
@@ -135,6 +136,7 @@ public final class AllocSites {
     return switch (name) {
       case "http-sdk" -> http::sdk;
       case "http-token" -> http::sdkWithToken;
+      case "http-noop-registry" -> http::sdkNoopRegistry;
       case "http-raw" -> http::raw;
       case "redis-get" -> redis::getSdk;
       case "redis-incr" -> redis::incrSdk;

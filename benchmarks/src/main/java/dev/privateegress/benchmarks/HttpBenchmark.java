@@ -3,6 +3,8 @@ package dev.privateegress.benchmarks;
 import dev.privateegress.http.PrivateHttp;
 import dev.privateegress.testing.FakeMetadataServer;
 import dev.privateegress.testing.NoDelayServerSocketFactory;
+import io.micrometer.core.instrument.binder.okhttp3.OkHttpObservationInterceptor;
+import io.micrometer.observation.ObservationRegistry;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.Dispatcher;
@@ -44,6 +46,12 @@ public class HttpBenchmark {
   OkHttpClient raw;
   OkHttpClient sdk;
   OkHttpClient sdkWithToken;
+  /** The SDK given a registry with no handlers (what an application without tracing has): must cost nothing. */
+  OkHttpClient sdkNoopRegistry;
+  /** The SDK tracing each attempt, and beside it OkHttp with Micrometer's own interceptor, on the same tracer. */
+  OkHttpClient sdkTraced;
+  OkHttpClient rawTraced;
+  private Tracing tracing;
   Request rawRequest;
   Request sdkRequest;
 
@@ -69,6 +77,12 @@ public class HttpBenchmark {
     raw = new OkHttpClient();
     sdk = PrivateHttp.newClient(Loopback.egress(md, false, null));
     sdkWithToken = PrivateHttp.newClient(Loopback.egress(md, true, null));
+    sdkNoopRegistry = PrivateHttp.newClient(Loopback.egress(md, false, null, ObservationRegistry.create()));
+    tracing = new Tracing();
+    sdkTraced = PrivateHttp.newClient(Loopback.egress(md, false, null, tracing.registry));
+    rawTraced = new OkHttpClient.Builder()
+        .addInterceptor(OkHttpObservationInterceptor.builder(tracing.registry, "okhttp.requests").build())
+        .build();
     rawRequest = new Request.Builder().url("http://127.0.0.1:" + port + "/items").build();
     sdkRequest = new Request.Builder().url("http://" + Loopback.HOST + ":" + port + "/items").build();
     // the token is fetched here, not in the first measured call
@@ -77,10 +91,11 @@ public class HttpBenchmark {
 
   @TearDown(Level.Trial)
   public void stop() {
-    for (OkHttpClient c : new OkHttpClient[] {raw, sdk, sdkWithToken}) {
+    for (OkHttpClient c : new OkHttpClient[] {raw, sdk, sdkWithToken, sdkNoopRegistry, sdkTraced, rawTraced}) {
       c.connectionPool().evictAll();
       c.dispatcher().executorService().shutdown();
     }
+    tracing.provider.close();
     if (server != null) {
       server.close();
     }
@@ -111,5 +126,20 @@ public class HttpBenchmark {
   @Benchmark
   public int sdkWithToken() throws IOException {
     return get(sdkWithToken, sdkRequest);
+  }
+
+  @Benchmark
+  public int sdkNoopRegistry() throws IOException {
+    return get(sdkNoopRegistry, sdkRequest);
+  }
+
+  @Benchmark
+  public int sdkTraced() throws IOException {
+    return get(sdkTraced, sdkRequest);
+  }
+
+  @Benchmark
+  public int rawTraced() throws IOException {
+    return get(rawTraced, rawRequest);
   }
 }

@@ -1,7 +1,9 @@
 package dev.privateegress.benchmarks;
 
 import dev.privateegress.PrivateEgress;
+import dev.privateegress.PrivateEgressBuilder;
 import dev.privateegress.testing.FakeMetadataServer;
+import io.micrometer.observation.ObservationRegistry;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -33,6 +35,12 @@ final class Loopback {
    * {@code withToken}, is in the audience map, so each request carries an ID token from the metadata server.
    */
   static PrivateEgress egress(String metadataHostPort, boolean withToken, String redisUrl) {
+    return egress(metadataHostPort, withToken, redisUrl, null);
+  }
+
+  /** @param registry traces the egress' calls, or null */
+  static PrivateEgress egress(String metadataHostPort, boolean withToken, String redisUrl,
+      ObservationRegistry registry) {
     Map<String, String> env = new HashMap<>();
     env.put("PRIVATE_EGRESS_HOSTS", HOST + "=127.0.0.1");
     env.put("PRIVATE_EGRESS_LOOKUP", "off");
@@ -48,7 +56,8 @@ final class Loopback {
       env.put("REDIS_URL", redisUrl);
     }
     // default retry budgets (one per target), as a service gets them
-    return PrivateEgress.builder().environment(env).build();
+    PrivateEgressBuilder b = PrivateEgress.builder().environment(env);
+    return registry == null ? b.build() : b.observationRegistry(registry).build();
   }
 
   static long longArg(String[] args, String name, long dflt) {

@@ -22,9 +22,12 @@ public final class EgressContext {
   private final Supplier<Platform> platform;
   private final Supplier<TokenProvider> tokens;
   private final MetadataFacts metadata;
+  private final Object observationRegistry;
 
   public EgressContext(EgressConfig config, Map<String, String> env, Clock clock, EgressListener listener,
-      Supplier<Platform> platform, Supplier<TokenProvider> tokens, MetadataFacts metadata) {
+      Supplier<Platform> platform, Supplier<TokenProvider> tokens, MetadataFacts metadata,
+      Object observationRegistry) {
+    this.observationRegistry = observationRegistry;
     this.config = config;
     this.env = env;
     this.clock = clock;
@@ -60,6 +63,11 @@ public final class EgressContext {
   /** The token provider, created on first call. */
   public TokenProvider tokens() {
     return tokens.get();
+  }
+
+  /** The Micrometer {@code ObservationRegistry} to trace with, or null (Micrometer then never loaded). */
+  public Object observationRegistry() {
+    return observationRegistry;
   }
 
   public MetadataFacts metadata() {

@@ -53,8 +53,13 @@ public final class GoogleTokenProvider implements TokenProvider {
     this.options = Objects.requireNonNull(options, "options");
     this.backoff = new RetryPolicy(options.maxAttempts(), options.initialBackoff(), options.maxBackoff(),
         options.deadline(), options.maxAttempts());
-    this.ids = new TokenCache(egress.clock(), options, "ID token for ", this::fetchIdToken);
-    this.access = new TokenCache(egress.clock(), options, "", (key, attempts) -> fetchAccessToken(attempts));
+    TokenCache.Fetcher id = this::fetchIdToken;
+    TokenCache.Fetcher at = (key, attempts) -> fetchAccessToken(attempts);
+    Object registry = egress.config().traces("tokens") ? egress.observationRegistry() : null;
+    this.ids = new TokenCache(egress.clock(), options, "ID token for ",
+        registry == null ? id : TokenTracing.traced(registry, TokenTracing.ID, id));
+    this.access = new TokenCache(egress.clock(), options, "",
+        registry == null ? at : TokenTracing.traced(registry, TokenTracing.ACCESS, at));
   }
 
   @Override

@@ -33,7 +33,8 @@ import redis.clients.jedis.UnifiedJedis;
  *       against the CAs of {@code REDIS_TLS_CA} with chain and IP-aware name verification always on;
  *       IAM auth ({@code REDIS_IAM_AUTH=true}: user {@code default}, password = the cached access
  *       token, read at each new connection); a cluster client seeded by the discovery endpoint when
- *       {@code REDIS_CLUSTER=true} (a {@link RedisClusterClient}), else a pooled {@link RedisClient};
+ *       {@code REDIS_CLUSTER=true} ({@code RedisClusterClient}; {@code JedisCluster} on Jedis 7.0), else
+ *       a pooled client ({@code RedisClient}; {@code JedisPooled} on 7.0);
  *   <li>a small pool (up to 8) with no background threads, opened at the pace it is needed: one
  *       connection at a time, more only while commands keep waiting, one probe connection first after a
  *       failover, and commands that arrive while a connect attempt fails share its outcome instead of

@@ -6,6 +6,7 @@ import dev.privateegress.PrivateEgressBuilder;
 import dev.privateegress.spring.internal.CompositeEgressListener;
 import dev.privateegress.spring.internal.RedisSecretsSanitizer;
 import dev.privateegress.spring.internal.SpringVariables;
+import io.micrometer.observation.ObservationRegistry;
 import java.nio.file.Path;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
@@ -35,13 +36,16 @@ public final class PrivateEgressAutoConfiguration {
   @ConditionalOnMissingBean
   PrivateEgress privateEgress(Environment environment, PrivateEgressProperties properties,
       ObjectProvider<EgressListener> listeners,
-      ObjectProvider<PrivateEgressBuilderCustomizer> customizers) {
+      ObjectProvider<PrivateEgressBuilderCustomizer> customizers,
+      ObjectProvider<ObservationRegistry> observationRegistry) {
     // The process environment still serves platform detection (K_SERVICE, GAE_ENV, ...); the
     // configuration variables come from Spring's Environment, which holds the process environment too.
     PrivateEgressBuilder builder = PrivateEgress.builder()
         .environment(System.getenv())
         .variables(SpringVariables.of(environment))
         .dmiProductName(Path.of("/sys/class/dmi/id/product_name"));
+    // Boot's registry: attempts, token fetches and Redis commands reach its tracing and meter handlers.
+    observationRegistry.ifAvailable(builder::observationRegistry);
     if (properties.getStartupGrace() != null) {
       builder.startupGrace(properties.getStartupGrace()); // Spring's Duration rules, as every Boot duration
     }

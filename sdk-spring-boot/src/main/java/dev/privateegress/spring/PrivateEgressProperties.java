@@ -46,6 +46,13 @@ public class PrivateEgressProperties {
    */
   private Duration startupGrace;
 
+  /**
+   * What the SDK traces through Boot's ObservationRegistry (PRIVATE_EGRESS_TRACING): a subset of
+   * {@code http,redis,tokens} (all by default), {@code all} or {@code none}. Set {@code tokens} when the
+   * OpenTelemetry Java agent already traces OkHttp and Jedis.
+   */
+  private String tracing;
+
   /** Metadata server location, host[:port] (GCE_METADATA_HOST). */
   private String metadataHost;
 
@@ -114,6 +121,14 @@ public class PrivateEgressProperties {
     this.tokenHeader = tokenHeader;
   }
 
+  public String getTracing() {
+    return tracing;
+  }
+
+  public void setTracing(String tracing) {
+    this.tracing = tracing;
+  }
+
   public Duration getStartupGrace() {
     return startupGrace;
   }
@@ -175,8 +190,8 @@ public class PrivateEgressProperties {
     // The Redis password and AUTH string are never shown.
     return "PrivateEgressProperties{mode=" + mode + ", scope=" + scope + ", lookup=" + lookup + ", hosts=" + hosts
         + ", audiences=" + audiences + ", tokenHeader=" + tokenHeader + ", startupGrace=" + startupGrace
-        + ", metadataHost=" + metadataHost + ", noGceCheck=" + noGceCheck + ", staticIp=" + staticIp + ", ipEcho="
-        + ipEcho + ", redis=" + redis + "}";
+        + ", tracing=" + tracing + ", metadataHost=" + metadataHost + ", noGceCheck=" + noGceCheck + ", staticIp="
+        + staticIp + ", ipEcho=" + ipEcho + ", redis=" + redis + "}";
   }
 
   /** The Redis target: {@code private-egress.redis.*}. */

@@ -46,6 +46,8 @@ final class HttpCalls {
   final boolean retries;
   final CallRetry retry;
   final RetryLoop loop;
+  /** Null without an ObservationRegistry: then nothing of Micrometer is loaded. */
+  final HttpTracing tracing;
 
   private final ConcurrentHashMap<String, Named> targets = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Scope> scopes = new ConcurrentHashMap<>();
@@ -61,6 +63,8 @@ final class HttpCalls {
     this.followRedirects = followRedirects;
     this.followSslRedirects = followSslRedirects;
     this.retries = retries;
+    this.tracing = egress.observationRegistry().isPresent() && egress.config().traces("http")
+        ? HttpTracing.create(egress) : null;
     // Informational: the limits resilience4j users expect to read. The SDK applies them itself.
     this.retry = new CallRetry("private-egress-http", RetryConfig.custom()
         .maxAttempts(policy.maxAttempts())

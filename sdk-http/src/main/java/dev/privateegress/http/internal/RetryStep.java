@@ -84,6 +84,9 @@ final class RetryStep implements RetryLoop.Step<CallState, Response, IOException
           log.debug("{}: pooled connection closed by the server; sending on another one", state.target);
         }
       }
+      if (failure != null && calls.tracing != null) {
+        calls.tracing.failedBeforeWire(state, state.request, began, failure);
+      }
       state.attempts++;
       calls.retry.attempted();
       int code = response != null ? response.code() : -1;
@@ -163,6 +166,9 @@ final class RetryStep implements RetryLoop.Step<CallState, Response, IOException
   @Override
   public Response finish(CallState state, Response response, IOException failure, RetryLoop.Decision d,
       int attempts) throws IOException {
+    if (d.verdict() == RetryLoop.Verdict.BUDGET && calls.tracing != null) {
+      calls.tracing.budgetRefused();
+    }
     if (response != null) {
       int code = response.code();
       if (RetryRules.success(code)) {

@@ -94,19 +94,14 @@ public final class WireInterceptor implements Interceptor {
       }
     }
     HttpUrl url = request.url();
-    String token = state.grantValue != null && url.host().equals(state.grantHost) && url.port() == state.grantPort
-        && url.isHttps() == state.grantTls ? state.grantForAttempt() : null;
+    boolean granted = state.grantValue != null && url.host().equals(state.grantHost)
+        && url.port() == state.grantPort && url.isHttps() == state.grantTls;
+    HttpTracing tracing = state.calls.tracing;
+    // Traced, the attempt's span opens first, so that a token fetched for this attempt is its child.
+    String token = tracing == null && granted ? state.grantForAttempt() : null;
     Response response;
     try {
-      if (token != null) {
-        Request withToken = request.newBuilder().header(state.calls.tokenHeader, token).build();
-        response = chain.proceed(withToken);
-        if (state.calls.hideNetworkRequest) {
-          response = response.newBuilder().request(request).build();
-        }
-      } else {
-        response = chain.proceed(request);
-      }
+      response = tracing == null ? send(chain, state, request, token) : tracing.send(chain, state, request, granted);
     } catch (IOException e) {
       throw refusedStream(chain, connection, e);
     }
@@ -115,6 +110,19 @@ public final class WireInterceptor implements Interceptor {
       if (retryAfter != null && isZero(retryAfter)) {
         response = response.newBuilder().header("Retry-After", RETRY_NOW).build();
       }
+    }
+    return response;
+  }
+
+  /** Proceeds with {@code request}, carrying {@code token} (the hop's {@code Bearer} value) unless null. */
+  static Response send(Chain chain, CallState state, Request request, String token) throws IOException {
+    if (token == null) {
+      return chain.proceed(request);
+    }
+    Request withToken = request.newBuilder().header(state.calls.tokenHeader, token).build();
+    Response response = chain.proceed(withToken);
+    if (state.calls.hideNetworkRequest) {
+      response = response.newBuilder().request(request).build();
     }
     return response;
   }

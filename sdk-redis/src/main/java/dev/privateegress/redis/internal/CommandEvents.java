@@ -1,7 +1,11 @@
 package dev.privateegress.redis.internal;
 
 import dev.privateegress.EgressListener;
+import dev.privateegress.PrivateEgress;
 import java.time.Duration;
+import org.apache.commons.pool2.PooledObjectFactory;
+import redis.clients.jedis.CommandObject;
+import redis.clients.jedis.Connection;
 
 /**
  * The listener events of one client's commands: {@code attempt} for each try (each time the command
@@ -19,6 +23,8 @@ final class CommandEvents {
   private final String target;
   private final boolean on;
   private final ThreadLocal<Tries> tries;
+  /** Null without an ObservationRegistry: then nothing of Micrometer is loaded. */
+  final RedisTracing tracing;
 
   /** The tries of the command running on a thread. */
   private static final class Tries {
@@ -27,6 +33,12 @@ final class CommandEvents {
 
   /** @param listener the egress listener; {@link EgressListener#NONE} turns the attempt events off */
   public CommandEvents(EgressListener listener, String target) {
+    this(listener, target, null);
+  }
+
+  /** @param tracing traces each try of a command, or null */
+  CommandEvents(EgressListener listener, String target, RedisTracing tracing) {
+    this.tracing = tracing;
     this.listener = listener;
     this.target = target;
     this.on = listener != EgressListener.NONE;
@@ -53,12 +65,40 @@ final class CommandEvents {
 
   /** The command ended; resets the count of tries. No-op when {@link #on()} is false. */
   public void ended(boolean succeeded) {
+    if (tracing != null) {
+      tracing.ended();
+    }
     if (on) {
       Tries t = tries.get();
       int n = Math.max(1, t.n);
       t.n = 0;
       listener.callEnded(target, n, succeeded);
     }
+  }
+
+  /** Sends {@code command} on {@code c}: one try, traced when tracing is on. */
+  <T> T send(Connection c, CommandObject<T> command) {
+    return tracing == null ? c.executeCommand(command) : tracing.execute(c, command);
+  }
+
+  /**
+   * {@code factory}, each new connection it makes traced when tracing is on.
+   *
+   * @param auth {@code iam}, {@code password} or {@code none}: how connections authenticate (never the secret)
+   */
+  public PooledObjectFactory<Connection> connections(PooledObjectFactory<Connection> factory, String host, int port,
+      String auth) {
+    return tracing == null ? factory : tracing.connections(factory, host, port, auth);
+  }
+
+  /**
+   * Events for {@code egress}'s client of {@code target}, traced when the egress has an ObservationRegistry.
+   *
+   * @param host the endpoint's host (a cluster's discovery endpoint), named in spans
+   */
+  public static CommandEvents of(PrivateEgress egress, String target, int database, String host, int port) {
+    Object registry = egress.config().traces("redis") ? egress.observationRegistry().orElse(null) : null;
+    return new CommandEvents(egress.listener(), target, registry == null ? null : new RedisTracing(registry, database, host, port));
   }
 
   /** A command may have run and was not re-sent (always reported, whatever the listener). */

@@ -273,7 +273,7 @@ final class ConnectRetrier {
       boolean clusterNode) {
     long start = events.on() ? System.nanoTime() : 0L;
     try {
-      T reply = c.executeCommand(command);
+      T reply = events.send(c, command);
       stale.used(c);
       budget.recordSuccess();
       if (!answered) {

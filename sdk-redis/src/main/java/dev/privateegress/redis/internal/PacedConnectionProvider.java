@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.NoSuchElementException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.apache.commons.pool2.PooledObject;
 import org.apache.commons.pool2.PooledObjectFactory;
 import org.apache.commons.pool2.impl.GenericObjectPool;
@@ -84,15 +85,17 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
    * @param starvedWait how long in all a borrower may wait past {@code maxWait} while connections keep being
    *     returned to others (the call's deadline): a burst of waiters is starvation, not a leak
    * @param onConnected told once a connection was opened (the end of the startup grace)
+   * @param traced wraps the connection factory (tracing each new connection), or returns it as it is
    */
   public static PacedConnectionProvider of(JedisClientConfig clientConfig, EndpointSocketFactory sockets,
       GenericObjectPoolConfig<Connection> config, Duration idleLimit, boolean pingOnBorrow,
-      Duration shareFailureFor, Duration starvedWait, Runnable onConnected) {
+      Duration shareFailureFor, Duration starvedWait, Runnable onConnected,
+      UnaryOperator<PooledObjectFactory<Connection>> traced) {
     GenericObjectPoolConfig<Connection> c = config.clone();
     int ceiling = c.getMaxTotal() < 0 ? Integer.MAX_VALUE : c.getMaxTotal();
     c.setTestOnBorrow(true); // the idle limit is checked by validateObject at borrow (no round trip)
-    return new PacedConnectionProvider(new Pacer(new ConnectionFactory(sockets, clientConfig), sockets, ceiling,
-        idleLimit, pingOnBorrow, shareFailureFor, onConnected), c, starvedWait);
+    return new PacedConnectionProvider(new Pacer(traced.apply(new ConnectionFactory(sockets, clientConfig)), sockets,
+        ceiling, idleLimit, pingOnBorrow, shareFailureFor, onConnected), c, starvedWait);
   }
 
   @Override

@@ -145,7 +145,7 @@ public final class RedisClients {
     GenericObjectPoolConfig<Connection> pool = poolConfig(o);
     // One target for events, retries and the budget: the endpoint, or for a cluster its discovery
     // endpoint, so a cluster spends one budget whichever node failed.
-    CommandEvents events = new CommandEvents(egress.listener(), ep.target());
+    CommandEvents events = CommandEvents.of(egress, ep.target(), s.database(), ep.host(), ep.port());
     RetryLoop loop = newLoop(egress);
     ConnectRetrier retrier = new ConnectRetrier(egress, loop, ep, events, iam, o.maxTotal(), o.maxWait());
     RetryBudget budget = egress.retryBudget(ep.target());
@@ -165,9 +165,10 @@ public final class RedisClients {
         millis(o.connectTimeout()), millis(o.socketTimeout()),
         config.isSsl() ? config.getSslSocketFactory() : null, config.getSslParameters(),
         ep.mapped() ? null : ep.host());
+    String auth = iam != null ? "iam" : s.password().isPresent() ? "password" : "none";
     PacedConnectionProvider provider = PacedConnectionProvider.of(config, sockets, pool, o.evictAfterIdle(),
         o.testOnBorrow(), egress.retryPolicy().initialBackoff(), egress.retryPolicy().deadline(),
-        retrier::connected);
+        retrier::connected, f -> events.connections(f, ep.host(), ep.port(), auth));
     retrier.pool(provider.getPool());
     // The pool checks connections idle 250 ms or more; the executor also checks one it has not yet seen answer
     // (opened for a pipeline or transaction, which borrow from the pool directly), with the pool's sockets.

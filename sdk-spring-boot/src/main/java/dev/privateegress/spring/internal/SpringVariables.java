@@ -29,6 +29,7 @@ public final class SpringVariables implements VariableLookup {
       Map.entry("PRIVATE_EGRESS_TOKEN_HEADER", "private-egress.token-header"),
       Map.entry("GCE_METADATA_HOST", "private-egress.metadata-host"),
       Map.entry("NO_GCE_CHECK", "private-egress.no-gce-check"),
+      Map.entry("PRIVATE_EGRESS_TRACING", "private-egress.tracing"),
       Map.entry("PRIVATE_EGRESS_STATIC_IP", "private-egress.static-ip"),
       Map.entry("PRIVATE_EGRESS_IP_ECHO", "private-egress.ip-echo"),
       Map.entry("REDIS_URL", "private-egress.redis.url"),

@@ -77,6 +77,8 @@ class DeployManifestsTest {
     }
     String scope = (String) annotations.get("run.googleapis.com/vpc-access-egress");
     assertThat(scope).as(where).isIn("all-traffic", "private-ranges-only");
+    assertThat(annotations.get("run.googleapis.com/startup-cpu-boost")).as(where + ": JVM start-up is CPU-bound")
+        .isEqualTo("true");
 
     List<Map<String, Object>> containers = (List<Map<String, Object>>) map(template, "spec").get("containers");
     assertThat(containers).as(where).hasSize(1);

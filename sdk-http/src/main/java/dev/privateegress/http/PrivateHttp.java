@@ -1,7 +1,7 @@
 package dev.privateegress.http;
 
 import dev.privateegress.PrivateEgress;
-import dev.privateegress.http.internal.RedirectInterceptor;
+import dev.privateegress.http.internal.CallInterceptor;
 import dev.privateegress.http.internal.HttpClients;
 import io.github.resilience4j.retry.Retry;
 import okhttp3.Interceptor;
@@ -100,7 +100,7 @@ public final class PrivateHttp {
    */
   public static Retry retry(OkHttpClient client) {
     for (Interceptor i : client.interceptors()) {
-      if (i instanceof RedirectInterceptor e) {
+      if (i instanceof CallInterceptor e) {
         return e.retry();
       }
     }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.privateegress.PrivateEgress;
-import dev.privateegress.http.internal.RedirectInterceptor;
+import dev.privateegress.http.internal.CallInterceptor;
 import dev.privateegress.http.internal.WireInterceptor;
 import java.time.Duration;
 import java.util.Map;
@@ -26,7 +26,7 @@ class ClientSettingsTest {
     OkHttpClient client = PrivateHttp.newClient(egress);
     assertThat(client.connectTimeoutMillis()).isEqualTo(5_000);
     assertThat(client.followRedirects()).isFalse(); // OkHttp's own following is off; the SDK follows
-    assertThat(client.interceptors()).filteredOn(i -> i instanceof RedirectInterceptor).hasSize(1);
+    assertThat(client.interceptors()).filteredOn(i -> i instanceof CallInterceptor).hasSize(1);
     assertThat(client.networkInterceptors()).filteredOn(i -> i instanceof WireInterceptor).hasSize(1);
     assertThat(PrivateHttp.retry(client).getName()).isEqualTo("private-egress-http");
     // the Retry reports the policy's limit; the SDK applies it
@@ -50,7 +50,7 @@ class ClientSettingsTest {
       server.enqueue(new MockResponse.Builder().code(302).setHeader("Location", "/next").build());
       server.enqueue(status(200));
       OkHttpClient client = PrivateHttp.configure(egress, PrivateHttp.newClient(egress).newBuilder()).build();
-      assertThat(client.interceptors()).filteredOn(i -> i instanceof RedirectInterceptor).hasSize(1);
+      assertThat(client.interceptors()).filteredOn(i -> i instanceof CallInterceptor).hasSize(1);
       assertThat(client.networkInterceptors()).filteredOn(i -> i instanceof WireInterceptor).hasSize(1);
       try (Response r = client.newCall(new Request.Builder()
           .url("http://my.api.private:" + server.getPort() + "/").build()).execute()) {

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 final class CallState extends EventListener {
   private static final Logger log = LoggerFactory.getLogger(CallState.class);
 
-  final HttpCalls calls;
+  final ClientContext calls;
   final long deadlineNanos;
   final long limitNanos;
   /** Wire attempts of the whole call, all hops and the try after a 401 included. */
@@ -71,7 +71,7 @@ final class CallState extends EventListener {
   private Thread waiting;
   private boolean interruptedByCancel;
 
-  CallState(Call call, HttpCalls calls, long startNanos, long limitNanos, boolean tlsOrigin) {
+  CallState(Call call, ClientContext calls, long startNanos, long limitNanos, boolean tlsOrigin) {
     this.call = call;
     this.calls = calls;
     this.limitNanos = limitNanos;

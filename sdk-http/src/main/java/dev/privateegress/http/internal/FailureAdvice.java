@@ -29,7 +29,7 @@ import okhttp3.Request;
 final class FailureAdvice {
   private FailureAdvice() {}
 
-  static IOException explain(HttpCalls calls, CallState state, Request request, IOException failure, Failure kind,
+  static IOException explain(ClientContext calls, CallState state, Request request, IOException failure, Failure kind,
       IOException earlier) {
     if (failure instanceof EgressDns.Unresolved) {
       return withEarlier(failure, earlier); // EgressDns explained it already
@@ -79,7 +79,7 @@ final class FailureAdvice {
     return withEarlier(explained, earlier);
   }
 
-  private static IOException connectFailure(HttpCalls calls, CallState state, HttpUrl url, String words,
+  private static IOException connectFailure(ClientContext calls, CallState state, HttpUrl url, String words,
       IOException failure) {
     String advice;
     InetSocketAddress address = state.lastConnectAddress();

@@ -45,9 +45,9 @@ public final class HttpClients {
   public static OkHttpClient.Builder configure(PrivateEgress egress, OkHttpClient.Builder builder, boolean retries) {
     Objects.requireNonNull(egress, "egress");
     Objects.requireNonNull(builder, "builder");
-    RedirectInterceptor previous = null;
+    CallInterceptor previous = null;
     for (var i : builder.interceptors()) {
-      if (i instanceof RedirectInterceptor e) {
+      if (i instanceof CallInterceptor e) {
         previous = e;
       }
     }
@@ -60,7 +60,7 @@ public final class HttpClients {
       // Configured before (e.g. newBuilder() of an SDK client): keep the user's original redirect intent.
       followRedirects = previous.calls.followRedirects;
       followSslRedirects = previous.calls.followSslRedirects;
-      builder.interceptors().removeIf(i -> i instanceof RedirectInterceptor);
+      builder.interceptors().removeIf(i -> i instanceof CallInterceptor);
       builder.networkInterceptors().removeIf(i -> i instanceof WireInterceptor);
       OkHttpClient probe = builder.build();
       dns = probe.dns() instanceof EgressDns d ? d.fallback() : probe.dns();
@@ -144,7 +144,7 @@ public final class HttpClients {
   private static void addEgressParts(PrivateEgress egress, OkHttpClient.Builder builder, boolean followRedirects,
       boolean followSslRedirects, Dns dns, boolean shortenConnectTimeout, boolean retries) {
     builder.dns(new EgressDns(egress, dns));
-    // Redirects are followed by RedirectInterceptor, hop by hop, so that each hop gets only its own token.
+    // Redirects are followed by CallInterceptor, hop by hop, so that each hop gets only its own token.
     builder.followRedirects(false);
     if (shortenConnectTimeout) {
       // Only when still OkHttp's default: a timeout the user chose is kept.
@@ -153,8 +153,8 @@ public final class HttpClients {
     // Exactly one layer retries: the SDK covers what OkHttp would replay (connect failures, stale pooled
     // connections, resets of idempotent requests); 408 and 503 + Retry-After: 0 are not replayed beneath it.
     builder.retryOnConnectionFailure(false);
-    HttpCalls calls = new HttpCalls(egress, followRedirects, followSslRedirects, retries);
-    builder.addInterceptor(new RedirectInterceptor(calls));
+    ClientContext calls = new ClientContext(egress, followRedirects, followSslRedirects, retries);
+    builder.addInterceptor(new CallInterceptor(calls));
     builder.addNetworkInterceptor(new WireInterceptor());
   }
 }

@@ -34,9 +34,9 @@ final class RetryStep implements RetryLoop.Step<CallState, Response, IOException
   /** Stale pooled connections skipped per hop: more than the pool holds, fewer than a loop. */
   static final int MAX_STALE_SKIPS = HttpClients.POOL_MAX_IDLE + 2;
 
-  private final HttpCalls calls;
+  private final ClientContext calls;
 
-  RetryStep(HttpCalls calls) {
+  RetryStep(ClientContext calls) {
     this.calls = calls;
   }
 
@@ -91,7 +91,7 @@ final class RetryStep implements RetryLoop.Step<CallState, Response, IOException
       calls.retry.attempted();
       int code = response != null ? response.code() : -1;
       state.failure = failure == null ? null : classify(failure, state, call);
-      String outcome = code >= 0 ? HttpCalls.status(code) : outcomeOf(state.failure, failure, state);
+      String outcome = code >= 0 ? ClientContext.status(code) : outcomeOf(state.failure, failure, state);
       state.lastOutcome = outcome;
       if (calls.listener != null) {
         calls.listener.attempt(state.target, state.attempts, outcome, Duration.ofNanos(System.nanoTime() - began));

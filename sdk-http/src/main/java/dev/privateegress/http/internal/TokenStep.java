@@ -20,10 +20,10 @@ import org.slf4j.LoggerFactory;
 final class TokenStep {
   private static final Logger log = LoggerFactory.getLogger(TokenStep.class);
 
-  private final HttpCalls calls;
+  private final ClientContext calls;
   private final RetryStep next;
 
-  TokenStep(HttpCalls calls, RetryStep next) {
+  TokenStep(ClientContext calls, RetryStep next) {
     this.calls = calls;
     this.next = next;
   }

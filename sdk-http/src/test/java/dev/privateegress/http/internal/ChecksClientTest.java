@@ -40,7 +40,7 @@ class ChecksClientTest {
     for (OkHttpClient client : List.of(a, b, c)) {
       assertThat(client.followRedirects()).isFalse();
       // exactly one SDK interceptor and one guard: nothing stacks up on the shared base
-      assertThat(client.interceptors()).hasSize(1).allMatch(RedirectInterceptor.class::isInstance);
+      assertThat(client.interceptors()).hasSize(1).allMatch(CallInterceptor.class::isInstance);
       assertThat(client.networkInterceptors()).hasSize(1).allMatch(WireInterceptor.class::isInstance);
       assertThat(client.dns()).isInstanceOf(EgressDns.class);
     }

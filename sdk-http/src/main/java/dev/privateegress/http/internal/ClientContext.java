@@ -19,7 +19,7 @@ import okhttp3.HttpUrl;
  * bounded caches that keep the per-call path free of string building ({@code host:port} names, audience
  * decisions, {@code Bearer} header values).
  */
-final class HttpCalls {
+final class ClientContext {
   /** Entries per cache; past it a cache is cleared (a caller inventing host names cannot grow memory). */
   static final int MAX_CACHED = 512;
   private static final String[] STATUS = new String[600];
@@ -53,7 +53,7 @@ final class HttpCalls {
   private final ConcurrentHashMap<String, Scope> scopes = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Bearer> bearers = new ConcurrentHashMap<>();
 
-  HttpCalls(PrivateEgress egress, boolean followRedirects, boolean followSslRedirects, boolean retries) {
+  ClientContext(PrivateEgress egress, boolean followRedirects, boolean followSslRedirects, boolean retries) {
     this.egress = egress;
     this.policy = egress.retryPolicy();
     this.listener = egress.listener() == EgressListener.NONE ? null : egress.listener();
@@ -165,6 +165,6 @@ final class HttpCalls {
 
   @Override
   public String toString() {
-    return "HttpCalls{retries=" + retries + ", followRedirects=" + followRedirects + "}";
+    return "ClientContext{retries=" + retries + ", followRedirects=" + followRedirects + "}";
   }
 }

@@ -20,16 +20,16 @@ import org.slf4j.LoggerFactory;
  * (token, 401) and {@link RetryStep} (attempts), each with one job, called directly rather than as OkHttp
  * interceptors: every OkHttp interceptor costs a copy of the chain per call.
  */
-public final class RedirectInterceptor implements Interceptor {
-  private static final Logger log = LoggerFactory.getLogger(RedirectInterceptor.class);
+public final class CallInterceptor implements Interceptor {
+  private static final Logger log = LoggerFactory.getLogger(CallInterceptor.class);
 
   /** Same limit as OkHttp's (and curl's, and Firefox's). */
   static final int MAX_FOLLOW_UPS = 20;
 
-  final HttpCalls calls;
+  final ClientContext calls;
   private final TokenStep next;
 
-  RedirectInterceptor(HttpCalls calls) {
+  CallInterceptor(ClientContext calls) {
     this.calls = calls;
     this.next = new TokenStep(calls, new RetryStep(calls));
   }

@@ -7,23 +7,28 @@ import okhttp3.OkHttpClient;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.http.client.HttpClientSettings;
 import org.springframework.boot.restclient.RestClientCustomizer;
 import org.springframework.boot.restclient.RestTemplateCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.core.env.Environment;
 import org.springframework.http.client.ClientHttpRequestFactory;
 
 /**
  * Auto-configuration of the {@link OkHttpClient} bean from {@link PrivateHttp} (when sdk-http is on the class
  * path), of a {@link ClientHttpRequestFactory} over it, and of the customizers that give every
- * {@code RestClient.Builder} and {@code RestTemplateBuilder} of the context that factory.
+ * {@code RestClient.Builder} and {@code RestTemplateBuilder} of the context that factory. Boot's
+ * {@code spring.http.clients.*} settings apply to that client or stop start-up with a message naming the
+ * property; none is silently ignored (see {@link HttpClientSettingsCustomizer}).
  */
 @AutoConfiguration(after = PrivateEgressAutoConfiguration.class,
     beforeName = {"org.springframework.boot.restclient.autoconfigure.RestClientAutoConfiguration",
@@ -65,6 +70,24 @@ public final class PrivateEgressHttpAutoConfiguration implements DisposableBean 
     }
   }
 
+  /**
+   * Boot's {@code spring.http.clients.*} settings onto the SDK's client, before the application's own
+   * {@link OkHttpClientBuilderCustomizer}s (code wins over properties). See {@link HttpClientSettingsCustomizer}.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(HttpClientSettings.class)
+  static class HttpClientSettingsConfiguration {
+
+    @Bean
+    @Order(Ordered.HIGHEST_PRECEDENCE)
+    @ConditionalOnMissingBean(name = "privateEgressHttpClientSettingsCustomizer")
+    OkHttpClientBuilderCustomizer privateEgressHttpClientSettingsCustomizer(ObjectProvider<HttpClientSettings> settings,
+        Environment environment) {
+      return new HttpClientSettingsCustomizer(settings.getIfAvailable(HttpClientSettings::defaults),
+          environment.getProperty("spring.http.clients.ssl.bundle"));
+    }
+  }
+
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass(ClientHttpRequestFactory.class)
   static class RequestFactoryConfiguration {
@@ -87,7 +110,9 @@ public final class PrivateEgressHttpAutoConfiguration implements DisposableBean 
     @Order(Ordered.HIGHEST_PRECEDENCE)
     @ConditionalOnMissingBean(name = "privateEgressRestClientCustomizer")
     RestClientCustomizer privateEgressRestClientCustomizer(
-        @Qualifier("privateEgressClientHttpRequestFactory") ClientHttpRequestFactory requestFactory) {
+        @Qualifier("privateEgressClientHttpRequestFactory") ClientHttpRequestFactory requestFactory,
+        ConfigurableListableBeanFactory beans, Environment environment) {
+      HttpClientSettingsCustomizer.refuseOtherFactories(beans, environment);
       return builder -> builder.requestFactory(requestFactory);
     }
 
@@ -95,7 +120,9 @@ public final class PrivateEgressHttpAutoConfiguration implements DisposableBean 
     @Order(Ordered.HIGHEST_PRECEDENCE)
     @ConditionalOnMissingBean(name = "privateEgressRestTemplateCustomizer")
     RestTemplateCustomizer privateEgressRestTemplateCustomizer(
-        @Qualifier("privateEgressClientHttpRequestFactory") ClientHttpRequestFactory requestFactory) {
+        @Qualifier("privateEgressClientHttpRequestFactory") ClientHttpRequestFactory requestFactory,
+        ConfigurableListableBeanFactory beans, Environment environment) {
+      HttpClientSettingsCustomizer.refuseOtherFactories(beans, environment);
       return restTemplate -> restTemplate.setRequestFactory(requestFactory);
     }
   }

@@ -34,10 +34,9 @@ import java.util.concurrent.TimeUnit;
  *   <tr><td>{@code private.egress.redis.ambiguous}</td><td>counter</td><td>target, command</td><td>{@code redisAmbiguous}</td></tr>
  * </table>
  *
- * <p>The {@code target} tag is {@code host:port} (HTTP; a retry's {@code GET http://host/path} is cut to its
- * host and port) or {@code redis host:port}: never a path, a query or credentials. After {@value #MAX_TARGETS}
- * distinct targets further ones are tagged {@code other}, so a client calling many hosts cannot flood the
- * registry. A call that succeeded after two retries shows as one {@code calls{outcome=success}}, two
+ * <p>The {@code target} tag is {@code host:port} (HTTP) or {@code redis host:port}, as the SDK names targets:
+ * never a path, a query or credentials. After {@value #MAX_TARGETS} distinct targets further ones are tagged
+ * {@code other}, so a client calling many hosts cannot flood the registry. A call that succeeded after two retries shows as one {@code calls{outcome=success}}, two
  * {@code retries} and three {@code attempts}.
  */
 public final class PrivateEgressMetrics implements EgressListener {

@@ -1,7 +1,6 @@
 package dev.privateegress.spring;
 
 import dev.privateegress.PrivateEgress;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Clock;
@@ -34,21 +33,14 @@ public final class PrivateEgressMetricsAutoConfiguration {
   }
 
   /**
-   * {@code private.egress.info} = 1, tagged with the platform, egress mode and scope known when meters are
-   * bound (declared configuration and environment variables; no admin-API call is made for it).
+   * {@code private.egress.info} = 1, tagged with the platform, egress mode and scope known now (declared
+   * configuration, environment variables and any verdict detected since start; no admin-API call is made
+   * for it). See {@link PrivateEgressInfoMeter}.
    */
   @Bean
   @ConditionalOnBean(PrivateEgress.class)
   @ConditionalOnMissingBean(name = "privateEgressInfoMeterBinder")
   MeterBinder privateEgressInfoMeterBinder(PrivateEgress egress) {
-    return registry -> {
-      // Platform first: what is known about egress depends on it.
-      String platform = egress.platform().id();
-      var known = egress.knownEgress();
-      Gauge.builder("private.egress.info", () -> 1)
-          .description("Where the application runs and how its traffic reaches the VPC")
-          .tags("platform", platform, "mode", known.mode().id(), "scope", known.scope().id())
-          .register(registry);
-    };
+    return new PrivateEgressInfoMeter(egress);
   }
 }

@@ -27,7 +27,7 @@ class PrivateEgressHealthAndMetricsAutoConfigurationTest {
   void metersWhenARegistryExistsAndTheSdkFeedsThem() {
     runner.withBean(MeterRegistry.class, SimpleMeterRegistry::new).run(ctx -> {
       assertThat(ctx).hasSingleBean(PrivateEgressMetrics.class);
-      ctx.getBean(PrivateEgress.class).listener().retry("GET http://a.private/", 1, Duration.ZERO, "HTTP 503");
+      ctx.getBean(PrivateEgress.class).listener().retry("a.private:80", 1, Duration.ZERO, "HTTP 503");
       MeterRegistry registry = ctx.getBean(MeterRegistry.class);
       assertThat(registry.get("private.egress.retries").tags("target", "a.private:80").counter().count()).isEqualTo(1);
     });

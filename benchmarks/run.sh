@@ -7,7 +7,7 @@
 #   benchmarks/run.sh --fleet    # the fleet drill only (50, 200, 400 instances; ~5 minutes on 2 cores)
 #   options: --no-build (use the jar and classpath files of an earlier build), --out FILE (default BENCHMARKS.md,
 #            or $WORK/BENCHMARKS.md with --only), --only a,b (run only these sections: jmh alloc-sites latency vt
-#            token outage memory jars startup fleet)
+#            vt-incr token outage memory jars startup fleet)
 #
 # Servers run in their own processes so that JMH's -prof gc counts the client's allocations only: nginx
 # (HTTP) and redis-server on free loopback ports, and the SDK's FakeMetadataServer (ID tokens). Needs nginx,
@@ -180,6 +180,10 @@ fi
 if wanted vt && [ -n "$JDK25" ]; then
   section vt "$JDK25" "${PROPS[@]}" "${CP[@]}" dev.privateegress.benchmarks.VirtualThreadsProbe --threads 10000 \
       --calls $VT_CALLS --limit-seconds $VT_LIMIT > "$RES/vt.md" 2> "$WORK/vt.log" || failed vt
+fi
+if wanted vt-incr && [ -n "$JDK25" ]; then
+  section vt-incr "$JDK25" "${PROPS[@]}" "${CP[@]}" dev.privateegress.benchmarks.VirtualThreadsProbe --incr \
+      --threads 2000 --calls 20 --limit-seconds $VT_LIMIT > "$RES/vt-incr.md" 2> "$WORK/vt-incr.log" || failed vt-incr
 fi
 
 # --- 4: token path --------------------------------------------------------------------------------------------

@@ -25,7 +25,9 @@ import jdk.jfr.consumer.RecordingFile;
  * {@code --calls} GETs. Reports calls per second and the carrier pinning JFR saw: every
  * {@code jdk.VirtualThreadPinned} event (threshold 0, i.e. every pin, however short), with the frame that
  * pinned. Failed calls are counted, not hidden; a run is cut off after {@code --limit-seconds} and the calls
- * still unfinished are reported.
+ * still unfinished are reported. {@code --incr} runs instead a burst of INCR through the SDK's
+ * {@code UnifiedJedis} and raw Jedis {@code RedisClient} (one pool of 8 each, one redis-server), e.g.
+ * {@code --incr --threads 2000 --calls 20}: failures, total time and commands per second of each.
  *
  * <pre>
  * $JDK25/bin/java -Dbench.http.port=… -Dbench.redis.port=… -Dbench.metadata=… -cp benchmarks.jar \
@@ -39,6 +41,10 @@ public final class VirtualThreadsProbe {
     int threads = (int) Loopback.longArg(args, "--threads", 10_000);
     int calls = (int) Loopback.longArg(args, "--calls", 2);
     long limit = Loopback.longArg(args, "--limit-seconds", 60);
+    if (java.util.Arrays.asList(args).contains("--incr")) {
+      incr(threads, calls, limit);
+      return;
+    }
     HttpBenchmark http = new HttpBenchmark();
     http.start();
     RedisBenchmark redis = new RedisBenchmark();
@@ -88,6 +94,53 @@ public final class VirtualThreadsProbe {
     System.out.print(pins);
     System.out.flush();
     // virtual threads of an unfinished run may still be queued on a client: do not wait for them
+    System.exit(0);
+  }
+
+  /** The INCR burst: every command must succeed; the pool is shared by all virtual threads. */
+  private static void incr(int threads, int calls, long limit) throws Exception {
+    RedisBenchmark redis = new RedisBenchmark();
+    redis.setUp();
+    AllocSites.Op[] ops = {redis::incrSdk, redis::incrRaw};
+    String[] names = {"SDK (`PrivateRedis.connect`, `UnifiedJedis`)", "raw Jedis (`RedisClient`)"};
+    Result[] results = new Result[2];
+    String counters;
+    try {
+      for (AllocSites.Op op : ops) {
+        for (int w = 0; w < 2000; w++) {
+          op.run();
+        }
+        run(op, 100, 1, limit);
+      }
+      // and one whole burst each, unrecorded: otherwise whichever client goes first runs about half as fast
+      // (JIT of the virtual-thread scheduler and pool paths), whichever it is
+      for (AllocSites.Op op : ops) {
+        run(op, threads, calls, limit);
+      }
+      for (int i = 0; i < 2; i++) {
+        results[i] = run(ops[i], threads, calls, limit);
+        System.err.println(names[i] + ": " + results[i]);
+      }
+      // what the server applied: warm-up (2,000 + 100 + one burst) and the burst, from a fresh server's zero
+      counters = redis.raw.get("bench:sdk") + " (SDK key), " + redis.raw.get("bench:raw") + " (raw key)";
+    } finally {
+      redis.tearDown();
+    }
+    System.out.printf(Locale.ROOT, "| %,d virtual threads × %d INCR, one redis-server | failed | unfinished | total time "
+        + "| commands/s |%n|---|---:|---:|---:|---:|%n", threads, calls);
+    for (int i = 0; i < 2; i++) {
+      Result r = results[i];
+      System.out.printf(Locale.ROOT, "| %s | %d | %d | %.2f s | %.0f |%n", names[i], r.failed, r.unfinished,
+          r.seconds, r.rate);
+    }
+    System.out.printf(Locale.ROOT, "%nSDK/raw commands/s: **%s**; counters on the server after the run (warm-up "
+        + "included): %s%n", JmhTables.ratio(results[0].rate, results[1].rate), counters);
+    for (int i = 0; i < 2; i++) {
+      if (results[i].firstFailure != null) {
+        System.out.printf(Locale.ROOT, "%nFirst failure (%s): %s%n", names[i], results[i].firstFailure);
+      }
+    }
+    System.out.flush();
     System.exit(0);
   }
 

@@ -4,6 +4,7 @@ import dev.privateegress.PrivateEgress;
 import dev.privateegress.http.internal.CallInterceptor;
 import dev.privateegress.http.internal.HttpClients;
 import io.github.resilience4j.retry.Retry;
+import java.time.Duration;
 import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -71,6 +72,23 @@ public final class PrivateHttp {
    */
   public static OkHttpClient.Builder configure(PrivateEgress egress, OkHttpClient.Builder builder) {
     return HttpClients.configure(egress, builder, true);
+  }
+
+  /**
+   * Sets how long a pooled connection may sit idle before a call replaces it (4 minutes by default, under the
+   * 10-minute idle timeout of VPC connection tracking): an older one is closed on the caller's thread when a call
+   * picks it, before anything is written, and the request goes out on a new connection. Lower it when the path
+   * to the server forgets idle flows sooner (a firewall, a proxy); set the pool's keep-alive
+   * ({@code builder.connectionPool(...)}) to match if you want OkHttp's own cleanup to close them earlier too.
+   * Kept by {@link #configure} on a builder derived from a client that has it.
+   *
+   * @param builder a builder completed by {@link #configure}, or {@code newBuilder()} of a client made here
+   * @param limit positive
+   * @return {@code builder}
+   * @throws IllegalArgumentException when {@code limit} is not positive or the builder has no SDK settings
+   */
+  public static OkHttpClient.Builder idleLimit(OkHttpClient.Builder builder, Duration limit) {
+    return HttpClients.idleLimit(builder, limit);
   }
 
   /**

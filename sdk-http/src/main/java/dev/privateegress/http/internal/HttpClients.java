@@ -51,6 +51,12 @@ public final class HttpClients {
         previous = e;
       }
     }
+    Duration idleLimit = IDLE_LIMIT;
+    for (var i : builder.networkInterceptors()) {
+      if (i instanceof WireInterceptor w) {
+        idleLimit = w.idleLimit(); // set with PrivateHttp.idleLimit on the client this builder came from
+      }
+    }
     boolean followRedirects;
     boolean followSslRedirects;
     Dns dns;
@@ -82,6 +88,40 @@ public final class HttpClients {
     }
     apply(egress, builder, followRedirects, followSslRedirects, dns,
         connectMillis == OKHTTP_DEFAULT_CONNECT_MILLIS, retries);
+    if (!idleLimit.equals(IDLE_LIMIT)) {
+      idleLimit(builder, idleLimit);
+    }
+    return builder;
+  }
+
+  /**
+   * Sets the idle limit of a builder configured by the SDK: pooled connections idle this long are closed on
+   * the caller's thread when next picked, not used.
+   *
+   * @param builder a builder completed by {@link #configure} or {@link #configureFresh}, or derived from such a client
+   * @param limit positive
+   * @return {@code builder}
+   * @throws IllegalArgumentException when {@code limit} is not positive or the builder is not configured by the SDK
+   */
+  public static OkHttpClient.Builder idleLimit(OkHttpClient.Builder builder, Duration limit) {
+    Objects.requireNonNull(builder, "builder");
+    Objects.requireNonNull(limit, "limit");
+    if (limit.isNegative() || limit.isZero()) {
+      throw new IllegalArgumentException("idle limit must be positive, got " + limit
+          + "; pass how long a pooled connection may sit idle before it is replaced, e.g. Duration.ofMinutes(2)");
+    }
+    var interceptors = builder.networkInterceptors();
+    int at = -1;
+    for (int i = 0; i < interceptors.size(); i++) {
+      if (interceptors.get(i) instanceof WireInterceptor) {
+        at = i;
+      }
+    }
+    if (at < 0) {
+      throw new IllegalArgumentException("this OkHttpClient.Builder has no SDK settings, so no idle limit to set; "
+          + "call PrivateHttp.configure(egress, builder) first, or use newClient(egress).newBuilder()");
+    }
+    interceptors.set(at, new WireInterceptor(limit));
     return builder;
   }
 

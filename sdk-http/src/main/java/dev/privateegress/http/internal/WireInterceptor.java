@@ -68,6 +68,10 @@ public final class WireInterceptor implements Interceptor {
     this.idleLimitNanos = idleLimit.toNanos();
   }
 
+  Duration idleLimit() {
+    return Duration.ofNanos(idleLimitNanos);
+  }
+
   @Override
   public Response intercept(Chain chain) throws IOException {
     Request request = chain.request();
@@ -84,8 +88,8 @@ public final class WireInterceptor implements Interceptor {
         // written; the request goes out on a new connection.
         closeQuietly(connection.socket());
         throw new StaleConnectionException("pooled connection to " + state.target + " was idle "
-            + TimeUnit.NANOSECONDS.toSeconds(idle) + " s, past the idle limit of "
-            + TimeUnit.NANOSECONDS.toSeconds(idleLimitNanos) + " s; closed unused");
+            + TimeUnit.NANOSECONDS.toMillis(idle) + " ms, past the idle limit of "
+            + Duration.ofNanos(idleLimitNanos).toMillis() + " ms; closed unused");
       }
       if (connection.protocol() != Protocol.HTTP_2
           && idle >= (RetryStep.replayable(request) ? PROBE_REPLAYABLE_AFTER_IDLE_NANOS : PROBE_AFTER_IDLE_NANOS)

@@ -1,6 +1,7 @@
 package dev.privateegress.http.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.http.PrivateHttp;
@@ -29,11 +30,12 @@ class IdleLimitTest {
       server.setServerSocketFactory(new NoDelayServerSocketFactory());
       server.start();
       try (FaultProxy path = FaultProxy.start(server.getPort())) {
-        OkHttpClient.Builder b = PrivateHttp.configure(PrivateEgress.builder().environment(Map.of()).build(),
-            new OkHttpClient.Builder().readTimeout(Duration.ofSeconds(3)));
-        b.networkInterceptors().replaceAll(i -> i instanceof WireInterceptor
-            ? new WireInterceptor(Duration.ofMillis(300)) : i);
-        OkHttpClient client = b.build();
+        OkHttpClient configured = PrivateHttp.idleLimit(PrivateHttp.configure(
+            PrivateEgress.builder().environment(Map.of()).build(),
+            new OkHttpClient.Builder().readTimeout(Duration.ofSeconds(3))), Duration.ofMillis(300)).build();
+        // configured again from a derived builder (as a user adding an interceptor would): the limit stays
+        OkHttpClient client = PrivateHttp.configure(PrivateEgress.builder().environment(Map.of()).build(),
+            configured.newBuilder()).build();
         String url = "http://127.0.0.1:" + path.port() + "/orders";
         server.enqueue(new MockResponse.Builder().body("first").build());
         try (Response r = client.newCall(new Request.Builder().url(url).build()).execute()) {
@@ -55,5 +57,15 @@ class IdleLimitTest {
         assertThat(server.getRequestCount()).isEqualTo(2);
       }
     }
+  }
+
+  @Test
+  void aLimitThatIsNotPositiveOrABuilderWithoutSdkSettingsIsRefusedWithTheFix() {
+    OkHttpClient.Builder configured = PrivateHttp.configure(PrivateEgress.builder().environment(Map.of()).build(),
+        new OkHttpClient.Builder());
+    assertThatThrownBy(() -> PrivateHttp.idleLimit(configured, Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT0S").hasMessageContaining("positive");
+    assertThatThrownBy(() -> PrivateHttp.idleLimit(new OkHttpClient.Builder(), Duration.ofMinutes(1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PrivateHttp.configure");
   }
 }

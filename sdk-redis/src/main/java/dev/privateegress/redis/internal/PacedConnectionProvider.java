@@ -140,6 +140,13 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     boolean shortWait = pool.getMaxTotal() < pacer.ceiling;
     try {
       while (true) {
+        // A borrower that finds every connection busy and none being opened is a waiter that persists under
+        // sustained concurrency: one more connection now. (Waiting for a short time first would never grow
+        // the pool against a fast server, whose connections come back within the wait: the borrowers would
+        // share one connection.)
+        if (shortWait && pool.getNumIdle() == 0 && pacer.grow()) {
+          open(pool);
+        }
         // While a connection is being opened, wait for it (or for a returned one) here: a borrower whose
         // wait runs out inside commons-pool while an object is being made spins until the make ends.
         pacer.awaitOpened(Math.min(deadline, System.nanoTime() + GROW_AFTER.toNanos()));

@@ -1,8 +1,6 @@
 package dev.privateegress.redis.internal;
 
-import java.io.IOException;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -371,7 +369,7 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
       if (idle.compareTo(idleLimit) > 0) {
         return false; // idle past the limit: the path may have forgotten it; replaced, nothing sent
       }
-      if (idle.compareTo(CHECK_AFTER_IDLE) >= 0 && !alive(socketOf.get(p.getObject()))) {
+      if (idle.compareTo(CHECK_AFTER_IDLE) >= 0 && !StaleConnections.open(socketOf.get(p.getObject()))) {
         return false; // closed by the server while idle; replaced, nothing sent
       }
       return !pingOnBorrow || delegate.validateObject(p);
@@ -382,36 +380,6 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
      * end of stream (the server's FIN), a reset, or any byte no request asked for (a TLS close_notify) means
      * the connection is dead.
      */
-    private static boolean alive(Socket s) {
-      if (s == null) {
-        return true;
-      }
-      if (s.isClosed() || s.isInputShutdown()) {
-        return false;
-      }
-      int timeout;
-      try {
-        timeout = s.getSoTimeout();
-      } catch (IOException e) {
-        return false;
-      }
-      try {
-        s.setSoTimeout(1);
-        s.getInputStream().read();
-        return false;
-      } catch (SocketTimeoutException e) {
-        return true;
-      } catch (IOException e) {
-        return false;
-      } finally {
-        try {
-          s.setSoTimeout(timeout);
-        } catch (IOException e) {
-          // gone: the command finds out on its own
-        }
-      }
-    }
-
     @Override
     public void activateObject(PooledObject<Connection> p) throws Exception {
       delegate.activateObject(p);

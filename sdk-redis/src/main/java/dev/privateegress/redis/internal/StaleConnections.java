@@ -107,9 +107,16 @@ final class StaleConnections {
   }
 
   private boolean alive(Connection c) {
-    Socket s = socketOf.apply(c);
+    return open(socketOf.apply(c));
+  }
+
+  /**
+   * Whether {@code s} is still open: a 1 ms read finds the server's FIN or RST, or nothing to read. Null (not
+   * connected yet: Jedis connects it when the command is sent) counts as open.
+   */
+  static boolean open(Socket s) {
     if (s == null) {
-      return true; // not connected yet: Jedis connects it when the command is sent
+      return true;
     }
     if (s.isClosed() || s.isInputShutdown()) {
       return false;

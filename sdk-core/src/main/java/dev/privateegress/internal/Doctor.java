@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Supplier;
 
 /**
  * Runs {@code PrivateEgress.doctor}: platform, credentials and egress detection first (so that every
@@ -39,19 +38,18 @@ public final class Doctor {
 
   private Doctor() {}
 
-  public static DoctorReport run(EgressContext context, Supplier<EgressInfo> egress, List<Target> targets,
-      Checks checks) {
-    Platform platform = context.platform();
-    Optional<String> project = context.metadata().lenient(MetadataFacts::project);
-    Optional<String> region = context.metadata().lenient(MetadataFacts::region);
-    String credentials = CredentialsInfo.describe(context);
-    egress.get(); // detection before the checks, so their advice knows the mode and scope
+  public static DoctorReport run(EgressRuntime runtime, List<Target> targets, Checks checks) {
+    Platform platform = runtime.platform();
+    Optional<String> project = runtime.metadata().lenient(MetadataFacts::project);
+    Optional<String> region = runtime.metadata().lenient(MetadataFacts::region);
+    String credentials = GoogleTokenProvider.describe(runtime);
+    runtime.egress(); // detection before the checks, so their advice knows the mode and scope
     List<CheckResult> results = new ArrayList<>();
     for (Target t : targets) {
       results.addAll(withToken(checks, t, checks.diagnose(t, CHECK_TIMEOUT)));
     }
     checks.egressIp(CHECK_TIMEOUT).ifPresent(results::add); // after the targets: their probes sharpen its advice
-    EgressInfo info = egress.get(); // now with probe evidence from the TCP checks
+    EgressInfo info = runtime.egress(); // now with probe evidence from the TCP checks
     return new DoctorReport(platform, project, region, info, results, credentials);
   }
 

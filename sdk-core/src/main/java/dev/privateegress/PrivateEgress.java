@@ -3,7 +3,6 @@ package dev.privateegress;
 import dev.privateegress.internal.Doctor;
 import dev.privateegress.internal.EgressRuntime;
 import dev.privateegress.internal.MetadataFacts;
-import dev.privateegress.internal.Readiness;
 import dev.privateegress.spi.CheckContext;
 import dev.privateegress.spi.Reach;
 import dev.privateegress.spi.TargetChecker;
@@ -220,7 +219,7 @@ public final class PrivateEgress {
       throw new IllegalArgumentException("awaitReady timeout must not be negative, was " + timeout
           + "; pass how long to wait, e.g. Duration.ofSeconds(60)");
     }
-    return Readiness.await(parseTargets(targets), timeout, checks);
+    return Doctor.await(parseTargets(targets), timeout, checks);
   }
 
   /**

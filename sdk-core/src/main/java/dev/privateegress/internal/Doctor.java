@@ -29,7 +29,7 @@ public final class Doctor {
 
   public static final Duration CHECK_TIMEOUT = Duration.ofSeconds(3);
 
-  /** Runs the checks of one target; the facade picks the checker. */
+  /** Runs the checks of one target; {@code PrivateEgress} picks the checker. */
   public interface Checks {
     /** The checks of the target's checker, in order, for a full diagnosis. */
     List<CheckResult> diagnose(Target target, Duration timeout);

@@ -98,7 +98,7 @@ public final class WireInterceptor implements Interceptor {
       }
     }
     HttpUrl url = request.url();
-    boolean granted = state.grantValue != null && url.host().equals(state.grantHost)
+    boolean granted = state.grantAudience != null && url.host().equals(state.grantHost)
         && url.port() == state.grantPort && url.isHttps() == state.grantTls;
     HttpTracing tracing = state.calls.tracing;
     // Traced, the attempt's span opens first, so that a token fetched for this attempt is its child.

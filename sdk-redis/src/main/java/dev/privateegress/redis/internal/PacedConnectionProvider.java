@@ -119,11 +119,6 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     return pacer.opened();
   }
 
-  /** The socket the SDK's socket factory created for {@code c}, or null. */
-  Socket socketOf(Connection c) {
-    return pacer.socketOf.get(c);
-  }
-
   private Connection borrow() {
     GenericObjectPool<Connection> pool = getPool();
     long now = System.nanoTime();

@@ -21,6 +21,10 @@ import redis.clients.jedis.UnifiedJedis;
  * (SDK ops/s over the raw ops/s of the round beside it), and the bytes each client allocates per command on one
  * thread. {@code -Dbench.redis.port} names a server; without it the probe starts one.
  *
+ * <p>Beside the throughput ratio, each round's client CPU time per command (the JVM's process CPU time over the
+ * round's commands; the server is another process) gives the SDK's extra work in nanoseconds, which a machine
+ * shared with other jobs disturbs far less than it disturbs throughput.
+ *
  * <pre>java -cp benchmarks.jar dev.privateegress.benchmarks.RedisRatioProbe [rounds] [millisPerRound]</pre>
  */
 public final class RedisRatioProbe {
@@ -44,10 +48,11 @@ public final class RedisRatioProbe {
         run(sdk, op, 1, 2 * millis);
         for (int threads : new int[] {1, 4, 16}) {
           double[] ratios = new double[rounds];
+          double[] cpuAdded = new double[rounds];
           for (int r = 0; r < rounds; r++) {
             // alternate which client goes first, so a drift in load does not favour one
-            double s;
-            double w;
+            Round s;
+            Round w;
             if (r % 2 == 0) {
               s = run(sdk, op, threads, millis);
               w = run(raw, op, threads, millis);
@@ -55,10 +60,13 @@ public final class RedisRatioProbe {
               w = run(raw, op, threads, millis);
               s = run(sdk, op, threads, millis);
             }
-            ratios[r] = s / w;
+            ratios[r] = s.opsPerSecond / w.opsPerSecond;
+            cpuAdded[r] = s.cpuNanosPerOp - w.cpuNanosPerOp;
           }
           Arrays.sort(ratios);
-          rows.add(new Row(command, threads, ratios[rounds / 2], ratios[0], ratios[rounds - 1]));
+          Arrays.sort(cpuAdded);
+          rows.add(new Row(command, threads, ratios[rounds / 2], ratios[0], ratios[rounds - 1],
+              cpuAdded[rounds / 2]));
         }
         long bytesRaw = bytesPerOp(raw, op);
         long bytesSdk = bytesPerOp(sdk, op);
@@ -66,8 +74,9 @@ public final class RedisRatioProbe {
             bytesSdk - bytesRaw);
       }
       for (Row row : rows) {
-        System.out.printf(Locale.ROOT, "ratio %s threads=%d median=%.3f min=%.3f max=%.3f rounds=%d%n",
-            row.command, row.threads, row.median, row.min, row.max, rounds);
+        System.out.printf(Locale.ROOT,
+            "ratio %s threads=%d median=%.3f min=%.3f max=%.3f rounds=%d cpuNanosAddedPerOp=%.0f%n",
+            row.command, row.threads, row.median, row.min, row.max, rounds, row.cpuAdded);
       }
     } finally {
       if (server != null) {
@@ -76,10 +85,12 @@ public final class RedisRatioProbe {
     }
   }
 
-  private record Row(String command, int threads, double median, double min, double max) {}
+  private record Row(String command, int threads, double median, double min, double max, double cpuAdded) {}
 
-  /** Operations per second of {@code threads} threads running {@code op} for {@code millis}. */
-  private static double run(UnifiedJedis client, ToLongFunction<UnifiedJedis> op, int threads, long millis)
+  private record Round(double opsPerSecond, double cpuNanosPerOp) {}
+
+  /** Operations per second of {@code threads} threads running {@code op} for {@code millis}, and CPU per op. */
+  private static Round run(UnifiedJedis client, ToLongFunction<UnifiedJedis> op, int threads, long millis)
       throws InterruptedException {
     LongAdder ops = new LongAdder();
     CountDownLatch start = new CountDownLatch(1);
@@ -102,12 +113,17 @@ public final class RedisRatioProbe {
       t.start();
       workers.add(t);
     }
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    long cpu = os.getProcessCpuTime();
     long began = System.nanoTime();
     start.countDown();
     for (Thread t : workers) {
       t.join();
     }
-    return ops.sum() / ((System.nanoTime() - began) / 1e9);
+    double seconds = (System.nanoTime() - began) / 1e9;
+    long n = ops.sum();
+    return new Round(n / seconds, (os.getProcessCpuTime() - cpu) / (double) n);
   }
 
   /** Bytes the calling thread allocates per {@code op}, after a warm-up. */

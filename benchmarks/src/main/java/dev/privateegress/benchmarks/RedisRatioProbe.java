@@ -21,9 +21,9 @@ import redis.clients.jedis.UnifiedJedis;
  * (SDK ops/s over the raw ops/s of the round beside it), and the bytes each client allocates per command on one
  * thread. {@code -Dbench.redis.port} names a server; without it the probe starts one.
  *
- * <p>Beside the throughput ratio, each round's client CPU time per command (the JVM's process CPU time over the
- * round's commands; the server is another process) gives the SDK's extra work in nanoseconds, which a machine
- * shared with other jobs disturbs far less than it disturbs throughput.
+ * <p>Beside the throughput ratio, the CPU time of the calling threads per command (SDK minus raw, median of the
+ * rounds; the server is another process) gives the SDK's extra work in nanoseconds, which a machine shared with
+ * other jobs disturbs less than it disturbs throughput.
  *
  * <pre>java -cp benchmarks.jar dev.privateegress.benchmarks.RedisRatioProbe [rounds] [millisPerRound]</pre>
  */
@@ -89,10 +89,12 @@ public final class RedisRatioProbe {
 
   private record Round(double opsPerSecond, double cpuNanosPerOp) {}
 
-  /** Operations per second of {@code threads} threads running {@code op} for {@code millis}, and CPU per op. */
+  /** Operations per second of {@code threads} threads running {@code op} for {@code millis}, and their CPU per op. */
   private static Round run(UnifiedJedis client, ToLongFunction<UnifiedJedis> op, int threads, long millis)
       throws InterruptedException {
     LongAdder ops = new LongAdder();
+    LongAdder cpu = new LongAdder();
+    java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     CountDownLatch start = new CountDownLatch(1);
     List<Thread> workers = new ArrayList<>();
     long end = System.nanoTime() + millis * 1_000_000L + 50_000_000L;
@@ -104,18 +106,17 @@ public final class RedisRatioProbe {
           return;
         }
         long n = 0;
+        long cpu0 = mx.getCurrentThreadCpuTime();
         while (System.nanoTime() < end) {
           op.applyAsLong(client);
           n++;
         }
+        cpu.add(mx.getCurrentThreadCpuTime() - cpu0);
         ops.add(n);
       });
       t.start();
       workers.add(t);
     }
-    com.sun.management.OperatingSystemMXBean os =
-        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    long cpu = os.getProcessCpuTime();
     long began = System.nanoTime();
     start.countDown();
     for (Thread t : workers) {
@@ -123,7 +124,7 @@ public final class RedisRatioProbe {
     }
     double seconds = (System.nanoTime() - began) / 1e9;
     long n = ops.sum();
-    return new Round(n / seconds, (os.getProcessCpuTime() - cpu) / (double) n);
+    return new Round(n / seconds, cpu.sum() / (double) n);
   }
 
   /** Bytes the calling thread allocates per {@code op}, after a warm-up. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.privateegress.redis.AmbiguousCommandException;
 import dev.privateegress.redis.internal.JedisVersions;
+import dev.privateegress.spring.internal.NoResendClusterConnectionFactory;
 import dev.privateegress.testing.FaultProxy;
 import dev.privateegress.testing.RedisCluster;
 import dev.privateegress.testing.RedisLauncher;
@@ -108,5 +109,22 @@ class SpringDataRedisClusterTest {
       assertThat(template.opsForValue().increment(onA)).isEqualTo(1L);
       assertThat(ctx.getBean(UnifiedJedis.class).incr(onA)).isEqualTo(2L);
     });
+  }
+
+  @Test
+  void theSdksClusterVariablesConfigureSpringDataRedisTheSameWay() {
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(PrivateEgressAutoConfiguration.class,
+            PrivateEgressRedisAutoConfiguration.class, PrivateEgressDataRedisAutoConfiguration.class,
+            DataRedisAutoConfiguration.class))
+        .withPropertyValues("spring.data.redis.client-type=jedis", "REDIS_URL=redis://" + cluster.seed(),
+            "private-egress.redis.cluster=true")
+        .withBean("testEnvironment", PrivateEgressBuilderCustomizer.class,
+            () -> e -> e.environment(Map.of("NO_GCE_CHECK", "true")).retryPolicy(PrivateEgressAutoConfigurationTest.FAST))
+        .run(ctx -> {
+          assertThat(ctx.getBean(RedisConnectionFactory.class)).isInstanceOf(NoResendClusterConnectionFactory.class);
+          assertThat(ctx.getBean(StringRedisTemplate.class).opsForValue().increment(onA)).isEqualTo(1L);
+          assertThat(ctx.getBean(UnifiedJedis.class).incr(onA)).isEqualTo(2L);
+        });
   }
 }

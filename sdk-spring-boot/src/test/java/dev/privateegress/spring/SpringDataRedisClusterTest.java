@@ -15,6 +15,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledForJreRange;
+import org.junit.jupiter.api.condition.JRE;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.data.redis.autoconfigure.JedisClientConfigurationBuilderCustomizer;
@@ -126,5 +128,15 @@ class SpringDataRedisClusterTest {
           assertThat(ctx.getBean(StringRedisTemplate.class).opsForValue().increment(onA)).isEqualTo(1L);
           assertThat(ctx.getBean(UnifiedJedis.class).incr(onA)).isEqualTo(2L);
         });
+  }
+
+  @Test
+  @EnabledForJreRange(min = JRE.JAVA_21)
+  void withVirtualThreadsBootsOtherFactoryBeanIsTakenToo() {
+    runner(true).withPropertyValues("spring.threads.virtual.enabled=true").run(ctx -> {
+      assertThat(ctx).hasBean(NoResendClusterConnectionFactory.BOOT_VIRTUAL_THREADS_BEAN);
+      assertThat(ctx.getBean(RedisConnectionFactory.class)).isInstanceOf(NoResendClusterConnectionFactory.class);
+      assertThat(ctx.getBean(StringRedisTemplate.class).opsForValue().increment(onA)).isEqualTo(1L);
+    });
   }
 }

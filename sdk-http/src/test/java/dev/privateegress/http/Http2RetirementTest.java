@@ -102,6 +102,26 @@ class Http2RetirementTest {
   }
 
   @Test
+  void sixtyConcurrentPostsOnConnectionsRetiredEveryTwoRequestsAllSucceedOnce(@TempDir Path dir) throws Exception {
+    // 60 callers share one HTTP/2 connection at a time and each connection takes 2 of them: the last caller is
+    // refused on about 30 pooled connections in a row before its turn, far more than a fixed per-call bound.
+    try (Nginx nginx = Nginx.start(dir, tlsServer("""
+            keepalive_requests 2;
+            location / { return 200 "ok\\n"; }
+        """))) {
+      Fixtures.Recorder events = new Fixtures.Recorder();
+      OkHttpClient client = trusting(PrivateHttp.newClient(egress(events)));
+      String url = "https://localhost:" + nginx.port + "/orders";
+      int ok = concurrently(60, i -> post(client, url));
+      long executed = nginx.logged("\"POST /orders HTTP/2.0\"");
+      System.out.println("RELIABILITY nginx http2 keepalive_requests 2: posts=60 ok=" + ok + " nginxExecuted="
+          + executed + "; refused attempts=" + events.refused.get());
+      assertThat(ok).isEqualTo(60);
+      assertThat(executed).isEqualTo(60);
+    }
+  }
+
+  @Test
   void plainPostsSurviveReloadsWithStreamsInFlight(@TempDir Path dir) throws Exception {
     // nginx proxies to a backend that answers after 20 ms, so a reload always finds streams in flight: the old
     // worker finishes them, sends GOAWAY and refuses what arrives after it.
@@ -210,11 +230,12 @@ class Http2RetirementTest {
           () -> client.newCall(post).execute().close());
       assertThat(e.getMessage())
           .contains("did not process the request")
-          .contains("sent again " + dev.privateegress.http.internal.HttpClients.MAX_REFUSED_RESENDS + " times")
+          .containsPattern("sent again \\d+ times")
           .doesNotContain("may have received");
-      // bounded: the refused re-sends of one call stop at the SDK's budget
-      assertThat(server.getRequestCount())
-          .isEqualTo(Fixtures.FAST.maxAttempts() + dev.privateegress.http.internal.HttpClients.MAX_REFUSED_RESENDS);
+      // bounded: refusals on connections the call opened itself stop at the SDK's bound; OkHttp uses a connection
+      // that refused one stream once more before it opens the next, and that second refusal is free
+      int bound = Fixtures.FAST.maxAttempts() + dev.privateegress.http.internal.HttpClients.MAX_REFUSED_RESENDS;
+      assertThat(server.getRequestCount()).isBetween(bound, 2 * bound);
     }
   }
 

@@ -24,8 +24,9 @@ public final class HttpClients {
   public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
   /**
    * Re-sends per call of a request the server did not process (an HTTP/2 refused stream, a connection it shut
-   * down first), beyond the policy's attempts: enough for a burst to get through servers retiring connections
-   * every few requests, a bound for one refusing everything.
+   * down first) on a connection the attempt opened itself, beyond the policy's attempts: a bound for a server
+   * refusing everything. Refusals on pooled connections (a server retiring connections every few requests while
+   * many callers share them) are re-sent within the call's deadline without counting here.
    */
   public static final int MAX_REFUSED_RESENDS = 10;
 

@@ -54,9 +54,10 @@ class RetryRulesTest {
     assertThat(RetryRules.notProcessed(new StreamResetException(ErrorCode.PROTOCOL_ERROR))).isFalse();
     assertThat(RetryRules.notProcessed(new java.io.EOFException())).isFalse();
 
-    assertThat(RetryRules.resendRefused(Failure.REFUSED, 0, 2)).isTrue();
-    assertThat(RetryRules.resendRefused(Failure.REFUSED, 2, 2)).isFalse();
-    assertThat(RetryRules.resendRefused(Failure.AFTER_SEND, 0, 2)).isFalse();
+    assertThat(RetryRules.resendRefused(Failure.REFUSED, false, 0, 2)).isTrue();
+    assertThat(RetryRules.resendRefused(Failure.REFUSED, false, 2, 2)).isFalse();
+    assertThat(RetryRules.resendRefused(Failure.REFUSED, true, 2, 2)).as("refused on a connection another call opened").isTrue();
+    assertThat(RetryRules.resendRefused(Failure.AFTER_SEND, true, 0, 2)).isFalse();
     // past its budget a refusal is an ordinary attempt: retried for any method, within the policy's attempts
     assertThat(RetryRules.decide(-1, Failure.REFUSED, false, 3, 3, -1, 1, SECOND)).isEqualTo(Decision.ATTEMPTS);
   }

@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 import okhttp3.Call;
 import okhttp3.Connection;
 import okhttp3.EventListener;
-import okhttp3.Handshake;
 import okhttp3.HttpUrl;
 import okhttp3.Protocol;
 import org.slf4j.Logger;
@@ -35,8 +34,10 @@ final class CallState extends EventListener {
   int retries;
   /** Requests the server did not process (HTTP/2 refused streams) re-sent outside the policy's attempts. */
   int refusedResends;
-  /** Of those, the ones refused on a connection the attempt opened itself (the ones that are bounded). */
-  int refusedOnOwnConnections;
+  /** Of those, the ones refused before the client got any answer after the call's first refusal (bounded). */
+  int refusedWithoutProgress;
+  /** The client's {@link ClientContext#answered} at this call's first refusal. */
+  long answeredAtFirstRefusal;
   /** The outcome of the last attempt, for events ("200", "503", "reset", ...). */
   String lastOutcome;
   /** The current hop's upstream, {@code host:port}. */
@@ -69,9 +70,6 @@ final class CallState extends EventListener {
   private volatile boolean connectionAcquired;
   private volatile boolean requestStarted;
   private volatile InetSocketAddress lastConnectAddress;
-  /** The TLS handshake of the connection this attempt opened, to tell it from a pooled one it was handed. */
-  private volatile Handshake ownHandshake;
-  private volatile boolean ownConnection;
 
   // Guarded by this: the thread sleeping before a retry, and whether cancel() interrupted it.
   private Thread waiting;
@@ -199,8 +197,6 @@ final class CallState extends EventListener {
   void startAttempt() {
     connectStarted = false;
     connectionAcquired = false;
-    ownHandshake = null;
-    ownConnection = false;
     requestStarted = false;
   }
 
@@ -211,14 +207,6 @@ final class CallState extends EventListener {
   /** The attempt used a pooled connection: acquired without connecting. */
   boolean reusedConnection() {
     return connectionAcquired && !connectStarted;
-  }
-
-  /**
-   * The attempt's request went on the connection it opened itself. Not the same as "not reused": callers that
-   * connect at once to an HTTP/2 server are all handed the first connection established, the others closed.
-   */
-  boolean ownConnection() {
-    return ownConnection;
   }
 
   /** OkHttp began writing the request: from here on the server may have received it. */
@@ -279,13 +267,6 @@ final class CallState extends EventListener {
   @Override
   public void connectionAcquired(Call call, Connection connection) {
     connectionAcquired = true;
-    Handshake handshake = connection.handshake();
-    ownConnection = connectStarted && (handshake == null || handshake == ownHandshake);
-  }
-
-  @Override
-  public void secureConnectEnd(Call call, Handshake handshake) {
-    ownHandshake = handshake;
   }
 
   @Override

@@ -48,6 +48,11 @@ final class ClientContext {
   final RetryLoop loop;
   /** Null without an ObservationRegistry: then nothing of Micrometer is loaded. */
   final HttpTracing tracing;
+  /**
+   * Attempts of this client the server answered: a call refused again (HTTP/2) while this grew is behind others
+   * on connections the server retires every few requests, not facing a server that refuses everything.
+   */
+  final java.util.concurrent.atomic.LongAdder answered = new java.util.concurrent.atomic.LongAdder();
 
   private final ConcurrentHashMap<String, Named> targets = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Scope> scopes = new ConcurrentHashMap<>();

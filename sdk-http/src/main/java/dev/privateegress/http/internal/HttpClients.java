@@ -24,9 +24,9 @@ public final class HttpClients {
   public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
   /**
    * Re-sends per call of a request the server did not process (an HTTP/2 refused stream, a connection it shut
-   * down first) on a connection the attempt opened itself, beyond the policy's attempts: a bound for a server
-   * refusing everything. Refusals on pooled connections (a server retiring connections every few requests while
-   * many callers share them) are re-sent within the call's deadline without counting here.
+   * down first) before the server answered any other request of the client after the call's first refusal,
+   * beyond the policy's attempts: a bound for a server refusing everything. Refusals while others' requests are answered (a server retiring
+   * connections every few requests while many callers share them) are re-sent within the call's deadline.
    */
   public static final int MAX_REFUSED_RESENDS = 10;
 

@@ -50,16 +50,16 @@ final class RetryRules {
 
   /**
    * Whether a {@link Failure#REFUSED} attempt is re-sent at once, outside the policy's attempts and the target's
-   * retry budget. Always when it was refused on a connection another call opened: a server retiring connections every few
-   * requests ({@code keepalive_requests}, a reload) refuses the streams of all callers sharing the connection
-   * beyond its last one, and a caller may wait through as many connections as there are callers ahead of it, as
-   * with OkHttp's own retries; the call's deadline bounds them. On a connection the attempt opened itself, the
-   * first stream of which such a server processes, only until the call has had {@code maxResends} of those:
-   * then the failure goes through {@link #decide} like one that happened before the request was written, so a
-   * server refusing everything costs a bounded number of connections.
+   * retry budget. Always once the server makes {@code progress} (it answered other requests of the client since
+   * this call's first refusal): a server retiring connections every few requests ({@code keepalive_requests},
+   * a reload) refuses the streams of all callers sharing a connection beyond its last one, and a caller may wait
+   * through as many connections as there are callers ahead of it, as with OkHttp's own retries; the call's
+   * deadline bounds them. Without progress only until the call has had {@code maxResends} such refusals: then the
+   * failure goes through {@link #decide} like one that happened before the request was written, so a server
+   * refusing everything costs a bounded number of connections.
    */
-  static boolean resendRefused(Failure failure, boolean othersConnection, int refusedOnOwnSoFar, int maxResends) {
-    return failure == Failure.REFUSED && (othersConnection || refusedOnOwnSoFar < maxResends);
+  static boolean resendRefused(Failure failure, boolean progress, int refusedWithoutProgress, int maxResends) {
+    return failure == Failure.REFUSED && (progress || refusedWithoutProgress < maxResends);
   }
 
   /** 429, 502, 503, 504, without boxing. */

@@ -103,14 +103,28 @@ final class RetryStep implements RetryLoop.Step<CallState, Response, IOException
       if (calls.listener != null) {
         calls.listener.attempt(state.target, state.attempts, outcome, Duration.ofNanos(System.nanoTime() - began));
       }
-      if (calls.retries && RetryRules.resendRefused(state.failure, !state.ownConnection(),
-          state.refusedOnOwnConnections, HttpClients.MAX_REFUSED_RESENDS)) {
+      if (code >= 0) {
+        calls.answered.increment();
+      }
+      boolean progress = false;
+      if (state.failure == RetryRules.Failure.REFUSED) {
+        // Answers, not refusals, show the server at work: nginx refuses the streams past keepalive_requests
+        // as soon as it has the last one, before the requests it kept are answered.
+        long answered = calls.answered.sum();
+        if (state.refusedResends == 0) {
+          state.answeredAtFirstRefusal = answered;
+        }
+        progress = answered != state.answeredAtFirstRefusal;
+      }
+      if (calls.retries
+          && RetryRules.resendRefused(state.failure, progress, state.refusedWithoutProgress,
+          HttpClients.MAX_REFUSED_RESENDS)) {
         // The server did not process it (RFC 9113 §8.7): sent again at once on another stream or connection, not
         // counted against the policy's attempts nor the target's budget. OkHttp does the same when its own
         // retries are on; pools drop the connection (GOAWAY) or stop using it after a second refusal.
         state.refusedResends++;
-        if (state.ownConnection()) {
-          state.refusedOnOwnConnections++;
+        if (!progress) {
+          state.refusedWithoutProgress++;
         }
         if (state.earlier == null) {
           state.earlier = failure;

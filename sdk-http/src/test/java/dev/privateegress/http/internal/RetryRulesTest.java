@@ -56,7 +56,7 @@ class RetryRulesTest {
 
     assertThat(RetryRules.resendRefused(Failure.REFUSED, false, 0, 2)).isTrue();
     assertThat(RetryRules.resendRefused(Failure.REFUSED, false, 2, 2)).isFalse();
-    assertThat(RetryRules.resendRefused(Failure.REFUSED, true, 2, 2)).as("refused on a connection another call opened").isTrue();
+    assertThat(RetryRules.resendRefused(Failure.REFUSED, true, 2, 2)).as("refused while the server answers other requests").isTrue();
     assertThat(RetryRules.resendRefused(Failure.AFTER_SEND, true, 0, 2)).isFalse();
     // past its budget a refusal is an ordinary attempt: retried for any method, within the policy's attempts
     assertThat(RetryRules.decide(-1, Failure.REFUSED, false, 3, 3, -1, 1, SECOND)).isEqualTo(Decision.ATTEMPTS);

@@ -9,9 +9,11 @@ import dev.privateegress.internal.Hosts;
 import dev.privateegress.internal.RetryLoop;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -267,13 +269,14 @@ final class ConnectRetrier {
    * surfaces as {@link AmbiguousCommandException}, never re-sent; redirects and error replies are the server's
    * answer and go on as they are.
    *
-   * @param clusterNode {@code c} goes to a cluster node (named in messages), not the standalone endpoint
+   * @param nodes for a cluster, the node a connection is open to (named in spans and messages); null for a
+   *     standalone client, whose connections go to its endpoint
    */
   public <T> T send(Connection c, CommandObject<T> command, StaleConnections stale, RetryBudget budget,
-      boolean clusterNode) {
+      Function<Connection, HostAndPort> nodes) {
     long start = events.on() ? System.nanoTime() : 0L;
     try {
-      T reply = events.send(c, command);
+      T reply = events.send(c, command, nodes);
       stale.used(c);
       budget.recordSuccess();
       if (!answered) {
@@ -283,7 +286,7 @@ final class ConnectRetrier {
       return reply;
     } catch (JedisConnectionException e) {
       events.attempt(CommandEvents.outcome(Failures.classify(e)), start);
-      String where = clusterNode ? "cluster node " + JedisVersions.node(c) + " of " + endpoint.label()
+      String where = nodes != null ? "cluster node " + nodes.apply(c) + " of " + endpoint.label()
           : endpoint.label();
       AmbiguousCommandException a = Failures.ambiguous(command, where, e, endpoint, answered);
       events.ambiguous(a.command());

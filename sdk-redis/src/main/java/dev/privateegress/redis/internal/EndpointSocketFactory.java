@@ -11,7 +11,8 @@ import java.util.function.Supplier;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
-import redis.clients.jedis.JedisSocketFactory;
+import redis.clients.jedis.DefaultJedisSocketFactory;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.SSLSocketWrapper;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 
@@ -22,8 +23,12 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
  * keepalive and no-delay are on. With TLS the handshake runs over the address that accepted, verified
  * against that address (Memorystore certificates name the instance by IP). A failure carries the last
  * address's failure as its cause and the others as suppressed, so that it can be classified.
+ *
+ * <p>A {@link DefaultJedisSocketFactory} only so that {@code Connection.getHostAndPort()} names the endpoint or
+ * node: Jedis 8's cluster executor calls it on every connection and casts the factory to that class. Nothing of
+ * the parent's dialling is used.
  */
-final class EndpointSocketFactory implements JedisSocketFactory {
+final class EndpointSocketFactory extends DefaultJedisSocketFactory {
   private final Supplier<List<InetAddress>> addresses;
   private final String name;
   private final int port;
@@ -39,19 +44,21 @@ final class EndpointSocketFactory implements JedisSocketFactory {
    * @param addresses the addresses to dial in order (resolved at each connect); throws {@link
    *     java.io.UncheckedIOException} wrapping an {@link java.net.UnknownHostException} when the name does
    *     not resolve
+   * @param address the host as configured (or a cluster node as the slot map names it) and the port dialled
    * @param name the endpoint, for messages
    * @param tls the TLS socket factory, or null for plaintext
    * @param tlsParameters the TLS parameters, or null
    * @param tlsHost the name the certificate is checked against, or null for the address dialled (mapped
    *     addresses: Memorystore certificates name the instance by IP)
    */
-  public EndpointSocketFactory(Supplier<List<InetAddress>> addresses, String name, int port,
+  public EndpointSocketFactory(Supplier<List<InetAddress>> addresses, HostAndPort address, String name,
       int connectTimeoutMillis, int socketTimeoutMillis, SSLSocketFactory tls, SSLParameters tlsParameters,
       String tlsHost) {
+    super(address);
     this.tlsHost = tlsHost;
     this.addresses = addresses;
     this.name = name;
-    this.port = port;
+    this.port = address.getPort();
     this.connectTimeoutMillis = connectTimeoutMillis;
     this.socketTimeoutMillis = socketTimeoutMillis;
     this.tls = tls;

@@ -25,6 +25,7 @@ import java.util.Set;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 import redis.clients.jedis.Connection;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.exceptions.JedisException;
@@ -103,7 +104,8 @@ public final class RedisChecker implements TargetChecker {
       Path ca, Endpoint ep, Duration timeout) {
     long start = System.nanoTime();
     int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-    EndpointSocketFactory sockets = new EndpointSocketFactory(() -> addresses, ep.label(), target.port(), ms, ms,
+    EndpointSocketFactory sockets = new EndpointSocketFactory(() -> addresses,
+        new HostAndPort(target.host(), target.port()), ep.label(), ms, ms,
         factory, null, null);
     try (Socket socket = sockets.createSocket()) {
       SSLSocket s = (SSLSocket) socket;
@@ -156,7 +158,8 @@ public final class RedisChecker implements TargetChecker {
           + e.getMessage(), "IAM auth needs the runtime service account's access token; check the metadata "
           + "server or credentials (see the token check)");
     }
-    EndpointSocketFactory sockets = new EndpointSocketFactory(() -> addresses, ep.label(), target.port(), ms, ms,
+    EndpointSocketFactory sockets = new EndpointSocketFactory(() -> addresses,
+        new HostAndPort(target.host(), target.port()), ep.label(), ms, ms,
         ep.tls() ? factory : null, null, null);
     try (Connection c = new Connection(sockets, b.build())) {
       Object pong = c.executeCommand(Protocol.Command.PING);

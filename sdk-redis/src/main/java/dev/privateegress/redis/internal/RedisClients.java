@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.net.InetAddress;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLParameters;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -110,10 +112,9 @@ public final class RedisClients {
    *
    * @throws JedisConnectionException when discovery fails; the cause tells connect, AUTH and TLS apart
    */
-  private static SafeClusterConnectionProvider discoverCluster(HostAndPort seed, JedisClientConfig config,
-      GenericObjectPoolConfig<Connection> pool) {
+  private static SafeClusterConnectionProvider discoverCluster(HostAndPort seed, JedisClientConfig config) {
     try {
-      return new SafeClusterConnectionProvider(Set.of(seed), config, pool);
+      return new SafeClusterConnectionProvider(seed, config);
     } catch (JedisClusterOperationException e) {
       // Jedis reports "could not initialize the slots cache"; the cause tells connect from AUTH/TLS.
       Throwable cause = e.getCause() != null ? e.getCause()
@@ -152,23 +153,32 @@ public final class RedisClients {
     Duration sweep = o.validateIdleEvery().compareTo(o.evictAfterIdle()) < 0 ? o.validateIdleEvery()
         : o.evictAfterIdle();
     HostAndPort seed = new HostAndPort(ep.connectHost(), ep.port());
+    String auth = iam != null ? "iam" : s.password().isPresent() ? "password" : "none";
     if (s.cluster()) {
       SafeClusterConnectionProvider provider = retrier.acquire(ep.label(), null,
-          () -> discoverCluster(seed, config, pool), null, ConnectRetrier::asConnectionException);
-      provider.init(retrier, new StaleConnections(StaleConnections.REFLECTIVE), sweep, o.maxTotal());
+          () -> discoverCluster(seed, config), null, ConnectRetrier::asConnectionException);
+      // Each node's pool as the standalone one below: the SDK's sockets to the node, traced, paced.
+      Map<String, List<InetAddress>> overrides = egress.config().hostOverrides();
+      provider.init(retrier, node -> {
+        List<InetAddress> mapped = overrides.getOrDefault(node.getHost().toLowerCase(Locale.ROOT), List.of());
+        EndpointSocketFactory sockets = new EndpointSocketFactory(
+            mapped.isEmpty() ? () -> EndpointSocketFactory.resolve(node.getHost()) : () -> mapped, node,
+            "cluster node " + node + " of " + ep.label(), millis(o.connectTimeout()), millis(o.socketTimeout()),
+            config.isSsl() ? config.getSslSocketFactory() : null, config.getSslParameters(),
+            mapped.isEmpty() ? node.getHost() : null);
+        return paced(egress, config, sockets, pool, o, retrier, events, node, auth);
+      }, sweep);
       SafeClusterExecutor executor = new SafeClusterExecutor(provider, o.maxRedirects(),
-          egress.retryPolicy().deadline(), budget, retrier);
+          egress.retryPolicy().deadline(), budget, retrier, o.maxTotal());
       return register(JedisVersions.cluster(seed, clientFacing, provider, executor), egress, loop, ep);
     }
     // Every address of the endpoint, in order, within the connect timeout; TLS as configured above.
-    EndpointSocketFactory sockets = new EndpointSocketFactory(ep::addresses, ep.label(), ep.port(),
-        millis(o.connectTimeout()), millis(o.socketTimeout()),
+    EndpointSocketFactory sockets = new EndpointSocketFactory(ep::addresses, new HostAndPort(ep.host(), ep.port()),
+        ep.label(), millis(o.connectTimeout()), millis(o.socketTimeout()),
         config.isSsl() ? config.getSslSocketFactory() : null, config.getSslParameters(),
         ep.mapped() ? null : ep.host());
-    String auth = iam != null ? "iam" : s.password().isPresent() ? "password" : "none";
-    PacedConnectionProvider provider = PacedConnectionProvider.of(config, sockets, pool, o.evictAfterIdle(),
-        o.testOnBorrow(), egress.retryPolicy().initialBackoff(), egress.retryPolicy().deadline(),
-        retrier::connected, f -> events.connections(f, ep.host(), ep.port(), auth));
+    PacedConnectionProvider provider = paced(egress, config, sockets, pool, o, retrier, events,
+        new HostAndPort(ep.host(), ep.port()), auth);
     retrier.pool(provider.getPool());
     // The pool checks connections idle 250 ms or more; the executor also checks one it has not yet seen answer
     // (opened for a pipeline or transaction, which borrow from the pool directly), with the pool's sockets.
@@ -178,6 +188,15 @@ public final class RedisClients {
     SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget, stale,
         o.maxTotal());
     return register(JedisVersions.standalone(seed, clientFacing, provider, executor), egress, loop, ep);
+  }
+
+  /** The paced pool of a standalone endpoint or of one cluster node; each new connection traced as to {@code server}. */
+  private static PacedConnectionProvider paced(PrivateEgress egress, JedisClientConfig config,
+      EndpointSocketFactory sockets, GenericObjectPoolConfig<Connection> pool, Options o, ConnectRetrier retrier,
+      CommandEvents events, HostAndPort server, String auth) {
+    return PacedConnectionProvider.of(config, sockets, pool, o.evictAfterIdle(), o.testOnBorrow(),
+        egress.retryPolicy().initialBackoff(), egress.retryPolicy().deadline(), retrier::connected,
+        f -> events.connections(f, server.getHost(), server.getPort(), auth));
   }
 
   private static DefaultJedisClientConfig.Builder clientConfig(RedisSettings s, Endpoint ep,

@@ -7,6 +7,7 @@ import io.micrometer.observation.ObservationRegistry;
 import org.apache.commons.pool2.PooledObjectFactory;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 
@@ -24,10 +25,7 @@ final class RedisTracing {
     int n;
   }
 
-  /**
-   * The configured endpoint (a cluster's discovery endpoint): connections dial through the SDK's socket factory,
-   * which {@code Connection.getHostAndPort()} does not know (and Jedis 7 does not make it public).
-   */
+  /** The configured endpoint: a standalone client's server, a cluster's discovery endpoint. */
   private final String host;
   private final int port;
 
@@ -38,14 +36,19 @@ final class RedisTracing {
     this.port = port;
   }
 
-  /** Runs {@code command} on {@code c} inside an observation of this try. */
-  <T> T execute(Connection c, CommandObject<T> command) {
+  /**
+   * Runs {@code command} on {@code c} inside an observation of this try.
+   *
+   * @param node the cluster node {@code c} is open to, or null for the endpoint
+   */
+  <T> T execute(Connection c, CommandObject<T> command, HostAndPort node) {
     int attempt = ++tries.get().n;
     if (registry.isNoop()) {
       return c.executeCommand(command);
     }
-    RedisCommandContext context = new RedisCommandContext(Failures.commandName(command), host, port, database,
-        attempt);
+    RedisCommandContext context = node == null
+        ? new RedisCommandContext(Failures.commandName(command), host, port, database, attempt)
+        : new RedisCommandContext(Failures.commandName(command), node.getHost(), node.getPort(), database, attempt);
     Observation o = Observation.createNotStarted(null, DefaultRedisCommandObservationConvention.INSTANCE,
         () -> context, registry).start();
     try {

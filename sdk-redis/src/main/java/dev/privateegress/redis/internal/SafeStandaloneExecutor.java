@@ -64,7 +64,7 @@ final class SafeStandaloneExecutor implements redis.clients.jedis.executors.Comm
   private <T> T send(CommandObject<T> command) {
     Connection c = borrow(command);
     try {
-      return retrier.send(c, command, stale, budget, false);
+      return retrier.send(c, command, stale, budget, null);
     } catch (JedisMovedDataException e) {
       // Only a cluster answers MOVED; a standalone client cannot follow it.
       throw new JedisMovedDataException(e.getMessage() + " (" + endpoint.label() + " is a cluster: set "

@@ -1,7 +1,6 @@
 package dev.privateegress.redis.internal;
 
 import java.io.IOException;
-import java.lang.reflect.Field;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,10 +22,8 @@ import redis.clients.jedis.Connection;
  * one pays about 1 ms once (so does a new connection's first command). Redis' smallest {@code timeout}
  * is 1 s, well above the threshold.
  *
- * <p>The socket of a connection comes from {@code socketOf}: for a standalone client the SDK's pool, which
- * keeps the socket its factory created beside each connection. Jedis' cluster pools are created inside
- * Jedis with its own socket factory and offer no such hook on Jedis 7.0 to 8, so a cluster client reads
- * the socket reflectively ({@link #REFLECTIVE}).
+ * <p>The socket of a connection comes from {@code socketOf}: the SDK's pool (a cluster's: its node's pool), which
+ * keeps the socket its factory created beside each connection.
  *
  * <p>The last use of each connection is kept in a map keyed by identity (an entry is allocated once
  * per connection); closed connections are dropped from it by the idle sweep ({@link #forgetClosed}).
@@ -34,10 +31,6 @@ import redis.clients.jedis.Connection;
 final class StaleConnections {
   static final long CHECK_AFTER_IDLE_MILLIS = 250;
   private static final long CHECK_AFTER_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(CHECK_AFTER_IDLE_MILLIS);
-  private static final Field SOCKET = socketField();
-
-  /** Reads {@code Connection.socket}: cluster clients only, where Jedis creates the sockets. */
-  static final Function<Connection, Socket> REFLECTIVE = StaleConnections::reflectiveSocket;
 
   private final ConcurrentHashMap<Connection, LastUse> lastUsed = new ConcurrentHashMap<>();
   private final Function<Connection, Socket> socketOf;
@@ -50,16 +43,6 @@ final class StaleConnections {
   /** When a connection last got a reply; written by the one thread that holds the connection. */
   private static final class LastUse {
     long nanos;
-  }
-
-  private static Field socketField() {
-    try {
-      Field f = Connection.class.getDeclaredField("socket");
-      f.setAccessible(true);
-      return f;
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      return null; // a Jedis without the field: connections are used unchecked, as before
-    }
   }
 
   /**
@@ -96,14 +79,6 @@ final class StaleConnections {
   /** Drops entries of connections that are closed (destroyed by the pool); run by the idle sweep. */
   public void forgetClosed() {
     lastUsed.keySet().removeIf(c -> !c.isConnected());
-  }
-
-  private static Socket reflectiveSocket(Connection c) {
-    try {
-      return SOCKET == null ? null : (Socket) SOCKET.get(c);
-    } catch (IllegalAccessException e) {
-      return null;
-    }
   }
 
   private boolean alive(Connection c) {

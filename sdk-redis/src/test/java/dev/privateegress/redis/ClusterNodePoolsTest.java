@@ -190,7 +190,7 @@ class ClusterNodePoolsTest {
   }
 
   @SuppressWarnings("unchecked")
-  private static Map<String, ConnectionPool> clusterNodes(UnifiedJedis redis) throws ReflectiveOperationException {
+  static Map<String, ConnectionPool> clusterNodes(UnifiedJedis redis) throws ReflectiveOperationException {
     return (Map<String, ConnectionPool>) redis.getClass().getMethod("getClusterNodes").invoke(redis);
   }
 

@@ -1,6 +1,7 @@
 package dev.privateegress.internal;
 
 import dev.privateegress.Platform;
+import dev.privateegress.internal.MetadataClient.MetadataException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,8 +35,6 @@ public final class MetadataFacts {
   private final boolean hostOverridden;
   private final boolean noGceCheck;
   private final Path dmiProductName;
-  private final Duration connectTimeout;
-  private final Duration readTimeout;
   private final Supplier<Platform> detectedPlatform;
   private final Map<String, Optional<String>> cache = new HashMap<>();
 
@@ -43,21 +42,18 @@ public final class MetadataFacts {
    * @param detectedPlatform the platform if already detected, else null (never triggers detection)
    */
   public MetadataFacts(MetadataClient client, Map<String, String> env, boolean hostOverridden,
-      boolean noGceCheck, Path dmiProductName, Duration connectTimeout, Duration readTimeout,
-      Supplier<Platform> detectedPlatform) {
+      boolean noGceCheck, Path dmiProductName, Supplier<Platform> detectedPlatform) {
     this.client = client;
     this.env = env;
     this.hostOverridden = hostOverridden;
     this.noGceCheck = noGceCheck;
     this.dmiProductName = dmiProductName;
-    this.connectTimeout = connectTimeout;
-    this.readTimeout = readTimeout;
     this.detectedPlatform = detectedPlatform;
   }
 
   /** A deadline that gives one read its full connect and read timeouts. */
   public long defaultDeadline() {
-    return System.nanoTime() + connectTimeout.toNanos() + readTimeout.toNanos();
+    return System.nanoTime() + client.connectTimeout().toNanos() + client.readTimeout().toNanos();
   }
 
   /** {@code GOOGLE_CLOUD_PROJECT}, {@code GCLOUD_PROJECT}, {@code GCP_PROJECT}, else the metadata server. */
@@ -179,7 +175,7 @@ public final class MetadataFacts {
     if (left.toMillis() < 1) {
       throw new MetadataException("metadata server " + client.host() + ": no time left to read " + path, -1);
     }
-    Optional<String> v = client.get(path, min(connectTimeout, left), min(readTimeout, left))
+    Optional<String> v = client.get(path, min(client.connectTimeout(), left), min(client.readTimeout(), left))
         .map(String::trim).filter(s -> !s.isEmpty());
     synchronized (cache) {
       cache.put(path, v);

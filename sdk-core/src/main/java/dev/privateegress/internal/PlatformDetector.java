@@ -20,8 +20,8 @@ import java.util.function.BooleanSupplier;
  *   <li>otherwise local
  * </ol>
  *
- * <p>Step 8 is asked only through {@code metadataAnswers}, which the caller guards (see {@link
- * dev.privateegress.PrivateEgress}): no probe at all off Google Cloud unless {@code GCE_METADATA_HOST}
+ * <p>Step 8 is asked only through {@code metadataAnswers}, which the caller guards ({@link
+ * MetadataFacts#metadataAnswers}): no probe at all off Google Cloud unless {@code GCE_METADATA_HOST}
  * points somewhere.
  */
 public final class PlatformDetector {

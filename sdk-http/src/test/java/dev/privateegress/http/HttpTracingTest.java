@@ -180,9 +180,24 @@ class HttpTracingTest {
     List<SpanData> fetches = tracing.spans("fetch id token");
     assertThat(attempts).hasSize(2);
     assertThat(fetches).hasSize(2);
+    assertThat(fetches.get(0).getParentSpanId()).isEqualTo(attempts.get(0).getSpanId());
     assertThat(fetches.get(1).getParentSpanId()).isEqualTo(attempts.get(1).getSpanId());
     assertThat(attempts).extracting(a -> attr(a, "private_egress.token")).containsExactly("fetched", "fetched");
     assertThat(md.identityRequests(AUDIENCE)).isEqualTo(2);
+  }
+
+  @Test
+  void aTokenThatCannotBeHadFailsTheCallAsTokenUnavailableWithItsFetchUnderTheAttempt() throws Exception {
+    OkHttpClient client = client(true);
+    md.failNext(100, 500, "instance/service-accounts/default/identity");
+    assertThatThrownBy(() -> get(client, "/"))
+        .isInstanceOf(TokenUnavailableException.class)
+        .hasMessageContaining(AUDIENCE);
+    assertThat(api.getRequestCount()).as("nothing sent").isZero();
+    SpanData attempt = tracing.spans("GET").get(0);
+    assertThat(attr(attempt, "error.type")).isEqualTo(TokenUnavailableException.class.getName());
+    assertThat(tracing.spans("fetch id token")).singleElement()
+        .satisfies(f -> assertThat(f.getParentSpanId()).isEqualTo(attempt.getSpanId()));
   }
 
   @Test
@@ -244,9 +259,12 @@ class HttpTracingTest {
     assertThat(fetch.getKind()).isEqualTo(SpanKind.INTERNAL);
     assertThat(attr(fetch, "private_egress.token.kind")).isEqualTo("id");
     assertThat(attr(fetch, "private_egress.token.audience_host")).isEqualTo("my-api.example.com");
-    assertThat(fetch.getParentSpanId()).isEqualTo(tracing.spans("caller").get(0).getSpanId());
-    assertThat(tracing.spans("GET")).extracting(a -> attr(a, "private_egress.token"))
-        .containsExactly("fetched", "cached");
+    List<SpanData> attempts = tracing.spans("GET");
+    assertThat(attempts).hasSize(2);
+    // the first call's attempt needed the token: the fetch is its child; the second call's found it cached
+    assertThat(fetch.getParentSpanId()).isEqualTo(attempts.get(0).getSpanId());
+    assertThat(fetch.getTraceId()).isEqualTo(tracing.spans("caller").get(0).getTraceId());
+    assertThat(attempts).extracting(a -> attr(a, "private_egress.token")).containsExactly("fetched", "cached");
     assertThat(md.identityRequests(AUDIENCE)).isEqualTo(1);
 
     String bearer = api.takeRequest(5, TimeUnit.SECONDS).getHeaders().get("Authorization");

@@ -49,6 +49,10 @@ class TokenInjectionTest {
   }
 
   private PrivateEgress egress(String tokenHeader, String audiences) {
+    return egress(tokenHeader, audiences, dev.privateegress.EgressListener.NONE);
+  }
+
+  private PrivateEgress egress(String tokenHeader, String audiences, dev.privateegress.EgressListener listener) {
     Map<String, String> env = new HashMap<>();
     env.put("GCE_METADATA_HOST", md.hostPort());
     env.put("K_SERVICE", "caller");
@@ -56,7 +60,8 @@ class TokenInjectionTest {
     env.put("PRIVATE_EGRESS_HOSTS", "my.api.private=127.0.0.1,other.private=127.0.0.1,second.private=127.0.0.1");
     env.put("PRIVATE_EGRESS_AUDIENCES", audiences);
     env.put("PRIVATE_EGRESS_TOKEN_HEADER", tokenHeader);
-    return PrivateEgress.builder().environment(env).clock(clock).retryPolicy(Fixtures.FAST).build();
+    return PrivateEgress.builder().environment(env).clock(clock).retryPolicy(Fixtures.FAST).listener(listener)
+        .build();
   }
 
   private PrivateEgress egress(String tokenHeader) {
@@ -281,6 +286,27 @@ class TokenInjectionTest {
         .hasMessageContaining("PRIVATE_EGRESS_AUDIENCES")
         .hasMessageNotContaining("Bearer");
     assertThat(api.getRequestCount()).isZero();
+  }
+
+  @Test
+  void aRetryWhoseTokenCannotBeHadEndsTheCallAsTokenUnavailableAndSendsNothingMore() {
+    Fixtures.Recorder events = new Fixtures.Recorder();
+    OkHttpClient client = PrivateHttp.newClient(egress("Authorization", "my.api.private=" + AUDIENCE, events));
+    api.setDispatcher(new mockwebserver3.Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        // the token expires while the first attempt is answered, and no new one can be had for the retry
+        clock.advance(java.time.Duration.ofHours(2));
+        md.failNext(1_000, 500, "instance/service-accounts/default/identity");
+        return status(503);
+      }
+    });
+    assertThatThrownBy(() -> get(client, "http://my.api.private:" + api.getPort() + "/"))
+        .isInstanceOf(TokenUnavailableException.class)
+        .hasMessageContaining(AUDIENCE)
+        .hasMessageContaining("request not sent");
+    assertThat(api.getRequestCount()).isEqualTo(1);
+    assertThat(events.retries).as("the retry after the 503, and none for the missing token").hasSize(1);
   }
 
   @Test

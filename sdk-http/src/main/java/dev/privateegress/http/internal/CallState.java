@@ -1,5 +1,6 @@
 package dev.privateegress.http.internal;
 
+import dev.privateegress.Token;
 import dev.privateegress.http.TokenUnavailableException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -55,9 +56,11 @@ final class CallState extends EventListener {
   String grantHost;
   int grantPort;
   boolean grantTls;
+  /** The hop's audience; null when the hop gets no token. */
   String grantAudience;
-  String grantValue;
-  /** The grant was just made for this hop: its first attempt on the wire uses it; later ones ask again. */
+  /** The token (and header value) the hop's last attempt carried, or the one granted for its first; else null. */
+  ClientContext.Bearer grant;
+  /** {@link #grant} was just made for this hop: its first attempt on the wire uses it; later ones ask again. */
   boolean grantUnused;
 
   // What the current attempt did, from OkHttp's events. Written on the call's thread or OkHttp's connect
@@ -140,13 +143,17 @@ final class CallState extends EventListener {
     return seen.port() == url.port() && seen.scheme().equals(url.scheme());
   }
 
-  void grant(HttpUrl url, String audience, String headerValue) {
+  /**
+   * The hop to {@code url} gets a token for {@code audience}: {@code token} for its first attempt, or, when null,
+   * one the first attempt asks the cache for itself (traced, so that a fetch is a child of that attempt's span).
+   */
+  void grant(HttpUrl url, String audience, Token token) {
     grantHost = url.host();
     grantPort = url.port();
     grantTls = url.isHttps();
     grantAudience = audience;
-    grantValue = headerValue;
-    grantUnused = true;
+    grant = token == null ? null : calls.bearer(audience, token);
+    grantUnused = token != null;
   }
 
   /**
@@ -156,16 +163,21 @@ final class CallState extends EventListener {
    * the call waited.
    */
   String grantForAttempt() throws TokenUnavailableException {
-    if (grantUnused) {
-      grantUnused = false;
-    } else {
-      grantValue = calls.bearer(grantAudience, calls.token(grantHost, grantAudience, null));
+    if (!grantUnused) {
+      grant = calls.bearer(grantAudience, calls.token(grantHost, grantAudience, null));
     }
-    return grantValue;
+    grantUnused = false;
+    return grant.value;
+  }
+
+  /** The token the hop's last attempt carried (the one a 401 rejected), or null when none was sent. */
+  Token sentToken() {
+    return grant == null ? null : grant.token;
   }
 
   void clearGrant() {
-    grantValue = null;
+    grant = null;
+    grantAudience = null;
     grantHost = null;
   }
 

@@ -129,18 +129,18 @@ final class ClientContext {
     }
   }
 
-  /** {@code "Bearer " + token}, built once per token. */
-  String bearer(String audience, Token token) {
+  /** {@code token} with its header value {@code "Bearer " + token}, built once per token. */
+  Bearer bearer(String audience, Token token) {
     Bearer b = bearers.get(audience);
     if (b != null && b.token == token) {
-      return b.value;
+      return b;
     }
     if (bearers.size() >= MAX_CACHED) {
       bearers.clear();
     }
     b = new Bearer(token, "Bearer " + token.value());
     bearers.put(audience, b);
-    return b.value;
+    return b;
   }
 
   private record Named(int port, String name) {}
@@ -148,7 +148,7 @@ final class ClientContext {
   private record Scope(String overHttps, String overHttp) {}
 
   /** A token and its header value; neither is ever shown. */
-  private static final class Bearer {
+  static final class Bearer {
     final Token token;
     final String value;
 

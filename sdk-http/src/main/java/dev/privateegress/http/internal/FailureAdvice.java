@@ -3,6 +3,7 @@ package dev.privateegress.http.internal;
 import dev.privateegress.internal.NetworkAdvice;
 import dev.privateegress.internal.Util;
 import dev.privateegress.Target;
+import dev.privateegress.http.TokenUnavailableException;
 import dev.privateegress.http.internal.RetryRules.Failure;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -31,8 +32,8 @@ final class FailureAdvice {
 
   static IOException explain(ClientContext calls, CallState state, Request request, IOException failure, Failure kind,
       IOException earlier) {
-    if (failure instanceof EgressDns.Unresolved) {
-      return withEarlier(failure, earlier); // EgressDns explained it already
+    if (failure instanceof EgressDns.Unresolved || failure instanceof TokenUnavailableException) {
+      return withEarlier(failure, earlier); // explained already (EgressDns; the token's host and audience)
     }
     HttpUrl url = request.url();
     String where = request.method() + " " + url.scheme() + "://" + state.target + url.encodedPath();

@@ -39,6 +39,11 @@ final class HttpTracing {
         egress.config().traces("tokens"));
   }
 
+  /** Attempts make spans: the registry has handlers now (a no-op registry makes none). */
+  boolean traced() {
+    return !registry.isNoop();
+  }
+
   /**
    * Sends {@code request} as {@link WireInterceptor#send} does, inside an observation of this attempt; with
    * {@code granted}, the hop's token for this attempt is looked up inside it (a fetch is then its child).

@@ -2,6 +2,7 @@ package dev.privateegress.http.internal;
 
 import dev.privateegress.internal.RetryLoop;
 import dev.privateegress.http.Idempotent;
+import dev.privateegress.http.TokenUnavailableException;
 import dev.privateegress.http.internal.RetryRules.Failure;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -83,6 +84,12 @@ final class RetryStep implements RetryLoop.Step<CallState, Response, IOException
         if (log.isDebugEnabled()) {
           log.debug("{}: pooled connection closed by the server; sending on another one", state.target);
         }
+      }
+      if (failure instanceof TokenUnavailableException) {
+        // No token for this attempt (one asked for at the wire: a retry's, or a traced first attempt's). Nothing
+        // was sent, so it is no attempt, and the call ends with it as when a hop's first token cannot be had.
+        state.failure = Failure.PERMANENT;
+        throw failure;
       }
       if (failure != null && calls.tracing != null) {
         calls.tracing.failedBeforeWire(state, state.request, began, failure);

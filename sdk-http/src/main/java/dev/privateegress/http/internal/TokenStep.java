@@ -36,18 +36,21 @@ final class TokenStep {
       return next.proceed(chain, state, request);
     }
     String host = request.url().host();
-    Token token = calls.token(host, audience, null);
-    state.grant(request.url(), audience, calls.bearer(audience, token));
+    // Traced, the first attempt asks for the token itself, inside its span: a fetch is the child of the attempt
+    // that needed it. Otherwise here, so that a call without a token opens no connection.
+    boolean atTheWire = calls.tracing != null && calls.tracing.traced();
+    state.grant(request.url(), audience, atTheWire ? null : calls.token(host, audience, null));
     Response response = next.proceed(chain, state, request);
-    if (response.code() != 401 || !calls.retries) {
+    Token sent = state.sentToken();
+    if (response.code() != 401 || !calls.retries || sent == null) {
       return response;
     }
-    Token renewed = authenticate(host, audience, token, request, response);
+    Token renewed = authenticate(host, audience, sent, request, response);
     if (renewed == null) {
       return response;
     }
     response.close();
-    state.grant(request.url(), audience, calls.bearer(audience, renewed));
+    state.grant(request.url(), audience, renewed);
     return next.proceed(chain, state, request);
   }
 

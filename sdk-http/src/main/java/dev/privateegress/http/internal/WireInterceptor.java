@@ -98,7 +98,7 @@ public final class WireInterceptor implements Interceptor {
       }
     }
     HttpUrl url = request.url();
-    boolean granted = state.grantValue != null && url.host().equals(state.grantHost)
+    boolean granted = state.grantAudience != null && url.host().equals(state.grantHost)
         && url.port() == state.grantPort && url.isHttps() == state.grantTls;
     HttpTracing tracing = state.calls.tracing;
     // Traced, the attempt's span opens first, so that a token fetched for this attempt is its child.
@@ -107,7 +107,7 @@ public final class WireInterceptor implements Interceptor {
     try {
       response = tracing == null ? send(chain, state, request, token) : tracing.send(chain, state, request, granted);
     } catch (IOException e) {
-      throw refusedStream(chain, connection, e);
+      throw refusedStream(connection, e);
     }
     if (response.code() == 503) {
       String retryAfter = response.header("Retry-After");
@@ -133,18 +133,28 @@ public final class WireInterceptor implements Interceptor {
 
   /**
    * The failure to report: {@code e}, or a {@code REFUSED_STREAM} reset (caused by {@code e}) when the request's
-   * HTTP/2 stream was refused though the attempt failed with another error, such as a body write racing the
-   * server's GOAWAY; see {@link Http2Streams}.
+   * HTTP/2 stream was refused though the attempt failed with another error. A request body written while the
+   * server's GOAWAY arrives fails with the socket's or the connection's error ("closed", "stream closed",
+   * "Connection or outbound has closed"), although the stream was above the GOAWAY's last stream id: the server
+   * never processed it. OkHttp's {@code CallServerInterceptor}, when writing the request fails, still reads the
+   * stream's response headers (a server may answer early) and adds that read's failure to the write's as a
+   * suppressed exception; the read waits until OkHttp's reader thread settled the stream, so on a refused stream
+   * it is OkHttp's own {@code StreamResetException(REFUSED_STREAM)}. Read on failure only: nothing on the way of
+   * a call that succeeds, and nothing on HTTP/1.1.
    */
-  private static IOException refusedStream(Chain chain, Connection connection, IOException e) {
+  static IOException refusedStream(Connection connection, IOException e) {
     if (connection == null || RetryRules.notProcessed(e)
-        || (connection.protocol() != Protocol.HTTP_2 && connection.protocol() != Protocol.H2_PRIOR_KNOWLEDGE)
-        || !Http2Streams.refused(chain)) {
+        || connection.protocol() != Protocol.HTTP_2 && connection.protocol() != Protocol.H2_PRIOR_KNOWLEDGE) {
       return e;
     }
-    StreamResetException refused = new StreamResetException(ErrorCode.REFUSED_STREAM);
-    refused.initCause(e);
-    return refused;
+    for (Throwable s : e.getSuppressed()) {
+      if (s instanceof StreamResetException reset && reset.errorCode == ErrorCode.REFUSED_STREAM) {
+        StreamResetException refused = new StreamResetException(ErrorCode.REFUSED_STREAM);
+        refused.initCause(e);
+        return refused;
+      }
+    }
+    return e;
   }
 
   private static boolean isZero(String value) {

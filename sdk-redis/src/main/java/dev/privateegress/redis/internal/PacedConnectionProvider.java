@@ -2,6 +2,7 @@ package dev.privateegress.redis.internal;
 
 import java.net.Socket;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.NoSuchElementException;
@@ -58,8 +59,10 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
   static final long GROW_AFTER_MILLIS = 20;
   /** Connections idle this long are checked for a close by the server before they are handed out. */
   static final long CHECK_AFTER_IDLE_MILLIS = 250;
-  private static final Duration CHECK_AFTER_IDLE = Duration.ofMillis(CHECK_AFTER_IDLE_MILLIS);
   private static final Duration GROW_AFTER = Duration.ofMillis(GROW_AFTER_MILLIS);
+  private static final long GROW_AFTER_NANOS = GROW_AFTER.toNanos();
+  private static final long CHECK_AFTER_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(CHECK_AFTER_IDLE_MILLIS);
+  private static final long ONE_MILLI_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
   private final Pacer pacer;
   private final long starvedWaitNanos;
@@ -147,14 +150,9 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
         }
         // While a connection is being opened, wait for it (or for a returned one) here: a borrower whose
         // wait runs out inside commons-pool while an object is being made spins until the make ends.
-        pacer.awaitOpened(Math.min(deadline, System.nanoTime() + GROW_AFTER.toNanos()));
-        Duration remaining = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-        Duration wait = shortWait && remaining.compareTo(GROW_AFTER) > 0 ? GROW_AFTER : remaining;
-        if (wait.toMillis() < 1) {
-          wait = Duration.ofMillis(1); // never 0: commons-pool would wait for a make without a bound
-        }
+        pacer.awaitOpened(Math.min(deadline, System.nanoTime() + GROW_AFTER_NANOS));
         try {
-          Connection c = pool.borrowObject(wait);
+          Connection c = pool.borrowObject(waitFor(deadline - System.nanoTime(), shortWait, pool));
           c.setHandlingPool((ConnectionPool) pool);
           return c;
         } catch (NoSuchElementException e) {
@@ -194,6 +192,25 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     }
   }
 
+  /**
+   * How long one {@code borrowObject} may wait, {@code left} nanos before the borrow's deadline: a short wait while
+   * the pool may still grow, else the rest. The common cases reuse a {@link Duration} the pool or this class
+   * already holds (a command allocates none here): the short wait, and the whole {@code maxWait} of a first pass
+   * that did not wait for an open (it then waits up to 1 ms past the deadline, which the caller checks in nanos).
+   */
+  private static Duration waitFor(long left, boolean shortWait, GenericObjectPool<Connection> pool) {
+    if (shortWait && left > GROW_AFTER_NANOS) {
+      return GROW_AFTER;
+    }
+    Duration maxWait = pool.getMaxWaitDuration();
+    long maxWaitNanos = maxWait.toNanos();
+    if (left <= maxWaitNanos && left > maxWaitNanos - ONE_MILLI_NANOS) {
+      return maxWait;
+    }
+    // never 0: commons-pool would wait for a make without a bound
+    return Duration.ofNanos(Math.max(left, ONE_MILLI_NANOS));
+  }
+
   private static void open(GenericObjectPool<Connection> pool) {
     try {
       pool.addObject();
@@ -213,7 +230,7 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     private final EndpointSocketFactory sockets;
     private final Map<Connection, Socket> socketOf = new ConcurrentHashMap<>();
     final int ceiling;
-    private final Duration idleLimit;
+    private final long idleLimitNanos;
     private final boolean pingOnBorrow;
     private final long shareFailureNanos;
     private final Runnable onConnected;
@@ -234,7 +251,7 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
       this.delegate = delegate;
       this.sockets = sockets;
       this.ceiling = ceiling;
-      this.idleLimit = idleLimit;
+      this.idleLimitNanos = idleLimit.toNanos();
       this.pingOnBorrow = pingOnBorrow;
       this.shareFailureNanos = shareFailureFor.toNanos();
       this.onConnected = onConnected;
@@ -365,14 +382,26 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
         // the evictor thread (backgroundEviction) PINGs; anything else borrowing directly is not slowed
         return !pool.getTestWhileIdle() || delegate.validateObject(p);
       }
-      Duration idle = p.getIdleDuration();
-      if (idle.compareTo(idleLimit) > 0) {
+      long idle = idleNanos(p);
+      if (idle > idleLimitNanos) {
         return false; // idle past the limit: the path may have forgotten it; replaced, nothing sent
       }
-      if (idle.compareTo(CHECK_AFTER_IDLE) >= 0 && !StaleConnections.open(socketOf.get(p.getObject()))) {
+      if (idle >= CHECK_AFTER_IDLE_NANOS && !StaleConnections.open(socketOf.get(p.getObject()))) {
         return false; // closed by the server while idle; replaced, nothing sent
       }
       return !pingOnBorrow || delegate.validateObject(p);
+    }
+
+    /**
+     * How long {@code p} sat idle before this borrow: from its return (or creation) to its hand-out, both instants
+     * the pool recorded. ({@code getIdleDuration()} would allocate an {@code Instant} and a {@code Duration} per
+     * borrow, the larger part of what a command cost over raw Jedis.)
+     */
+    private static long idleNanos(PooledObject<Connection> p) {
+      Instant from = p.getLastReturnInstant();
+      Instant to = p.getLastBorrowInstant();
+      long nanos = (to.getEpochSecond() - from.getEpochSecond()) * 1_000_000_000L + (to.getNano() - from.getNano());
+      return Math.max(0, nanos);
     }
 
     /**

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.Set;
+import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
@@ -23,6 +24,9 @@ import redis.clients.jedis.providers.ConnectionProvider;
 public final class JedisVersions {
   /** Jedis 8's {@code autoNegotiateProtocol(boolean)}; null before 8, where no negotiation happens. */
   private static final MethodHandle AUTO_NEGOTIATE = autoNegotiate();
+
+  /** {@code Connection.getHostAndPort()}: public in 8; null before, where it is package-private. */
+  private static final MethodHandle HOST_AND_PORT = hostAndPort();
 
   private JedisVersions() {}
 
@@ -63,6 +67,18 @@ public final class JedisVersions {
     return (ClusterClientBuilder<?>) builder("RedisClusterClient", "JedisCluster");
   }
 
+  /** The node a connection is open to, for messages (the starter's cluster connections, made by Jedis). */
+  public static String node(Connection connection) {
+    if (HOST_AND_PORT == null) {
+      return connection.toIdentityString();
+    }
+    try {
+      return String.valueOf(HOST_AND_PORT.invoke(connection));
+    } catch (Throwable e) {
+      return connection.toIdentityString();
+    }
+  }
+
   private static UnifiedJedis build(AbstractClientBuilder<?, ?> b) {
     return (UnifiedJedis) b.build();
   }
@@ -91,6 +107,15 @@ public final class JedisVersions {
           "autoNegotiateProtocol", MethodType.methodType(DefaultJedisClientConfig.Builder.class, boolean.class));
     } catch (NoSuchMethodException | IllegalAccessException e) {
       return null;
+    }
+  }
+
+  private static MethodHandle hostAndPort() {
+    try {
+      return MethodHandles.publicLookup().findVirtual(Connection.class, "getHostAndPort",
+          MethodType.methodType(HostAndPort.class));
+    } catch (NoSuchMethodException | IllegalAccessException e) {
+      return null; // Jedis 7: not public; messages name the connection by its identity string instead
     }
   }
 }

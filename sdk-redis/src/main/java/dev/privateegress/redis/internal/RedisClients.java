@@ -168,7 +168,7 @@ public final class RedisClients {
             mapped.isEmpty() ? node.getHost() : null);
         return paced(egress, config, sockets, pool, o, retrier, events, node, auth);
       }, sweep);
-      SafeClusterExecutor executor = new SafeClusterExecutor(provider, o.maxRedirects(),
+      SafeClusterConnectionProvider.Executor executor = new SafeClusterConnectionProvider.Executor(provider, o.maxRedirects(),
           egress.retryPolicy().deadline(), budget, retrier, o.maxTotal());
       return register(JedisVersions.cluster(seed, clientFacing, provider, executor), egress, loop, ep);
     }

@@ -1,12 +1,13 @@
 package dev.privateegress.redis.internal;
 
-import dev.privateegress.internal.NetworkAdvice;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.RetryBudget;
 import dev.privateegress.TokenException;
-import dev.privateegress.redis.AmbiguousCommandException;
 import dev.privateegress.internal.Hosts;
+import dev.privateegress.internal.NetworkAdvice;
 import dev.privateegress.internal.RetryLoop;
+import dev.privateegress.redis.AmbiguousCommandException;
+import dev.privateegress.redis.internal.PacedConnectionProvider.StaleConnections;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.function.Function;

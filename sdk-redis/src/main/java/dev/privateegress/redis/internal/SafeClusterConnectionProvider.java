@@ -2,6 +2,8 @@ package dev.privateegress.redis.internal;
 
 import dev.privateegress.RetryBudget;
 import dev.privateegress.redis.AmbiguousCommandException;
+import dev.privateegress.redis.internal.PacedConnectionProvider.IdleMaintenance;
+import dev.privateegress.redis.internal.PacedConnectionProvider.StaleConnections;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -2,6 +2,8 @@ package dev.privateegress.redis.internal;
 
 import dev.privateegress.RetryBudget;
 import dev.privateegress.redis.AmbiguousCommandException;
+import dev.privateegress.redis.internal.PacedConnectionProvider.IdleMaintenance;
+import dev.privateegress.redis.internal.PacedConnectionProvider.StaleConnections;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.exceptions.JedisMovedDataException;

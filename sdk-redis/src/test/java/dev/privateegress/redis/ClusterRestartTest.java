@@ -47,8 +47,11 @@ class ClusterRestartTest {
     return PrivateEgress.builder()
         .environment(Map.of("REDIS_URL", "redis://" + cluster.seed(), "REDIS_CLUSTER", "true",
             "PRIVATE_EGRESS_STARTUP_GRACE", "PT0S"))
+        // 8 attempts (about 1 s of connect retries): on a loaded machine the killed master takes longer to come
+        // back than the default 3 attempts wait, and the reader's GET failed with "connection refused" (also
+        // before the node pools were the SDK's); the point here is CLUSTERDOWN, which is retried until the deadline.
         .retryPolicy(RetryPolicy.defaults().withBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
-            .withDeadline(Duration.ofSeconds(10)))
+            .withMaxAttempts(8).withDeadline(Duration.ofSeconds(10)))
         .retryBudgets(() -> {
           budgetsCreated.incrementAndGet();
           return RetryBudget.defaults();

@@ -8,7 +8,6 @@ import dev.privateegress.internal.RetryLoop;
 import dev.privateegress.redis.AmbiguousCommandException;
 import dev.privateegress.redis.internal.Endpoint.EndpointSocketFactory;
 import dev.privateegress.redis.internal.PacedConnectionProvider.IdleMaintenance;
-import dev.privateegress.redis.internal.PacedConnectionProvider.StaleConnections;
 import io.github.resilience4j.retry.RetryConfig;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -183,13 +182,10 @@ public final class RedisClients {
     PacedConnectionProvider provider = paced(egress, config, sockets, pool, o, retrier, events,
         new HostAndPort(ep.host(), ep.port()), auth);
     retrier.pool(provider.getPool());
-    // The pool checks connections idle 250 ms or more; the executor also checks one it has not yet seen answer
-    // (opened for a pipeline or transaction, which borrow from the pool directly), with the pool's sockets.
-    StaleConnections stale = new StaleConnections(provider::socketOf);
-    IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep,
-        stale::forgetClosed);
-    SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget, stale,
-        o.maxTotal());
+    // The pool checks every connection it hands out (commands, pipelines, transactions alike): the executor
+    // keeps no record of its own.
+    IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep, () -> {});
+    SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget);
     return register(JedisVersions.standalone(seed, clientFacing, provider, executor), egress, loop, ep);
   }
 

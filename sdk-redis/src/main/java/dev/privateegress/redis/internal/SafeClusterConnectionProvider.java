@@ -105,18 +105,6 @@ final class SafeClusterConnectionProvider extends ClusterConnectionProvider {
     return pools.computeIfAbsent(node, newPool);
   }
 
-  /** Connections the pools of the nodes have opened so far, by node (for tests). */
-  Map<HostAndPort, Long> opened() {
-    Map<HostAndPort, Long> m = new HashMap<>();
-    pools.forEach((n, p) -> m.put(n, p.opened()));
-    return m;
-  }
-
-  /** Connections Jedis' own node pools have opened (for tests: always 0). */
-  long openedByJedisPools() {
-    return cache.getNodes().values().stream().mapToLong(ConnectionPool::getCreatedCount).sum();
-  }
-
   /** The node {@code c} is open to, or null if it is not one of the node pools' connections. */
   HostAndPort nodeOf(Connection c) {
     for (Map.Entry<HostAndPort, PacedConnectionProvider> e : pools.entrySet()) {

@@ -119,11 +119,6 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     return pacer.opened();
   }
 
-  /** The socket the SDK's socket factory created for {@code c}, or null. */
-  Socket socketOf(Connection c) {
-    return pacer.socketOf.get(c);
-  }
-
   private Connection borrow() {
     GenericObjectPool<Connection> pool = getPool();
     long now = System.nanoTime();
@@ -134,25 +129,30 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     long[] started = Pacer.BORROW_STARTED.get();
     started[0] = now;
     // While the pool may still grow, a borrower first waits briefly. If no connection came, one waiter at
-    // a time becomes the watcher: it opens one more connection into the pool (the longest waiter gets it)
-    // each time another short wait passes without one, up to the ceiling. The others wait out their time
-    // in the pool's queue, in arrival order (fairness).
+    // a time becomes the watcher: it opens one more connection into the pool each time another short wait
+    // passes without one, up to the ceiling. The others wait out their time in the pool's queue.
     boolean watcher = false;
     boolean shortWait = pool.getMaxTotal() < pacer.ceiling;
+    boolean firstPass = true;
     try {
       while (true) {
+        // The clock is read again only once something made this borrower wait (a command reads it once here).
+        boolean waited = !firstPass;
+        firstPass = false;
         // A borrower that finds every connection busy and none being opened is a waiter that persists under
         // sustained concurrency: one more connection now. (Waiting for a short time first would never grow
         // the pool against a fast server, whose connections come back within the wait: the borrowers would
         // share one connection.)
         if (shortWait && pool.getNumIdle() == 0 && pacer.grow()) {
           open(pool);
+          waited = true;
         }
         // While a connection is being opened, wait for it (or for a returned one) here: a borrower whose
         // wait runs out inside commons-pool while an object is being made spins until the make ends.
-        pacer.awaitOpened(Math.min(deadline, System.nanoTime() + GROW_AFTER_NANOS));
+        waited |= pacer.awaitOpened(deadline);
+        long left = deadline - (waited ? System.nanoTime() : now);
         try {
-          Connection c = pool.borrowObject(waitFor(deadline - System.nanoTime(), shortWait, pool));
+          Connection c = pool.borrowObject(waitFor(left, shortWait, pool));
           c.setHandlingPool((ConnectionPool) pool);
           return c;
         } catch (NoSuchElementException e) {
@@ -265,8 +265,20 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     private int awaiting; // guarded by this
     private long changes; // guarded by this: opens finished and connections returned
 
-    /** Returns when no connection is being opened, one was returned, or at {@code untilNanos}. */
-    synchronized void awaitOpened(long untilNanos) {
+    /**
+     * Returns when no connection is being opened, one was returned, or {@value PacedConnectionProvider#GROW_AFTER_MILLIS} ms passed (at
+     * the latest at {@code deadlineNanos}); true when a connection was being opened (the caller may have waited).
+     * Nothing is locked while none is being opened: the common case of every command.
+     */
+    boolean awaitOpened(long deadlineNanos) {
+      if (opening == 0) {
+        return false;
+      }
+      awaitOpening(Math.min(deadlineNanos, System.nanoTime() + GROW_AFTER_NANOS));
+      return true;
+    }
+
+    private synchronized void awaitOpening(long untilNanos) {
       long seen = changes;
       awaiting++;
       try {

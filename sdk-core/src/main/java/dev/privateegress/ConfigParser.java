@@ -3,7 +3,6 @@ package dev.privateegress;
 import dev.privateegress.internal.ConfigSource;
 import dev.privateegress.internal.ConfigSource.Raw;
 import dev.privateegress.internal.ConfigValues;
-import dev.privateegress.internal.HostMapParser;
 import dev.privateegress.internal.RedisUrlParser;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,8 +40,8 @@ final class ConfigParser {
         mode == EgressMode.UNKNOWN ? null : mode,
         scope,
         lookup,
-        get(source, "PRIVATE_EGRESS_HOSTS", HostMapParser::hosts, Map.of()),
-        get(source, "PRIVATE_EGRESS_AUDIENCES", HostMapParser::audiences, Map.of()),
+        get(source, "PRIVATE_EGRESS_HOSTS", ConfigValues::hosts, Map.of()),
+        get(source, "PRIVATE_EGRESS_AUDIENCES", ConfigValues::audiences, Map.of()),
         header,
         get(source, "PRIVATE_EGRESS_STARTUP_GRACE", ConfigValues::duration, DEFAULT_STARTUP_GRACE),
         redis(source),

@@ -1,18 +1,8 @@
 package dev.privateegress;
 
 import dev.privateegress.internal.Doctor;
-import dev.privateegress.internal.EgressContext;
-import dev.privateegress.internal.EgressDetector;
-import dev.privateegress.internal.GoogleTokenProvider;
-import dev.privateegress.internal.Lazy;
-import dev.privateegress.internal.MaskedEnvironment;
-import dev.privateegress.internal.MetadataClient;
+import dev.privateegress.internal.EgressRuntime;
 import dev.privateegress.internal.MetadataFacts;
-import dev.privateegress.internal.NetworkChecks;
-import dev.privateegress.internal.PlatformDetector;
-import dev.privateegress.internal.Readiness;
-import dev.privateegress.internal.RetryBudgets;
-import dev.privateegress.internal.SafeListener;
 import dev.privateegress.spi.CheckContext;
 import dev.privateegress.spi.Reach;
 import dev.privateegress.spi.TargetChecker;
@@ -47,59 +37,16 @@ import javax.net.ssl.SSLSocketFactory;
  * are detected lazily on first use and cached. No background threads are started.
  */
 public final class PrivateEgress {
-  private final EgressConfig config;
-  private final Map<String, String> env;
-  private final Clock clock;
-  private final Instant startedAt;
-  private final EgressListener listener;
-  private final Object observationRegistry;
-  private final RetryPolicy retryPolicy;
-  private final RetryBudgets retryBudgets;
-  private final MetadataFacts metadata;
-  private final Lazy<Platform> platform;
-  private final Lazy<TokenProvider> tokens;
-  private final EgressContext context;
-  private final EgressDetector egressDetector;
-  private final NetworkChecks network;
+  private final EgressRuntime runtime;
   private final TargetChecks checks = new TargetChecks();
 
-  PrivateEgress(PrivateEgressBuilder b, EgressConfig config) {
-    this.config = config;
-    this.env = new MaskedEnvironment(b.env);
-    this.clock = b.clock;
-    this.startedAt = b.startedAt != null ? b.startedAt : clock.instant();
-    this.listener = SafeListener.wrap(b.listener);
-    this.observationRegistry = b.observationRegistry;
-    this.retryPolicy = b.retryPolicy;
-    this.retryBudgets = b.retryBudget != null
-        ? RetryBudgets.shared(b.retryBudget)
-        : RetryBudgets.perTarget(b.retryBudgetFactory);
-    MetadataClient client = new MetadataClient(config.metadataHost().orElse(MetadataClient.DEFAULT_HOST),
-        b.metadataConnectTimeout, b.metadataReadTimeout);
-    Lazy<Platform> detected = new Lazy<>(() -> PlatformDetector.detect(env, () -> context().metadata().metadataAnswers()));
-    this.platform = detected;
-    this.metadata = new MetadataFacts(client, env, config.metadataHost().isPresent(), config.noGceCheck(),
-        b.dmiProductName, b.metadataConnectTimeout, b.metadataReadTimeout, detected::peek);
-    TokenProvider custom = b.tokenProvider;
-    com.google.auth.oauth2.GoogleCredentials credentials = b.credentials;
-    TokenOptions tokenOptions = b.tokenOptions;
-    this.tokens = new Lazy<>(() -> custom != null
-        ? custom
-        : new GoogleTokenProvider(context(), client, credentials, tokenOptions));
-    this.context = new EgressContext(config, env, clock, listener, platform, tokens, metadata,
-        observationRegistry);
-    this.egressDetector = newEgressDetector(b.adminApiBaseUrl, EgressDetector.DEFAULT_BUDGET);
-    this.network = new NetworkChecks(context, egressDetector);
+  PrivateEgress(EgressRuntime runtime) {
+    this.runtime = runtime;
   }
 
-  /** An egress detector wired to this instance (tests give it a short budget and a local admin API). */
-  EgressDetector newEgressDetector(String adminApiBaseUrl, Duration budget) {
-    return new EgressDetector(context, adminApiBaseUrl, budget, metadata::project, metadata::region);
-  }
-
-  /** What the machinery behind this facade is given (tests reach internals through it). */
-  EgressContext context() {
-    return context;
+  /** The wiring behind this face (tests reach internals through it). */
+  EgressRuntime runtime() {
+    return runtime;
   }
 
   /**
@@ -126,7 +73,7 @@ public final class PrivateEgress {
 
   /** The validated configuration. */
   public EgressConfig config() {
-    return config;
+    return runtime.config();
   }
 
   /**
@@ -134,17 +81,17 @@ public final class PrivateEgress {
    * REDIS_AUTH}, the password in {@code REDIS_URL} and variables whose name says they hold a secret.
    */
   public Map<String, String> environment() {
-    return env;
+    return runtime.environment();
   }
 
   /** The clock used for token expiry, startup grace and timing. */
   public Clock clock() {
-    return clock;
+    return runtime.clock();
   }
 
   /** When this instance was created; the startup grace window counts from here. */
   public Instant startedAt() {
-    return startedAt;
+    return runtime.startedAt();
   }
 
   /**
@@ -152,7 +99,7 @@ public final class PrivateEgress {
    * configured listener are caught and logged, never propagated into SDK calls.
    */
   public EgressListener listener() {
-    return listener;
+    return runtime.listener();
   }
 
   /**
@@ -160,26 +107,26 @@ public final class PrivateEgress {
    * class loads, and is introspected, without Micrometer on the class path.
    */
   public Optional<Object> observationRegistry() {
-    return Optional.ofNullable(observationRegistry);
+    return Optional.ofNullable(runtime.observationRegistry());
   }
 
   /** Attempts, backoff and deadline used by the HTTP and Redis clients. */
   public RetryPolicy retryPolicy() {
-    return retryPolicy;
+    return runtime.retryPolicy();
   }
 
   /**
    * The retry budget of one target: {@code host:port} for HTTP, the endpoint (or the cluster's seed) for
    * Redis. Each target has its own bucket, created on first use, so an outage of one never spends the
-   * retries of another; past {@value RetryBudgets#MAX_TARGETS} targets the rest share one bucket.
+   * retries of another; past {@value EgressRuntime#MAX_TARGETS} targets the rest share one bucket.
    */
   public RetryBudget retryBudget(String target) {
-    return retryBudgets.forTarget(Objects.requireNonNull(target, "target"));
+    return runtime.retryBudget(Objects.requireNonNull(target, "target"));
   }
 
   /** ID and access tokens (cached; created on first use, no network I/O until a token is asked for). */
   public TokenProvider tokens() {
-    return tokens.get();
+    return runtime.tokens();
   }
 
   /**
@@ -189,17 +136,17 @@ public final class PrivateEgress {
    * no network call is made.
    */
   public Platform platform() {
-    return platform.get();
+    return runtime.platform();
   }
 
   /** The project id: {@code GOOGLE_CLOUD_PROJECT}, {@code GCLOUD_PROJECT}, {@code GCP_PROJECT}, else the metadata server. */
   public Optional<String> project() {
-    return metadata.lenient(MetadataFacts::project);
+    return runtime.metadata().lenient(MetadataFacts::project);
   }
 
   /** The numeric project number from the metadata server (needed by some admin APIs). */
   public Optional<String> projectNumber() {
-    return metadata.lenient(MetadataFacts::projectNumber);
+    return runtime.metadata().lenient(MetadataFacts::projectNumber);
   }
 
   /**
@@ -207,12 +154,12 @@ public final class PrivateEgress {
    * instance/region} (serverless) or the region of {@code instance/zone} (GCE, GKE).
    */
   public Optional<String> region() {
-    return metadata.lenient(MetadataFacts::region);
+    return runtime.metadata().lenient(MetadataFacts::region);
   }
 
   /** The runtime service account's email, from the metadata server. */
   public Optional<String> serviceAccountEmail() {
-    return metadata.lenient(MetadataFacts::serviceAccountEmail);
+    return runtime.serviceAccountEmail();
   }
 
   /**
@@ -222,7 +169,7 @@ public final class PrivateEgress {
    * evidence). Do not call it on a request path that must not wait; use {@link #knownEgress()}.
    */
   public EgressInfo egress() {
-    return egressDetector.detect();
+    return runtime.egress();
   }
 
   /**
@@ -230,12 +177,7 @@ public final class PrivateEgress {
    * else what configuration and platform alone say (possibly {@code unknown}).
    */
   public EgressInfo knownEgress() {
-    return egressDetector.known();
-  }
-
-  /** The DNS, TCP, TLS and token checks of this instance (tests reach them through it). */
-  NetworkChecks networkChecks() {
-    return network;
+    return runtime.knownEgress();
   }
 
   /**
@@ -244,7 +186,7 @@ public final class PrivateEgress {
    * carry traffic after an instance starts. Never does I/O.
    */
   public boolean inStartupGrace() {
-    return egressDetector.inStartupGrace(startedAt, platform.peek());
+    return runtime.inStartupGrace();
   }
 
   /**
@@ -254,7 +196,7 @@ public final class PrivateEgress {
    * @throws ConfigurationException when a target cannot be parsed
    */
   public DoctorReport doctor(Collection<String> targets) {
-    return Doctor.run(context, this::egress, parseTargets(targets), checks);
+    return Doctor.run(runtime, parseTargets(targets), checks);
   }
 
   /** Varargs form of {@link #doctor(Collection)}. */
@@ -277,7 +219,7 @@ public final class PrivateEgress {
       throw new IllegalArgumentException("awaitReady timeout must not be negative, was " + timeout
           + "; pass how long to wait, e.g. Duration.ofSeconds(60)");
     }
-    return Readiness.await(parseTargets(targets), timeout, checks);
+    return Doctor.await(parseTargets(targets), timeout, checks);
   }
 
   /**
@@ -303,8 +245,8 @@ public final class PrivateEgress {
 
   @Override
   public String toString() {
-    Platform p = platform.peek();
-    return "PrivateEgress{platform=" + (p == null ? "(not detected yet)" : p) + ", " + config + "}";
+    Platform p = runtime.detectedPlatform();
+    return "PrivateEgress{platform=" + (p == null ? "(not detected yet)" : p) + ", " + runtime.config() + "}";
   }
 
   /**
@@ -332,22 +274,22 @@ public final class PrivateEgress {
 
     @Override
     public Reach reach(Target target, Duration timeout) {
-      return network.reach(target, timeout);
+      return runtime.network().reach(target, timeout);
     }
 
     @Override
     public CheckResult tls(Target target, List<InetAddress> addresses, Duration timeout, SSLSocketFactory factory) {
-      return network.tls(target, addresses, timeout, factory);
+      return runtime.network().tls(target, addresses, timeout, factory);
     }
 
     @Override
     public Optional<CheckResult> token(Target target) {
-      return network.token(target);
+      return runtime.network().token(target);
     }
 
     @Override
     public Optional<CheckResult> egressIp(Duration timeout) {
-      return network.egressIp(timeout);
+      return runtime.network().egressIp(timeout);
     }
 
     private TargetChecker checker(Target target) {

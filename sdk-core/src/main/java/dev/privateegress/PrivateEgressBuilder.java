@@ -1,6 +1,10 @@
 package dev.privateegress;
 
+import com.google.auth.oauth2.GoogleCredentials;
 import dev.privateegress.internal.ConfigSource;
+import dev.privateegress.internal.EgressRuntime;
+import dev.privateegress.internal.GoogleTokenProvider;
+import dev.privateegress.internal.MetadataClient;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -25,24 +29,24 @@ public final class PrivateEgressBuilder {
   private final Map<String, String> explicit = new LinkedHashMap<>();
   private final List<String> hosts = new ArrayList<>();
   private final List<String> audiences = new ArrayList<>();
-  Map<String, String> env = Map.of();
-  Map<String, String> properties = Map.of();
-  VariableLookup variables = VariableLookup.NONE;
-  Clock clock = Clock.systemUTC();
-  Instant startedAt;
-  EgressListener listener = EgressListener.NONE;
+  private Map<String, String> env = Map.of();
+  private Map<String, String> properties = Map.of();
+  private VariableLookup variables = VariableLookup.NONE;
+  private Clock clock = Clock.systemUTC();
+  private Instant startedAt;
+  private EgressListener listener = EgressListener.NONE;
   /** A Micrometer {@code ObservationRegistry}, held as Object so that this class loads without Micrometer. */
-  Object observationRegistry;
-  RetryPolicy retryPolicy = RetryPolicy.defaults();
-  RetryBudget retryBudget;
-  Supplier<RetryBudget> retryBudgetFactory = RetryBudget::defaults;
-  TokenProvider tokenProvider;
-  com.google.auth.oauth2.GoogleCredentials credentials;
-  TokenOptions tokenOptions = TokenOptions.defaults();
-  Duration metadataConnectTimeout = Duration.ofMillis(500);
-  Duration metadataReadTimeout = Duration.ofSeconds(3);
-  Path dmiProductName;
-  String adminApiBaseUrl;
+  private Object observationRegistry;
+  private RetryPolicy retryPolicy = RetryPolicy.defaults();
+  private RetryBudget retryBudget;
+  private Supplier<RetryBudget> retryBudgetFactory = RetryBudget::defaults;
+  private TokenProvider tokenProvider;
+  private GoogleCredentials credentials;
+  private TokenOptions tokenOptions = TokenOptions.defaults();
+  private Duration metadataConnectTimeout = Duration.ofMillis(500);
+  private Duration metadataReadTimeout = Duration.ofSeconds(3);
+  private Path dmiProductName;
+  private String adminApiBaseUrl;
 
   PrivateEgressBuilder() {}
 
@@ -274,7 +278,7 @@ public final class PrivateEgressBuilder {
    * Credentials to mint tokens with (a service-account key, impersonated credentials, ...) instead of
    * the metadata server.
    */
-  public PrivateEgressBuilder credentials(com.google.auth.oauth2.GoogleCredentials credentials) {
+  public PrivateEgressBuilder credentials(GoogleCredentials credentials) {
     this.credentials = Objects.requireNonNull(credentials, "credentials");
     return this;
   }
@@ -325,6 +329,14 @@ public final class PrivateEgressBuilder {
     if (!audiences.isEmpty()) {
       all.put("PRIVATE_EGRESS_AUDIENCES", String.join(",", audiences));
     }
-    return new PrivateEgress(this, ConfigParser.parse(new ConfigSource(all, variables, properties, env)));
+    EgressConfig config = ConfigParser.parse(new ConfigSource(all, variables, properties, env));
+    MetadataClient metadata = new MetadataClient(config.metadataHost().orElse(MetadataClient.DEFAULT_HOST),
+        metadataConnectTimeout, metadataReadTimeout);
+    TokenProvider custom = tokenProvider;
+    GoogleCredentials creds = credentials;
+    TokenOptions options = tokenOptions;
+    return new PrivateEgress(new EgressRuntime(config, env, clock, startedAt != null ? startedAt : clock.instant(),
+        listener, observationRegistry, retryPolicy, retryBudget, retryBudgetFactory, metadata, dmiProductName,
+        adminApiBaseUrl, runtime -> custom != null ? custom : new GoogleTokenProvider(runtime, creds, options)));
   }
 }

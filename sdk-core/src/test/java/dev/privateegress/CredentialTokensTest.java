@@ -89,7 +89,7 @@ class CredentialTokensTest {
     }
     PrivateEgress egress = builder(Map.of("GOOGLE_APPLICATION_CREDENTIALS", dir.resolve("missing.json").toString(),
         "GCE_METADATA_HOST", "127.0.0.1:1", "NO_GCE_CHECK", "true")).credentials(creds).build();
-    assertThat(dev.privateegress.internal.CredentialsInfo.describe(egress.context()))
+    assertThat(dev.privateegress.internal.GoogleTokenProvider.describe(egress.runtime()))
         .isEqualTo("service account " + SA + " (PrivateEgress.builder().credentials(...))");
     assertThat(oauth.count("sa-access")).isZero();
   }

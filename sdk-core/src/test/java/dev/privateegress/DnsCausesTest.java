@@ -42,7 +42,7 @@ class DnsCausesTest {
 
   /** The JDK says the same thing for every failure here: only the resolver's answer tells them apart. */
   private NetworkChecks.Resolution lookup(String host) {
-    return egress.networkChecks().dns(Target.parse("http://" + host + "/"), Duration.ofSeconds(3),
+    return egress.runtime().network().dns(Target.parse("http://" + host + "/"), Duration.ofSeconds(3),
         h -> {
           throw new UnknownHostException(h);
         }, servers);

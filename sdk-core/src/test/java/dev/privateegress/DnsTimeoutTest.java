@@ -31,7 +31,7 @@ class DnsTimeoutTest {
     };
     try {
       NetworkChecks.Resolution r =
-          egress.networkChecks().dns(Target.parse("http://my.api.private/"), Duration.ofMillis(200), blocked);
+          egress.runtime().network().dns(Target.parse("http://my.api.private/"), Duration.ofMillis(200), blocked);
       assertThat(asked.getCount()).isZero();
       assertThat(r.ok()).isFalse();
       assertThat(r.addresses()).isEmpty();
@@ -46,7 +46,7 @@ class DnsTimeoutTest {
   @Test
   void anAnswerWithinTheTimeoutIsClassified() throws Exception {
     InetAddress a = InetAddress.getByAddress("my.api.private", new byte[] {10, 0, 0, 7});
-    NetworkChecks.Resolution r = egress.networkChecks().dns(Target.parse("http://my.api.private/"),
+    NetworkChecks.Resolution r = egress.runtime().network().dns(Target.parse("http://my.api.private/"),
         Duration.ofSeconds(5), host -> new InetAddress[] {a});
     assertThat(r.ok()).isTrue();
     assertThat(r.result().detail()).isEqualTo("my.api.private -> 10.0.0.7 (private) via system resolver");
@@ -54,7 +54,7 @@ class DnsTimeoutTest {
 
   @Test
   void anUnknownNameIsStillADoesNotResolve() {
-    NetworkChecks.Resolution r = egress.networkChecks().dns(Target.parse("http://my.api.private/"),
+    NetworkChecks.Resolution r = egress.runtime().network().dns(Target.parse("http://my.api.private/"),
         Duration.ofSeconds(5), host -> {
           throw new UnknownHostException(host + ": Name or service not known");
         });
@@ -70,9 +70,9 @@ class DnsTimeoutTest {
       asked.incrementAndGet();
       throw new UnknownHostException(host);
     };
-    assertThat(egress.networkChecks().dns(Target.parse("tcp://mapped.test:5432"), Duration.ofSeconds(1), counting)
+    assertThat(egress.runtime().network().dns(Target.parse("tcp://mapped.test:5432"), Duration.ofSeconds(1), counting)
         .result().detail()).endsWith("via PRIVATE_EGRESS_HOSTS");
-    assertThat(egress.networkChecks().dns(Target.parse("tcp://127.0.0.1:5432"), Duration.ofSeconds(1), counting)
+    assertThat(egress.runtime().network().dns(Target.parse("tcp://127.0.0.1:5432"), Duration.ofSeconds(1), counting)
         .result().detail()).isEqualTo("127.0.0.1 -> 127.0.0.1 (loopback) via IP literal");
     assertThat(asked).hasValue(0);
   }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.privateegress.internal.CredentialsInfo;
+import dev.privateegress.internal.GoogleTokenProvider;
 import dev.privateegress.internal.NetworkAdvice;
 import dev.privateegress.internal.NetworkChecks;
 import dev.privateegress.testing.FakeMetadataServer;
@@ -206,13 +206,13 @@ class DoctorTest {
     Files.writeString(sa, "{\"type\":\"service_account\",\"project_id\":\"p\",\"private_key_id\":\"k1\","
         + "\"private_key\":\"-----BEGIN PRIVATE KEY-----\\nSECRETSECRET\\n-----END PRIVATE KEY-----\\n\","
         + "\"client_email\":\"app@p.iam.gserviceaccount.com\"}", StandardCharsets.UTF_8);
-    String d = CredentialsInfo.describeFile(sa, "GOOGLE_APPLICATION_CREDENTIALS=" + sa);
+    String d = GoogleTokenProvider.describeFile(sa, "GOOGLE_APPLICATION_CREDENTIALS=" + sa);
     assertThat(d).startsWith("service-account key app@p.iam.gserviceaccount.com").doesNotContain("SECRET");
 
     Path user = dir.resolve("adc.json");
     Files.writeString(user, "{\"type\":\"authorized_user\",\"client_id\":\"x\",\"client_secret\":\"SECRET\","
         + "\"refresh_token\":\"SECRET\"}", StandardCharsets.UTF_8);
-    assertThat(CredentialsInfo.describeFile(user, "gcloud"))
+    assertThat(GoogleTokenProvider.describeFile(user, "gcloud"))
         .startsWith("user credentials").contains("impersonate").doesNotContain("SECRET");
 
     Path imp = dir.resolve("imp.json");
@@ -220,10 +220,10 @@ class DoctorTest {
         + "\"https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/run@p.iam.gserviceaccount.com"
         + ":generateAccessToken\",\"source_credentials\":{\"type\":\"authorized_user\",\"refresh_token\":\"SECRET\"}}",
         StandardCharsets.UTF_8);
-    assertThat(CredentialsInfo.describeFile(imp, "gcloud"))
+    assertThat(GoogleTokenProvider.describeFile(imp, "gcloud"))
         .startsWith("impersonated run@p.iam.gserviceaccount.com via authorized_user").doesNotContain("SECRET");
 
-    assertThat(CredentialsInfo.describeFile(dir.resolve("missing.json"), "GOOGLE_APPLICATION_CREDENTIALS=x"))
+    assertThat(GoogleTokenProvider.describeFile(dir.resolve("missing.json"), "GOOGLE_APPLICATION_CREDENTIALS=x"))
         .contains("cannot read");
   }
 
@@ -240,12 +240,12 @@ class DoctorTest {
     // DNS checks only: TEST-NET-3 addresses come from the overrides and are never connected to.
     PrivateEgress egress = PrivateEgress.builder().environment(Map.of("PRIVATE_EGRESS_SCOPE", "private-ranges-only"))
         .host("my.api.private", "203.0.113.10").host("hello-abc-uc.a.run.app", "203.0.113.11").build();
-    CheckResult privateName = egress.networkChecks().dns(Target.parse("http://my.api.private/"), NetworkChecks.DEFAULT_DNS_TIMEOUT).result();
+    CheckResult privateName = egress.runtime().network().dns(Target.parse("http://my.api.private/"), NetworkChecks.DEFAULT_DNS_TIMEOUT).result();
     assertThat(privateName.ok()).isFalse();
     assertThat(privateName.detail()).contains("203.0.113.10 (public)");
     assertThat(privateName.advice()).startsWith("route bypasses the VPC");
 
-    CheckResult runApp = egress.networkChecks().dns(Target.parse("https://hello-abc-uc.a.run.app/"), NetworkChecks.DEFAULT_DNS_TIMEOUT).result();
+    CheckResult runApp = egress.runtime().network().dns(Target.parse("https://hello-abc-uc.a.run.app/"), NetworkChecks.DEFAULT_DNS_TIMEOUT).result();
     assertThat(runApp.ok()).isTrue();
     assertThat(runApp.detail()).contains("takes the public path, not the VPC").contains("all-traffic");
   }

@@ -128,7 +128,7 @@ class EgressDetectorTest {
   void aTimeoutIsUnknownBoundedByTheBudgetAndRetriedAfterAMinute() {
     api.hang(RUN_SERVICE);
     PrivateEgress egress = egress(CLOUD_RUN);
-    EgressDetector detector = egress.newEgressDetector(api.baseUrl(), Duration.ofMillis(300));
+    EgressDetector detector = new EgressDetector(egress.runtime(), api.baseUrl(), Duration.ofMillis(300));
     EgressInfo info = detector.detect();
     assertThat(info.mode()).isEqualTo(EgressMode.UNKNOWN);
     assertThat(info.evidence()).extracting(Evidence::detail)
@@ -154,7 +154,7 @@ class EgressDetectorTest {
   void aPrivateAddressThatAnsweredProvesVpcEgressWhenOtherwiseUnknown() throws Exception {
     api.answer(RUN_SERVICE, 403, "error-403-permission.json");
     PrivateEgress egress = egress(CLOUD_RUN);
-    EgressDetector detector = egress.newEgressDetector(api.baseUrl(), Duration.ofSeconds(5));
+    EgressDetector detector = new EgressDetector(egress.runtime(), api.baseUrl(), Duration.ofSeconds(5));
     assertThat(detector.detect().mode()).isEqualTo(EgressMode.UNKNOWN);
     detector.recordProbe("db.private", privateAddress());
     EgressInfo info = detector.detect();
@@ -170,7 +170,7 @@ class EgressDetectorTest {
   @Test
   void aProbeNeverOverridesAnAnswerFromTheAdminApi() throws Exception {
     api.answer(RUN_SERVICE, 200, "run-service-no-vpc.json");
-    EgressDetector detector = egress(CLOUD_RUN).newEgressDetector(api.baseUrl(), Duration.ofSeconds(5));
+    EgressDetector detector = new EgressDetector(egress(CLOUD_RUN).runtime(), api.baseUrl(), Duration.ofSeconds(5));
     detector.recordProbe("db.private", privateAddress());
     assertThat(detector.detect().mode()).isEqualTo(EgressMode.NONE);
   }
@@ -178,7 +178,7 @@ class EgressDetectorTest {
   @Test
   void aProbeProvesNothingOnADeveloperMachine() throws Exception {
     PrivateEgress egress = PrivateEgress.builder().environment(Map.of()).build();
-    EgressDetector detector = egress.newEgressDetector(null, Duration.ofSeconds(5));
+    EgressDetector detector = new EgressDetector(egress.runtime(), null, Duration.ofSeconds(5));
     detector.recordProbe("nas.lan", privateAddress());
     assertThat(detector.detect().mode()).isEqualTo(EgressMode.NONE);
     assertThat(detector.known().mode()).isEqualTo(EgressMode.NONE);
@@ -189,7 +189,7 @@ class EgressDetectorTest {
     api.answer(RUN_SERVICE, 200, "run-service-direct-vpc.json");
     md.latency(Duration.ofSeconds(3)); // each read would take its full 3 s read timeout without the budget
     PrivateEgress egress = egress(CLOUD_RUN);
-    EgressDetector detector = egress.newEgressDetector(api.baseUrl(), Duration.ofSeconds(1));
+    EgressDetector detector = new EgressDetector(egress.runtime(), api.baseUrl(), Duration.ofSeconds(1));
     long start = System.nanoTime();
     EgressInfo info = detector.detect();
     long millis = (System.nanoTime() - start) / 1_000_000;
@@ -217,7 +217,7 @@ class EgressDetectorTest {
     assertThat(egress.project()).isPresent(); // cached, so only the token is slow
     assertThat(egress.region()).isPresent();
     md.latency(Duration.ofSeconds(6)); // the token source's own deadline is 10 s
-    EgressDetector detector = egress.newEgressDetector(api.baseUrl(), Duration.ofSeconds(1));
+    EgressDetector detector = new EgressDetector(egress.runtime(), api.baseUrl(), Duration.ofSeconds(1));
     long start = System.nanoTime();
     EgressInfo info = detector.detect();
     long millis = (System.nanoTime() - start) / 1_000_000;
@@ -232,7 +232,7 @@ class EgressDetectorTest {
   void aMissingProjectThatIsReallyAbsentIsKept() {
     md.set("project/project-id", null);
     PrivateEgress egress = egress(CLOUD_RUN);
-    EgressDetector detector = egress.newEgressDetector(api.baseUrl(), Duration.ofSeconds(5));
+    EgressDetector detector = new EgressDetector(egress.runtime(), api.baseUrl(), Duration.ofSeconds(5));
     assertThat(detector.detect().evidence()).extracting(Evidence::detail)
         .anySatisfy(d -> assertThat(d).startsWith("project id unknown"));
     int reads = md.requestCount("project/project-id");

@@ -2,7 +2,7 @@ package dev.privateegress;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.privateegress.internal.RetryBudgets;
+import dev.privateegress.internal.EgressRuntime;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -31,14 +31,15 @@ class RetryBudgetsTest {
 
   @Test
   void targetsPastTheBoundShareOneOverflowBudget() {
-    RetryBudgets budgets = RetryBudgets.perTarget(() -> new RetryBudget(1, 0));
-    for (int i = 0; i < RetryBudgets.MAX_TARGETS; i++) {
-      budgets.forTarget("h" + i + ":80");
+    PrivateEgress budgets = PrivateEgress.builder().environment(Map.of())
+        .retryBudgets(() -> new RetryBudget(1, 0)).build();
+    for (int i = 0; i < EgressRuntime.MAX_TARGETS; i++) {
+      budgets.retryBudget("h" + i + ":80");
     }
-    RetryBudget overflow = budgets.forTarget("new-1:80");
-    assertThat(budgets.forTarget("new-2:80")).isSameAs(overflow);
+    RetryBudget overflow = budgets.retryBudget("new-1:80");
+    assertThat(budgets.retryBudget("new-2:80")).isSameAs(overflow);
     assertThat(overflow.tryAcquireRetry()).isTrue();
-    assertThat(budgets.forTarget("new-3:80").tryAcquireRetry()).isFalse();
-    assertThat(budgets.forTarget("h0:80").tryAcquireRetry()).isTrue();
+    assertThat(budgets.retryBudget("new-3:80").tryAcquireRetry()).isFalse();
+    assertThat(budgets.retryBudget("h0:80").tryAcquireRetry()).isTrue();
   }
 }

@@ -30,7 +30,7 @@ class TlsCheckTest {
   void handshakeReportsProtocolCipherPeerAndExpiry() throws Exception {
     try (TlsServer server = TlsServer.start(TlsServer.Kind.TLS)) {
       Target t = Target.parse("https://" + TlsServer.CERT_HOST + ":" + server.port() + "/");
-      CheckResult r = egress(TlsServer.CERT_HOST).networkChecks().tls(t, loopback(), TIMEOUT,
+      CheckResult r = egress(TlsServer.CERT_HOST).runtime().network().tls(t, loopback(), TIMEOUT,
           Pem.trusting(TlsServer.caPem()));
       assertThat(r.ok()).as(r.toString()).isTrue();
       assertThat(r.check()).isEqualTo(CheckKind.TLS);
@@ -44,7 +44,7 @@ class TlsCheckTest {
   void anUntrustedChainIsAWrongCaAndNamesTheIssuer() {
     try (TlsServer server = TlsServer.start(TlsServer.Kind.TLS)) {
       Target t = Target.parse("https://" + TlsServer.CERT_HOST + ":" + server.port() + "/");
-      CheckResult r = egress(TlsServer.CERT_HOST).networkChecks().tls(t, loopback(), TIMEOUT,
+      CheckResult r = egress(TlsServer.CERT_HOST).runtime().network().tls(t, loopback(), TIMEOUT,
           (SSLSocketFactory) SSLSocketFactory.getDefault());
       assertThat(r.ok()).isFalse();
       assertThat(r.detail()).contains("handshake failed");
@@ -57,7 +57,7 @@ class TlsCheckTest {
   void aCertificateForAnotherNameIsAHostnameMismatchListingTheNamesItHas() throws Exception {
     try (TlsServer server = TlsServer.start(TlsServer.Kind.TLS)) {
       Target t = Target.parse("https://other.internal.test:" + server.port() + "/");
-      CheckResult r = egress("other.internal.test").networkChecks().tls(t, loopback(), TIMEOUT,
+      CheckResult r = egress("other.internal.test").runtime().network().tls(t, loopback(), TIMEOUT,
           Pem.trusting(TlsServer.caPem()));
       assertThat(r.ok()).isFalse();
       assertThat(r.advice()).startsWith("hostname mismatch").contains("other.internal.test")
@@ -69,7 +69,7 @@ class TlsCheckTest {
   void aPlaintextServerIsRecognised() {
     try (TlsServer server = TlsServer.start(TlsServer.Kind.PLAINTEXT)) {
       Target t = Target.parse("https://127.0.0.1:" + server.port() + "/");
-      CheckResult r = egress().networkChecks().tls(t, loopback(), TIMEOUT,
+      CheckResult r = egress().runtime().network().tls(t, loopback(), TIMEOUT,
           (SSLSocketFactory) SSLSocketFactory.getDefault());
       assertThat(r.ok()).isFalse();
       assertThat(r.advice()).startsWith("plaintext port").contains("http://");
@@ -80,7 +80,7 @@ class TlsCheckTest {
   void aSilentServerProbablySpeaksPlaintext_andCoreAddsNoProtocolHint() {
     try (TlsServer server = TlsServer.start(TlsServer.Kind.SILENT)) {
       Target t = Target.parse("https://127.0.0.1:" + server.port() + "/");
-      CheckResult r = egress().networkChecks().tls(t, loopback(), Duration.ofMillis(300),
+      CheckResult r = egress().runtime().network().tls(t, loopback(), Duration.ofMillis(300),
           (SSLSocketFactory) SSLSocketFactory.getDefault());
       assertThat(r.ok()).isFalse();
       assertThat(r.advice()).startsWith("no TLS answer in 300 ms").contains("http://")
@@ -95,7 +95,7 @@ class TlsCheckTest {
       port = s.getLocalPort();
     }
     Target t = Target.parse("https://127.0.0.1:" + port + "/");
-    CheckResult r = egress().networkChecks().tls(t, loopback(), TIMEOUT,
+    CheckResult r = egress().runtime().network().tls(t, loopback(), TIMEOUT,
         (SSLSocketFactory) SSLSocketFactory.getDefault());
     assertThat(r.ok()).isFalse();
     assertThat(r.detail()).contains("refused");

@@ -21,6 +21,10 @@ import redis.clients.jedis.UnifiedJedis;
  * (SDK ops/s over the raw ops/s of the round beside it), and the bytes each client allocates per command on one
  * thread. {@code -Dbench.redis.port} names a server; without it the probe starts one.
  *
+ * <p>Beside the throughput ratio, the CPU time of the calling threads per command (SDK minus raw, median of the
+ * rounds; the server is another process) gives the SDK's extra work in nanoseconds, which a machine shared with
+ * other jobs disturbs less than it disturbs throughput.
+ *
  * <pre>java -cp benchmarks.jar dev.privateegress.benchmarks.RedisRatioProbe [rounds] [millisPerRound]</pre>
  */
 public final class RedisRatioProbe {
@@ -44,10 +48,11 @@ public final class RedisRatioProbe {
         run(sdk, op, 1, 2 * millis);
         for (int threads : new int[] {1, 4, 16}) {
           double[] ratios = new double[rounds];
+          double[] cpuAdded = new double[rounds];
           for (int r = 0; r < rounds; r++) {
             // alternate which client goes first, so a drift in load does not favour one
-            double s;
-            double w;
+            Round s;
+            Round w;
             if (r % 2 == 0) {
               s = run(sdk, op, threads, millis);
               w = run(raw, op, threads, millis);
@@ -55,10 +60,13 @@ public final class RedisRatioProbe {
               w = run(raw, op, threads, millis);
               s = run(sdk, op, threads, millis);
             }
-            ratios[r] = s / w;
+            ratios[r] = s.opsPerSecond / w.opsPerSecond;
+            cpuAdded[r] = s.cpuNanosPerOp - w.cpuNanosPerOp;
           }
           Arrays.sort(ratios);
-          rows.add(new Row(command, threads, ratios[rounds / 2], ratios[0], ratios[rounds - 1]));
+          Arrays.sort(cpuAdded);
+          rows.add(new Row(command, threads, ratios[rounds / 2], ratios[0], ratios[rounds - 1],
+              cpuAdded[rounds / 2]));
         }
         long bytesRaw = bytesPerOp(raw, op);
         long bytesSdk = bytesPerOp(sdk, op);
@@ -66,8 +74,9 @@ public final class RedisRatioProbe {
             bytesSdk - bytesRaw);
       }
       for (Row row : rows) {
-        System.out.printf(Locale.ROOT, "ratio %s threads=%d median=%.3f min=%.3f max=%.3f rounds=%d%n",
-            row.command, row.threads, row.median, row.min, row.max, rounds);
+        System.out.printf(Locale.ROOT,
+            "ratio %s threads=%d median=%.3f min=%.3f max=%.3f rounds=%d cpuNanosAddedPerOp=%.0f%n",
+            row.command, row.threads, row.median, row.min, row.max, rounds, row.cpuAdded);
       }
     } finally {
       if (server != null) {
@@ -76,12 +85,16 @@ public final class RedisRatioProbe {
     }
   }
 
-  private record Row(String command, int threads, double median, double min, double max) {}
+  private record Row(String command, int threads, double median, double min, double max, double cpuAdded) {}
 
-  /** Operations per second of {@code threads} threads running {@code op} for {@code millis}. */
-  private static double run(UnifiedJedis client, ToLongFunction<UnifiedJedis> op, int threads, long millis)
+  private record Round(double opsPerSecond, double cpuNanosPerOp) {}
+
+  /** Operations per second of {@code threads} threads running {@code op} for {@code millis}, and their CPU per op. */
+  private static Round run(UnifiedJedis client, ToLongFunction<UnifiedJedis> op, int threads, long millis)
       throws InterruptedException {
     LongAdder ops = new LongAdder();
+    LongAdder cpu = new LongAdder();
+    java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     CountDownLatch start = new CountDownLatch(1);
     List<Thread> workers = new ArrayList<>();
     long end = System.nanoTime() + millis * 1_000_000L + 50_000_000L;
@@ -93,10 +106,12 @@ public final class RedisRatioProbe {
           return;
         }
         long n = 0;
+        long cpu0 = mx.getCurrentThreadCpuTime();
         while (System.nanoTime() < end) {
           op.applyAsLong(client);
           n++;
         }
+        cpu.add(mx.getCurrentThreadCpuTime() - cpu0);
         ops.add(n);
       });
       t.start();
@@ -107,7 +122,9 @@ public final class RedisRatioProbe {
     for (Thread t : workers) {
       t.join();
     }
-    return ops.sum() / ((System.nanoTime() - began) / 1e9);
+    double seconds = (System.nanoTime() - began) / 1e9;
+    long n = ops.sum();
+    return new Round(n / seconds, cpu.sum() / (double) n);
   }
 
   /** Bytes the calling thread allocates per {@code op}, after a warm-up. */

@@ -8,6 +8,7 @@ import dev.privateegress.EvidenceSource;
 import dev.privateegress.Platform;
 import dev.privateegress.Token;
 import dev.privateegress.TokenException;
+import dev.privateegress.internal.MetadataClient.MetadataException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,38 +57,23 @@ public final class EgressDetector {
   /** How long a verdict built on a transient failure is kept. */
   public static final Duration RETRY_AFTER = Duration.ofMinutes(1);
 
-  private final EgressContext egress;
+  private final EgressRuntime egress;
   private final EgressLookup lookup;
   private final Duration budget;
-  private final Locator project;
-  private final Locator region;
   private volatile Cached detected;
   private volatile Evidence probe;
 
   private record Cached(EgressInfo info, Instant expires) {}
 
-  /** Reads a value (project, region) that may need the metadata server, by a {@link System#nanoTime()} deadline. */
-  @FunctionalInterface
-  public interface Locator {
-    /**
-     * @return the value, or empty when it does not exist
-     * @throws MetadataException when the metadata server failed or the deadline passed (worth a retry)
-     */
-    Optional<String> locate(long deadlineNanos) throws MetadataException;
-  }
-
   /**
+   * @param egress the runtime whose configuration, platform, metadata facts and tokens detection reads
+   * @param adminApiBaseUrl where admin-API requests go instead of Google's endpoints, or null
    * @param budget time allowed for one whole detection
-   * @param project the project id within a deadline ({@code PrivateEgress} wires its own lookup)
-   * @param region the region within a deadline
    */
-  public EgressDetector(EgressContext egress, String adminApiBaseUrl, Duration budget, Locator project,
-      Locator region) {
+  public EgressDetector(EgressRuntime egress, String adminApiBaseUrl, Duration budget) {
     this.egress = egress;
     this.lookup = new EgressLookup(new AdminApi(adminApiBaseUrl));
     this.budget = budget;
-    this.project = project;
-    this.region = region;
   }
 
   /** Full detection on first call (and after a transient failure expired); the cached verdict otherwise. */
@@ -119,7 +105,7 @@ public final class EgressDetector {
     if (mode == EgressMode.DIRECT_VPC) {
       return true;
     }
-    Platform p = detectedPlatform != null ? detectedPlatform : PlatformDetector.fromEnvironment(egress.environment());
+    Platform p = detectedPlatform != null ? detectedPlatform : MetadataFacts.platformFromEnvironment(egress.environment());
     return p != null && p.onCloudRun() && (mode == EgressMode.UNKNOWN || mode == EgressMode.VPC);
   }
 
@@ -129,7 +115,7 @@ public final class EgressDetector {
     if (c != null) {
       return withProbe(c.info());
     }
-    Platform p = PlatformDetector.fromEnvironment(egress.environment());
+    Platform p = MetadataFacts.platformFromEnvironment(egress.environment());
     // Without runtime variables and without I/O, the best guess is a developer machine.
     return withProbe(fromConfigAndPlatform(p == null ? Platform.LOCAL : p, new ArrayList<>()));
   }
@@ -145,7 +131,7 @@ public final class EgressDetector {
     if (probe != null) {
       return;
     }
-    if (PlatformDetector.fromEnvironment(egress.environment()) == null) {
+    if (MetadataFacts.platformFromEnvironment(egress.environment()) == null) {
       // No runtime variables: local (a LAN address proves nothing) or a VM (already vpc by platform).
       return;
     }
@@ -188,8 +174,8 @@ public final class EgressDetector {
       return new Cached(fromConfigAndPlatform(platform, evidence), null);
     }
     List<String> metadataFailures = new ArrayList<>(2);
-    Optional<String> p = locate(project, "project id", deadline, metadataFailures);
-    Optional<String> r = locate(region, "region", deadline, metadataFailures);
+    Optional<String> p = locate(MetadataFacts::project, "project id", deadline, metadataFailures);
+    Optional<String> r = locate(MetadataFacts::region, "region", deadline, metadataFailures);
     EgressLookup.Finding f = lookup.lookup(platform, egress.environment(), p, r, () -> accessToken(deadline),
         deadline, !metadataFailures.isEmpty());
     metadataFailures.forEach(m -> evidence.add(new Evidence(EvidenceSource.ADMIN_API, m)));
@@ -205,9 +191,9 @@ public final class EgressDetector {
     return new Cached(info, expires);
   }
 
-  private static Optional<String> locate(Locator locator, String what, long deadline, List<String> failures) {
+  private Optional<String> locate(MetadataFacts.Fact fact, String what, long deadline, List<String> failures) {
     try {
-      return locator.locate(deadline);
+      return fact.read(egress.metadata(), deadline);
     } catch (MetadataException e) {
       failures.add(what + " not read: " + e.getMessage());
       return Optional.empty();

@@ -180,24 +180,17 @@ public final class EgressLookup {
 
   private Resource runService(String name, Optional<String> project, Optional<String> region)
       throws MissingInput {
-    String p = needProject(project);
-    String r = needRegion(region);
-    return runService(name, api.base(AdminApi.RUN) + "/v2/projects/" + seg(p) + "/locations/" + seg(r)
-        + "/services/" + seg(name));
+    return runService(name, v2Url(AdminApi.RUN, "services", name, project, region));
   }
 
   private static Resource runService(String name, String url) {
     return new Resource("Cloud Run service", name, url, "run.services.get", "roles/run.viewer",
-        "Cloud Run Admin API (run.googleapis.com)",
-        (doc, res) -> Mapped.of(fromVpcAccess(
-            Util.jsonObject(doc, "template").flatMap(t -> Util.jsonObject(t, "vpcAccess")), res, "template.vpcAccess")));
+        "Cloud Run Admin API (run.googleapis.com)", EgressLookup::fromTemplateVpcAccess);
   }
 
   private Resource runJob(String name, Optional<String> project, Optional<String> region) throws MissingInput {
-    String url = api.base(AdminApi.RUN) + "/v2/projects/" + seg(needProject(project)) + "/locations/"
-        + seg(needRegion(region)) + "/jobs/" + seg(name);
-    return new Resource("Cloud Run job", name, url, "run.jobs.get", "roles/run.viewer",
-        "Cloud Run Admin API (run.googleapis.com)",
+    return new Resource("Cloud Run job", name, v2Url(AdminApi.RUN, "jobs", name, project, region), "run.jobs.get",
+        "roles/run.viewer", "Cloud Run Admin API (run.googleapis.com)",
         (doc, res) -> Mapped.of(fromVpcAccess(Util.jsonObject(doc, "template")
                 .flatMap(t -> Util.jsonObject(t, "template"))
                 .flatMap(t -> Util.jsonObject(t, "vpcAccess")),
@@ -206,19 +199,28 @@ public final class EgressLookup {
 
   private Resource workerPool(String name, Optional<String> project, Optional<String> region)
       throws MissingInput {
-    String url = api.base(AdminApi.RUN) + "/v2/projects/" + seg(needProject(project)) + "/locations/"
-        + seg(needRegion(region)) + "/workerPools/" + seg(name);
-    return new Resource("Cloud Run worker pool", name, url, "run.workerPools.get", "roles/run.viewer",
-        "Cloud Run Admin API (run.googleapis.com)",
-        (doc, res) -> Mapped.of(fromVpcAccess(
-            Util.jsonObject(doc, "template").flatMap(t -> Util.jsonObject(t, "vpcAccess")), res, "template.vpcAccess")));
+    return new Resource("Cloud Run worker pool", name, v2Url(AdminApi.RUN, "workerPools", name, project, region),
+        "run.workerPools.get", "roles/run.viewer", "Cloud Run Admin API (run.googleapis.com)",
+        EgressLookup::fromTemplateVpcAccess);
   }
 
   private Resource function(String name, Optional<String> project, Optional<String> region) throws MissingInput {
-    String url = api.base(AdminApi.FUNCTIONS) + "/v2/projects/" + seg(needProject(project)) + "/locations/"
-        + seg(needRegion(region)) + "/functions/" + seg(name);
-    return new Resource("Cloud Functions function", name, url, "cloudfunctions.functions.get",
-        "roles/cloudfunctions.viewer", "Cloud Functions API (cloudfunctions.googleapis.com)", this::fromFunction);
+    return new Resource("Cloud Functions function", name, v2Url(AdminApi.FUNCTIONS, "functions", name, project,
+        region), "cloudfunctions.functions.get", "roles/cloudfunctions.viewer",
+        "Cloud Functions API (cloudfunctions.googleapis.com)", this::fromFunction);
+  }
+
+  /** {@code BASE/v2/projects/P/locations/R/COLLECTION/NAME}: a Cloud Run or Cloud Functions v2 resource. */
+  private String v2Url(String service, String collection, String name, Optional<String> project,
+      Optional<String> region) throws MissingInput {
+    return api.base(service) + "/v2/projects/" + seg(needProject(project)) + "/locations/" + seg(needRegion(region))
+        + "/" + collection + "/" + seg(name);
+  }
+
+  /** A service's or worker pool's {@code template.vpcAccess}. */
+  private static Mapped fromTemplateVpcAccess(JsonObject doc, Resource res) {
+    return Mapped.of(fromVpcAccess(Util.jsonObject(doc, "template").flatMap(t -> Util.jsonObject(t, "vpcAccess")),
+        res, "template.vpcAccess"));
   }
 
   private Resource appEngineVersion(String service, String version, Optional<String> project)

@@ -2,6 +2,10 @@ package dev.privateegress.internal;
 
 import com.google.auth.Retryable;
 import com.google.auth.oauth2.GoogleCredentials;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import dev.privateegress.EgressListener;
 import dev.privateegress.RetryBudget;
 import dev.privateegress.RetryPolicy;
@@ -9,11 +13,13 @@ import dev.privateegress.Token;
 import dev.privateegress.TokenException;
 import dev.privateegress.TokenOptions;
 import dev.privateegress.TokenProvider;
+import dev.privateegress.internal.MetadataClient.MetadataException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -28,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * The SDK's token provider: picks a source once (explicit credentials, {@code GOOGLE_APPLICATION_CREDENTIALS},
  * the metadata server, gcloud's application-default file), caches tokens per audience in a {@link
  * TokenCache} on the instance's clock, and fetches with bounded retries inside a deadline. Constructing
- * it does no I/O; the source is chosen on the first token request.
+ * it does no I/O; the source is chosen on the first token request. {@link #describe} tells the doctor where
+ * tokens would come from without minting any.
  */
 public final class GoogleTokenProvider implements TokenProvider {
   private static final Logger log = LoggerFactory.getLogger(GoogleTokenProvider.class);
@@ -36,7 +43,7 @@ public final class GoogleTokenProvider implements TokenProvider {
   static final String ADC_FILE = "application_default_credentials.json";
   static final String EXPLICIT_ORIGIN = "PrivateEgress.builder().credentials(...)";
 
-  private final EgressContext egress;
+  private final EgressRuntime egress;
   private final MetadataClient metadata;
   private final GoogleCredentials credentials;
   private final TokenOptions options;
@@ -45,10 +52,13 @@ public final class GoogleTokenProvider implements TokenProvider {
   private final TokenCache access;
   private volatile TokenSource source;
 
-  public GoogleTokenProvider(EgressContext egress, MetadataClient metadata, GoogleCredentials credentials,
-      TokenOptions options) {
+  /**
+   * @param egress the runtime whose environment, platform, clock, listener and metadata server the tokens use
+   * @param credentials what to mint with instead of the environment's choice, or null
+   */
+  public GoogleTokenProvider(EgressRuntime egress, GoogleCredentials credentials, TokenOptions options) {
     this.egress = Objects.requireNonNull(egress, "egress");
-    this.metadata = Objects.requireNonNull(metadata, "metadata");
+    this.metadata = egress.metadataClient();
     this.credentials = credentials;
     this.options = Objects.requireNonNull(options, "options");
     this.backoff = new RetryPolicy(options.maxAttempts(), options.initialBackoff(), options.maxBackoff(),
@@ -98,11 +108,6 @@ public final class GoogleTokenProvider implements TokenProvider {
    * @param origin where they were found, e.g. {@code GOOGLE_APPLICATION_CREDENTIALS=/k.json}
    */
   record Choice(Kind kind, Path file, String origin) {}
-
-  /** The credentials given to {@code PrivateEgress.builder().credentials(...)}, or null. */
-  GoogleCredentials explicitCredentials() {
-    return credentials;
-  }
 
   /**
    * The credentials tokens come from, chosen exactly as the first token request chooses them; no token is
@@ -314,8 +319,8 @@ public final class GoogleTokenProvider implements TokenProvider {
   private TokenSource resolve() {
     Choice c = choice();
     return switch (c.kind()) {
-      case EXPLICIT -> new CredentialsTokenSource(credentials, c.origin(), egress.clock());
-      case METADATA -> new MetadataTokenSource(metadata, egress.clock());
+      case EXPLICIT -> new TokenSource.Credentials(credentials, c.origin(), egress.clock());
+      case METADATA -> new TokenSource.Metadata(metadata, egress.clock());
       case FILE -> fromFile(c.file(), c.origin());
     };
   }
@@ -349,12 +354,81 @@ public final class GoogleTokenProvider implements TokenProvider {
       throw new TokenException(origin + ": not a usable credentials file (" + e.getMessage() + "). Expected "
           + "JSON of type service_account, impersonated_service_account or authorized_user.", e);
     }
-    return new CredentialsTokenSource(c, origin, egress.clock());
+    return new TokenSource.Credentials(c, origin, egress.clock());
   }
 
   @Override
   public String toString() {
     TokenSource s = source;
     return "GoogleTokenProvider{" + (s == null ? "source not resolved yet" : s.description()) + "}";
+  }
+
+  /**
+   * Says which credentials tokens come from, without minting anything: a custom {@link TokenProvider}, else the
+   * source {@link #choice()} picks, so the doctor names exactly where tokens would come from. Key files are read
+   * only for their {@code type} and account e-mail; no secret is ever shown.
+   *
+   * @return one line, e.g. {@code metadata server (runtime@p.iam.gserviceaccount.com)}
+   */
+  public static String describe(EgressRuntime egress) {
+    TokenProvider provider;
+    try {
+      provider = egress.tokens();
+    } catch (RuntimeException e) {
+      return "cannot set up credentials: " + e.getMessage();
+    }
+    if (!(provider instanceof GoogleTokenProvider google)) {
+      return "custom TokenProvider (" + provider.getClass().getName() + ")";
+    }
+    Choice choice;
+    try {
+      choice = google.choice();
+    } catch (TokenException e) {
+      return "none: " + e.getMessage();
+    }
+    return switch (choice.kind()) {
+      case EXPLICIT -> TokenSource.Credentials.who(google.credentials) + " (" + EXPLICIT_ORIGIN + ")";
+      case FILE -> describeFile(choice.file(), choice.origin());
+      case METADATA -> "metadata server" + egress.serviceAccountEmail().map(e -> " (" + e + ")").orElse(
+          " (service account e-mail unavailable)");
+    };
+  }
+
+  public static String describeFile(Path path, String origin) {
+    JsonObject json;
+    try {
+      JsonElement e = JsonParser.parseString(Files.readString(path, StandardCharsets.UTF_8));
+      if (!e.isJsonObject()) {
+        return origin + ": not a credentials JSON file";
+      }
+      json = e.getAsJsonObject();
+    } catch (IOException e) {
+      return origin + ": cannot read the file (" + e.getClass().getSimpleName() + ")";
+    } catch (JsonParseException e) {
+      return origin + ": not a credentials JSON file";
+    }
+    String type = Util.jsonString(json, "type");
+    return switch (type) {
+      case "service_account" -> "service-account key " + Util.jsonString(json, "client_email") + " (" + origin + ")";
+      case "impersonated_service_account" -> "impersonated " + impersonationTarget(json) + " via "
+          + Util.jsonObject(json, "source_credentials").map(s -> Util.jsonString(s, "type")).orElse("?")
+          + " credentials (" + origin + ")";
+      case "authorized_user" -> "user credentials (" + origin + "): access tokens only; ID tokens for an "
+          + "audience need impersonation (gcloud auth application-default login "
+          + "--impersonate-service-account=SA_EMAIL)";
+      case "external_account" -> "workload identity federation (" + origin + ")";
+      default -> origin + ": credentials type '" + type + "'";
+    };
+  }
+
+  private static String impersonationTarget(JsonObject json) {
+    String url = Util.jsonString(json, "service_account_impersonation_url");
+    int at = url.lastIndexOf("/serviceAccounts/");
+    if (at < 0) {
+      return "service account";
+    }
+    String rest = url.substring(at + "/serviceAccounts/".length());
+    int colon = rest.indexOf(':');
+    return colon < 0 ? rest : rest.substring(0, colon);
   }
 }

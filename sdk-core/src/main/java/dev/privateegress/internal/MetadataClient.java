@@ -30,6 +30,16 @@ public final class MetadataClient {
     this.readTimeout = readTimeout;
   }
 
+  /** The connect timeout of a read with no deadline of its own. */
+  public Duration connectTimeout() {
+    return connectTimeout;
+  }
+
+  /** The read timeout of a read with no deadline of its own. */
+  public Duration readTimeout() {
+    return readTimeout;
+  }
+
   /** The {@code host[:port]} requests go to. */
   public String host() {
     return host;
@@ -106,5 +116,32 @@ public final class MetadataClient {
   @Override
   public String toString() {
     return "MetadataClient{" + host + "}";
+  }
+
+  /** A metadata-server request failed; {@link #status()} is -1 for network failures. */
+  public static final class MetadataException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    private final int status;
+
+    public MetadataException(String message, int status) {
+      super(message);
+      this.status = status;
+    }
+
+    public MetadataException(String message, Throwable cause) {
+      super(message, cause);
+      this.status = -1;
+    }
+
+    /** HTTP status, or -1 when no valid metadata response arrived. */
+    public int status() {
+      return status;
+    }
+
+    /** 5xx, 429, timeouts and connection failures are worth retrying. */
+    public boolean retryable() {
+      return status == -1 || status == 429 || status >= 500;
+    }
   }
 }

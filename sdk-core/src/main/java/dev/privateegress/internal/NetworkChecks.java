@@ -45,17 +45,17 @@ public final class NetworkChecks {
   /** How long {@link #dns(Target, Duration)} waits for the system resolver by default. */
   public static final Duration DEFAULT_DNS_TIMEOUT = Duration.ofSeconds(5);
 
-  private final EgressContext context;
+  private final EgressRuntime context;
   private final EgressDetector detector;
 
   private final Supplier<List<InetSocketAddress>> nameservers;
 
-  public NetworkChecks(EgressContext context, EgressDetector detector) {
+  public NetworkChecks(EgressRuntime context, EgressDetector detector) {
     this(context, detector, () -> DnsProbe.nameservers(DnsProbe.RESOLV_CONF));
   }
 
   /** With the resolvers a failed lookup is classified against (the system's, read from resolv.conf, by default). */
-  public NetworkChecks(EgressContext context, EgressDetector detector, Supplier<List<InetSocketAddress>> nameservers) {
+  public NetworkChecks(EgressRuntime context, EgressDetector detector, Supplier<List<InetSocketAddress>> nameservers) {
     this.context = context;
     this.detector = detector;
     this.nameservers = nameservers;

@@ -6,7 +6,9 @@ import dev.privateegress.redis.PrivateRedis;
 import dev.privateegress.redis.internal.Endpoint;
 import dev.privateegress.redis.internal.IamCredentialsProvider;
 import dev.privateegress.redis.internal.RedisTls;
+import dev.privateegress.spring.internal.NoResendClusterConnectionFactory;
 import dev.privateegress.spring.internal.OnRedisTargetCondition;
+import dev.privateegress.spring.internal.RedisTopologyException;
 import dev.privateegress.spring.internal.SpringVariables;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -14,11 +16,14 @@ import java.util.List;
 import java.util.Set;
 import javax.net.ssl.SSLParameters;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisConnectionDetails;
 import org.springframework.boot.data.redis.autoconfigure.JedisClientConfigurationBuilderCustomizer;
 import org.springframework.context.annotation.Bean;
@@ -27,6 +32,9 @@ import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.core.type.AnnotatedTypeMetadata;
+import org.springframework.data.redis.connection.RedisSentinelConfiguration;
+import org.springframework.data.redis.connection.RedisStaticMasterReplicaConfiguration;
+import org.springframework.data.redis.connection.jedis.JedisClientConfigBuilderCustomizer;
 import org.springframework.data.redis.connection.jedis.JedisConnectionFactory;
 
 /**
@@ -35,7 +43,8 @@ import org.springframework.data.redis.connection.jedis.JedisConnectionFactory;
  * own variables name no Redis; the SDK's variables ({@code private-egress.redis.*}, {@code REDIS_*}) become the
  * connection details when {@code spring.data.redis.*} is unset; and Spring Data Redis' {@link
  * JedisConnectionFactory} gets the SDK's IAM credentials provider (a fresh token per new connection) and its
- * TLS (the {@code REDIS_TLS_CA} or Memorystore server CA, unless an SSL bundle is set).
+ * TLS (the {@code REDIS_TLS_CA} or Memorystore server CA, unless an SSL bundle is set); in cluster mode it
+ * does not re-send a command whose connection failed after it was written ({@code NoResendClusterConnectionFactory}).
  */
 @AutoConfiguration(after = PrivateEgressAutoConfiguration.class,
     beforeName = "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration")
@@ -48,7 +57,8 @@ public final class PrivateEgressDataRedisAutoConfiguration {
   /** Boot's connection details configure the SDK when the SDK's own variables name no Redis. */
   @Bean
   PrivateEgressBuilderCustomizer privateEgressRedisFromConnectionDetails(Environment environment,
-      ObjectProvider<DataRedisConnectionDetails> details) {
+      ObjectProvider<DataRedisConnectionDetails> details, ObjectProvider<RedisSentinelConfiguration> sentinel,
+      ObjectProvider<RedisStaticMasterReplicaConfiguration> masterReplica) {
     return builder -> {
       SpringVariables variables = SpringVariables.of(environment);
       for (String v : REDIS_VARIABLES) {
@@ -56,18 +66,39 @@ public final class PrivateEgressDataRedisAutoConfiguration {
           return; // the SDK's own setting; and then the details bean may be ours, built from it
         }
       }
+      // The application's own topology beans win over the details in Boot's Data Redis configuration.
+      if (sentinel.getIfAvailable() != null) {
+        throw new RedisTopologyException("Redis Sentinel", "a RedisSentinelConfiguration bean");
+      }
+      if (masterReplica.getIfAvailable() != null) {
+        throw new RedisTopologyException("static master/replica", "a RedisStaticMasterReplicaConfiguration bean");
+      }
       DataRedisConnectionDetails d = details.getIfUnique();
+      if (d == null) {
+        return;
+      }
+      boolean properties = d.getClass().getSimpleName().equals("PropertiesDataRedisConnectionDetails");
+      // As Boot picks the mode: sentinel, then cluster, then master/replica, then standalone.
+      if (d.getSentinel() != null) {
+        throw new RedisTopologyException("Redis Sentinel", properties
+            ? "spring.data.redis.sentinel.master=" + d.getSentinel().getMaster() + ", spring.data.redis.sentinel.nodes"
+            : "the sentinel of " + d.getClass().getName());
+      }
+      if (d.getCluster() == null && d.getMasterReplica() != null) {
+        throw new RedisTopologyException("static master/replica", properties ? "spring.data.redis.masterreplica.nodes"
+            : "the master/replica nodes of " + d.getClass().getName());
+      }
       // Boot's details from properties default to localhost:6379: taken only when spring.data.redis.* is set.
-      if (d == null || (d.getClass().getSimpleName().equals("PropertiesDataRedisConnectionDetails")
-          && OnRedisTargetCondition.springDataRedisTarget(environment) == null)) {
+      if (properties && OnRedisTargetCondition.springDataRedisTarget(environment) == null) {
         return;
       }
       String url = url(d);
-      if (url != null) {
-        builder.redisUrl(url);
-        if (d.getCluster() != null) {
-          builder.redisCluster(true);
-        }
+      if (url == null) {
+        return;
+      }
+      builder.redisUrl(url);
+      if (d.getCluster() != null) {
+        builder.redisCluster(true);
       }
     };
   }
@@ -82,10 +113,35 @@ public final class PrivateEgressDataRedisAutoConfiguration {
     return new SdkConnectionDetails(s, ep);
   }
 
-  /** Spring Data Redis' Jedis connections get the SDK's IAM credentials and TLS. */
+  /**
+   * Spring Data Redis' Jedis connections get the SDK's IAM credentials and TLS; in cluster mode its {@code
+   * JedisCluster} does not send a command again after a connection failed once it was written.
+   */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass({JedisConnectionFactory.class, JedisClientConfigurationBuilderCustomizer.class})
   static class Jedis {
+    /**
+     * Boot's cluster {@link JedisConnectionFactory} becomes a {@code NoResendClusterConnectionFactory} before it
+     * starts. Only Boot's own bean (a factory the application defines is its own choice), and only in cluster
+     * mode: a standalone Jedis connection never re-sends.
+     */
+    @Bean
+    static BeanPostProcessor privateEgressClusterWithoutResend() {
+      return new BeanPostProcessor() {
+        @Override
+        public Object postProcessBeforeInitialization(Object bean, String name) {
+          boolean boot = NoResendClusterConnectionFactory.BOOT_BEAN.equals(name)
+              || NoResendClusterConnectionFactory.BOOT_VIRTUAL_THREADS_BEAN.equals(name);
+          if (boot && bean.getClass() == JedisConnectionFactory.class
+              && ((JedisConnectionFactory) bean).isRedisClusterAware()) {
+            return NoResendClusterConnectionFactory.of((JedisConnectionFactory) bean,
+                NoResendClusterConnectionFactory.BOOT_VIRTUAL_THREADS_BEAN.equals(name));
+          }
+          return bean;
+        }
+      };
+    }
+
     @Bean
     JedisClientConfigurationBuilderCustomizer privateEgressJedisClientConfiguration(PrivateEgress egress,
         ObjectProvider<DataRedisConnectionDetails> details) {
@@ -93,7 +149,13 @@ public final class PrivateEgressDataRedisAutoConfiguration {
         Endpoint ep = Endpoint.of(s, egress.config().hostOverrides());
         DataRedisConnectionDetails d = details.getIfUnique();
         boolean bundle = d != null && d.getSslBundle() != null;
+        // Spring Data Redis keeps one config customizer: the application's, set before (its beans come first), runs
+        // first, then the SDK's, instead of being replaced by it.
+        JedisClientConfigBuilderCustomizer application = builder.build().getCustomizer().orElse(null);
         builder.customize(b -> {
+          if (application != null) {
+            application.customize(b);
+          }
           if (s.iamAuth()) {
             b.credentialsProvider(new IamCredentialsProvider(egress.tokens()));
           }
@@ -112,6 +174,15 @@ public final class PrivateEgressDataRedisAutoConfiguration {
     @Override
     public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
       String spring = OnRedisTargetCondition.springDataRedisTarget(context.getEnvironment());
+      if (spring == null) {
+        Binder binder = Binder.get(context.getEnvironment());
+        for (String topology : new String[] {"spring.data.redis.sentinel.master", "spring.data.redis.sentinel.nodes",
+            "spring.data.redis.masterreplica.nodes"}) {
+          if (binder.bind(topology, Bindable.listOf(String.class)).isBound()) {
+            spring = topology; // Spring Data Redis' own topology: the start-up refuses it, naming it
+          }
+        }
+      }
       if (spring != null) {
         return ConditionOutcome.noMatch(spring + " is set");
       }
@@ -125,20 +196,20 @@ public final class PrivateEgressDataRedisAutoConfiguration {
     }
   }
 
-  /** {@code redis(s)://user:password@host:port/db} from Boot's details, or null for sentinel and replicas. */
+  /** {@code redis(s)://user:password@host:port/db} from Boot's standalone details, a cluster's first node, or null. */
   static String url(DataRedisConnectionDetails d) {
     String host;
     int port;
     int database = 0;
-    if (d.getStandalone() != null) {
+    if (d.getCluster() != null && !d.getCluster().getNodes().isEmpty()) { // Boot's standalone details are never null
+      host = d.getCluster().getNodes().get(0).host();
+      port = d.getCluster().getNodes().get(0).port();
+    } else if (d.getStandalone() == null) {
+      return null;
+    } else {
       host = d.getStandalone().getHost();
       port = d.getStandalone().getPort();
       database = d.getStandalone().getDatabase();
-    } else if (d.getCluster() != null && !d.getCluster().getNodes().isEmpty()) {
-      host = d.getCluster().getNodes().get(0).host();
-      port = d.getCluster().getNodes().get(0).port();
-    } else {
-      return null;
     }
     StringBuilder b = new StringBuilder(d.getSslBundle() != null ? "rediss://" : "redis://");
     if (d.getPassword() != null) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.privateegress.Token;
 import dev.privateegress.PrivateEgress;
+import dev.privateegress.spring.internal.RedisTopologyException;
 import dev.privateegress.testing.FakeMetadataServer;
 import dev.privateegress.testing.MutableClock;
 import java.time.Duration;
@@ -14,6 +15,8 @@ import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfigurat
 import org.springframework.boot.data.redis.autoconfigure.DataRedisConnectionDetails;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.RedisSentinelConfiguration;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.jedis.JedisConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import redis.clients.jedis.UnifiedJedis;
@@ -81,6 +84,38 @@ class PrivateEgressDataRedisTest {
       assertThat(ctx).hasNotFailed().doesNotHaveBean(UnifiedJedis.class);
       assertThat(ctx.getBean(PrivateEgress.class).config().redis()).isEmpty();
     });
+  }
+
+  @Test
+  void masterReplicaDetailsAreRefusedNotIgnored() {
+    runner.withPropertyValues("spring.data.redis.masterreplica.nodes=127.0.0.1:6379,127.0.0.1:6380")
+        .run(ctx -> assertThat(ctx).getFailure().rootCause().isInstanceOf(RedisTopologyException.class)
+            .hasMessageContaining("static master/replica (spring.data.redis.masterreplica.nodes)"));
+  }
+
+  @Test
+  void anApplicationsSentinelConfigurationBeanIsRefusedNotIgnored() {
+    runner.withBean(RedisSentinelConfiguration.class,
+            () -> new RedisSentinelConfiguration("mymaster", java.util.Set.of("127.0.0.1:26379")))
+        .run(ctx -> assertThat(ctx).getFailure().rootCause().isInstanceOf(RedisTopologyException.class)
+            .hasMessageContaining("Redis Sentinel (a RedisSentinelConfiguration bean)"));
+  }
+
+  @Test
+  void withTheSdksOwnRedisSpringDataRedisKeepsItsSentinel() throws Exception {
+    try (TestRedis redis = TestRedis.start()) {
+      runner.withPropertyValues("REDIS_URL=" + redis.url, "spring.data.redis.sentinel.master=mymaster",
+              "spring.data.redis.sentinel.nodes=127.0.0.1:26379")
+          // The application's own factory (Boot's would dial the Sentinel at start-up; none runs here).
+          .withBean(RedisConnectionFactory.class,
+              () -> new JedisConnectionFactory(new RedisStandaloneConfiguration(redis.host, redis.port)))
+          .run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            // Boot's details, not the SDK's: Spring Data Redis stays on its Sentinel.
+            assertThat(ctx.getBean(DataRedisConnectionDetails.class).getSentinel()).isNotNull();
+            assertThat(ctx.getBean(UnifiedJedis.class).incr("n")).isEqualTo(1L);
+          });
+    }
   }
 
   @Test

@@ -34,4 +34,20 @@ class PrivateEgressFailureAnalyzerTest {
         .contains("Action:")
         .contains("Correct private-egress.mode (same as PRIVATE_EGRESS_MODE) where it is set");
   }
+
+  @Test
+  void sentinelDetailsTheSdkCannotTakeEndStartUpWithAReportNamingTheProperty(CapturedOutput output) {
+    SpringApplication app = new SpringApplication(App.class);
+    app.setWebApplicationType(WebApplicationType.NONE);
+    assertThatThrownBy(() -> app.run("--spring.data.redis.client-type=jedis", "--NO_GCE_CHECK=true",
+        "--spring.data.redis.sentinel.master=mymaster", "--spring.data.redis.sentinel.nodes=127.0.0.1:26379"))
+        .isInstanceOf(RuntimeException.class);
+    assertThat(output.getAll())
+        .contains("APPLICATION FAILED TO START")
+        .contains("Spring Data Redis is configured for Redis Sentinel (spring.data.redis.sentinel.master=mymaster, "
+            + "spring.data.redis.sentinel.nodes), which the Private Egress SDK does not connect to")
+        .contains("Action:")
+        .contains("name the Redis the SDK should use with private-egress.redis.url (REDIS_URL)")
+        .contains("exclude dev.privateegress.spring.PrivateEgressDataRedisAutoConfiguration");
+  }
 }

@@ -267,6 +267,7 @@ final class ConnectRetrier {
    * surfaces as {@link AmbiguousCommandException}, never re-sent; redirects and error replies are the server's
    * answer and go on as they are.
    *
+   * @param stale told of each reply on {@code c}, or null where the pool checks idle connections itself (standalone)
    * @param clusterNode {@code c} goes to a cluster node (named in messages), not the standalone endpoint
    */
   public <T> T send(Connection c, CommandObject<T> command, StaleConnections stale, RetryBudget budget,
@@ -274,7 +275,7 @@ final class ConnectRetrier {
     long start = events.on() ? System.nanoTime() : 0L;
     try {
       T reply = events.send(c, command);
-      stale.used(c);
+      used(stale, c);
       budget.recordSuccess();
       if (!answered) {
         answered = true; // written once: the hot path stays free of shared writes
@@ -289,20 +290,26 @@ final class ConnectRetrier {
       events.ambiguous(a.command());
       throw a;
     } catch (JedisAccessControlException e) {
-      stale.used(c);
+      used(stale, c);
       events.attempt("auth", start);
       if (Failures.classify(e) == Failures.Kind.AUTH) {
         throw authFailed(e);
       }
       throw e;
     } catch (JedisRedirectionException e) {
-      stale.used(c);
+      used(stale, c);
       events.attempt("redirect", start);
       throw e;
     } catch (JedisDataException e) {
-      stale.used(c);
+      used(stale, c);
       events.attempt(Failures.notReady(e) ? "not-ready" : "ok", start);
       throw e;
+    }
+  }
+
+  private static void used(StaleConnections stale, Connection c) {
+    if (stale != null) {
+      stale.used(c);
     }
   }
 

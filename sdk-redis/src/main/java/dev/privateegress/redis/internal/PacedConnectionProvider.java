@@ -2,6 +2,7 @@ package dev.privateegress.redis.internal;
 
 import java.net.Socket;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.NoSuchElementException;
@@ -58,8 +59,10 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
   static final long GROW_AFTER_MILLIS = 20;
   /** Connections idle this long are checked for a close by the server before they are handed out. */
   static final long CHECK_AFTER_IDLE_MILLIS = 250;
-  private static final Duration CHECK_AFTER_IDLE = Duration.ofMillis(CHECK_AFTER_IDLE_MILLIS);
   private static final Duration GROW_AFTER = Duration.ofMillis(GROW_AFTER_MILLIS);
+  private static final long GROW_AFTER_NANOS = GROW_AFTER.toNanos();
+  private static final long CHECK_AFTER_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(CHECK_AFTER_IDLE_MILLIS);
+  private static final long ONE_MILLI_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
   private final Pacer pacer;
   private final long starvedWaitNanos;
@@ -116,11 +119,6 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     return pacer.opened();
   }
 
-  /** The socket the SDK's socket factory created for {@code c}, or null. */
-  Socket socketOf(Connection c) {
-    return pacer.socketOf.get(c);
-  }
-
   private Connection borrow() {
     GenericObjectPool<Connection> pool = getPool();
     long now = System.nanoTime();
@@ -131,30 +129,30 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     long[] started = Pacer.BORROW_STARTED.get();
     started[0] = now;
     // While the pool may still grow, a borrower first waits briefly. If no connection came, one waiter at
-    // a time becomes the watcher: it opens one more connection into the pool (the longest waiter gets it)
-    // each time another short wait passes without one, up to the ceiling. The others wait out their time
-    // in the pool's queue, in arrival order (fairness).
+    // a time becomes the watcher: it opens one more connection into the pool each time another short wait
+    // passes without one, up to the ceiling. The others wait out their time in the pool's queue.
     boolean watcher = false;
     boolean shortWait = pool.getMaxTotal() < pacer.ceiling;
+    boolean firstPass = true;
     try {
       while (true) {
+        // The clock is read again only once something made this borrower wait (a command reads it once here).
+        boolean waited = !firstPass;
+        firstPass = false;
         // A borrower that finds every connection busy and none being opened is a waiter that persists under
         // sustained concurrency: one more connection now. (Waiting for a short time first would never grow
         // the pool against a fast server, whose connections come back within the wait: the borrowers would
         // share one connection.)
         if (shortWait && pool.getNumIdle() == 0 && pacer.grow()) {
           open(pool);
+          waited = true;
         }
         // While a connection is being opened, wait for it (or for a returned one) here: a borrower whose
         // wait runs out inside commons-pool while an object is being made spins until the make ends.
-        pacer.awaitOpened(Math.min(deadline, System.nanoTime() + GROW_AFTER.toNanos()));
-        Duration remaining = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-        Duration wait = shortWait && remaining.compareTo(GROW_AFTER) > 0 ? GROW_AFTER : remaining;
-        if (wait.toMillis() < 1) {
-          wait = Duration.ofMillis(1); // never 0: commons-pool would wait for a make without a bound
-        }
+        waited |= pacer.awaitOpened(deadline);
+        long left = deadline - (waited ? System.nanoTime() : now);
         try {
-          Connection c = pool.borrowObject(wait);
+          Connection c = pool.borrowObject(waitFor(left, shortWait, pool));
           c.setHandlingPool((ConnectionPool) pool);
           return c;
         } catch (NoSuchElementException e) {
@@ -194,6 +192,25 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     }
   }
 
+  /**
+   * How long one {@code borrowObject} may wait, {@code left} nanos before the borrow's deadline: a short wait while
+   * the pool may still grow, else the rest. The common cases reuse a {@link Duration} the pool or this class
+   * already holds (a command allocates none here): the short wait, and the whole {@code maxWait} of a first pass
+   * that did not wait for an open (it then waits up to 1 ms past the deadline, which the caller checks in nanos).
+   */
+  private static Duration waitFor(long left, boolean shortWait, GenericObjectPool<Connection> pool) {
+    if (shortWait && left > GROW_AFTER_NANOS) {
+      return GROW_AFTER;
+    }
+    Duration maxWait = pool.getMaxWaitDuration();
+    long maxWaitNanos = maxWait.toNanos();
+    if (left <= maxWaitNanos && left > maxWaitNanos - ONE_MILLI_NANOS) {
+      return maxWait;
+    }
+    // never 0: commons-pool would wait for a make without a bound
+    return Duration.ofNanos(Math.max(left, ONE_MILLI_NANOS));
+  }
+
   private static void open(GenericObjectPool<Connection> pool) {
     try {
       pool.addObject();
@@ -213,7 +230,7 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     private final EndpointSocketFactory sockets;
     private final Map<Connection, Socket> socketOf = new ConcurrentHashMap<>();
     final int ceiling;
-    private final Duration idleLimit;
+    private final long idleLimitNanos;
     private final boolean pingOnBorrow;
     private final long shareFailureNanos;
     private final Runnable onConnected;
@@ -234,7 +251,7 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
       this.delegate = delegate;
       this.sockets = sockets;
       this.ceiling = ceiling;
-      this.idleLimit = idleLimit;
+      this.idleLimitNanos = idleLimit.toNanos();
       this.pingOnBorrow = pingOnBorrow;
       this.shareFailureNanos = shareFailureFor.toNanos();
       this.onConnected = onConnected;
@@ -248,8 +265,20 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     private int awaiting; // guarded by this
     private long changes; // guarded by this: opens finished and connections returned
 
-    /** Returns when no connection is being opened, one was returned, or at {@code untilNanos}. */
-    synchronized void awaitOpened(long untilNanos) {
+    /**
+     * Returns when no connection is being opened, one was returned, or {@value PacedConnectionProvider#GROW_AFTER_MILLIS} ms passed (at
+     * the latest at {@code deadlineNanos}); true when a connection was being opened (the caller may have waited).
+     * Nothing is locked while none is being opened: the common case of every command.
+     */
+    boolean awaitOpened(long deadlineNanos) {
+      if (opening == 0) {
+        return false;
+      }
+      awaitOpening(Math.min(deadlineNanos, System.nanoTime() + GROW_AFTER_NANOS));
+      return true;
+    }
+
+    private synchronized void awaitOpening(long untilNanos) {
       long seen = changes;
       awaiting++;
       try {
@@ -365,14 +394,26 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
         // the evictor thread (backgroundEviction) PINGs; anything else borrowing directly is not slowed
         return !pool.getTestWhileIdle() || delegate.validateObject(p);
       }
-      Duration idle = p.getIdleDuration();
-      if (idle.compareTo(idleLimit) > 0) {
+      long idle = idleNanos(p);
+      if (idle > idleLimitNanos) {
         return false; // idle past the limit: the path may have forgotten it; replaced, nothing sent
       }
-      if (idle.compareTo(CHECK_AFTER_IDLE) >= 0 && !StaleConnections.open(socketOf.get(p.getObject()))) {
+      if (idle >= CHECK_AFTER_IDLE_NANOS && !StaleConnections.open(socketOf.get(p.getObject()))) {
         return false; // closed by the server while idle; replaced, nothing sent
       }
       return !pingOnBorrow || delegate.validateObject(p);
+    }
+
+    /**
+     * How long {@code p} sat idle before this borrow: from its return (or creation) to its hand-out, both instants
+     * the pool recorded. ({@code getIdleDuration()} would allocate an {@code Instant} and a {@code Duration} per
+     * borrow, the larger part of what a command cost over raw Jedis.)
+     */
+    private static long idleNanos(PooledObject<Connection> p) {
+      Instant from = p.getLastReturnInstant();
+      Instant to = p.getLastBorrowInstant();
+      long nanos = (to.getEpochSecond() - from.getEpochSecond()) * 1_000_000_000L + (to.getNano() - from.getNano());
+      return Math.max(0, nanos);
     }
 
     /**

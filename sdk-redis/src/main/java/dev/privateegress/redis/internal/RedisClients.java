@@ -170,13 +170,10 @@ public final class RedisClients {
         o.testOnBorrow(), egress.retryPolicy().initialBackoff(), egress.retryPolicy().deadline(),
         retrier::connected, f -> events.connections(f, ep.host(), ep.port(), auth));
     retrier.pool(provider.getPool());
-    // The pool checks connections idle 250 ms or more; the executor also checks one it has not yet seen answer
-    // (opened for a pipeline or transaction, which borrow from the pool directly), with the pool's sockets.
-    StaleConnections stale = new StaleConnections(provider::socketOf);
-    IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep,
-        stale::forgetClosed);
-    SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget, stale,
-        o.maxTotal());
+    // The pool checks every connection it hands out (commands, pipelines, transactions alike): the executor
+    // keeps no record of its own.
+    IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep, () -> {});
+    SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget);
     return register(JedisVersions.standalone(seed, clientFacing, provider, executor), egress, loop, ep);
   }
 

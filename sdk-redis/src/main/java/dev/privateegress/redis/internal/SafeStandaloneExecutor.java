@@ -10,7 +10,7 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
 /**
  * Runs each command once. Getting a connection is retried (nothing has been sent yet), and so is a
  * command the server refused as not ready ({@code LOADING}); a pooled connection the server closed
- * while idle is replaced before the command is written ({@link StaleConnections}); a connection failure
+ * while idle is replaced by the pool before it is handed out ({@link PacedConnectionProvider}); a connection failure
  * after the command was written is ambiguous and surfaces as {@link AmbiguousCommandException} without
  * a second send.
  *
@@ -23,28 +23,22 @@ final class SafeStandaloneExecutor implements redis.clients.jedis.executors.Comm
   private final Endpoint endpoint;
   private final IdleMaintenance maintenance;
   private final RetryBudget budget;
-  private final StaleConnections stale;
   private final CommandEvents events;
-  private final int maxTotal;
 
   /**
    * @param provider the pool
    * @param retrier the client's retry decisions
    * @param maintenance the idle sweep, run before each command when due
    * @param budget refilled by each successful command
-   * @param stale finds idle connections the server closed
-   * @param maxTotal the pool size: at most this many stale connections are replaced for one command
    */
   public SafeStandaloneExecutor(PooledConnectionProvider provider, ConnectRetrier retrier,
-      IdleMaintenance maintenance, RetryBudget budget, StaleConnections stale, int maxTotal) {
+      IdleMaintenance maintenance, RetryBudget budget) {
     this.provider = provider;
     this.retrier = retrier;
     this.endpoint = retrier.endpoint();
     this.maintenance = maintenance;
     this.budget = budget;
-    this.stale = stale;
     this.events = retrier.events();
-    this.maxTotal = maxTotal;
   }
 
   @Override
@@ -64,7 +58,7 @@ final class SafeStandaloneExecutor implements redis.clients.jedis.executors.Comm
   private <T> T send(CommandObject<T> command) {
     Connection c = borrow(command);
     try {
-      return retrier.send(c, command, stale, budget, false);
+      return retrier.send(c, command, null, budget, false);
     } catch (JedisMovedDataException e) {
       // Only a cluster answers MOVED; a standalone client cannot follow it.
       throw new JedisMovedDataException(e.getMessage() + " (" + endpoint.label() + " is a cluster: set "
@@ -83,30 +77,16 @@ final class SafeStandaloneExecutor implements redis.clients.jedis.executors.Comm
     }
   }
 
-  /** A pooled connection that is still open, or a new one; connection set-up failures are retried. */
+  /**
+   * A pooled connection, or a new one; connection set-up failures are retried. The pool checks what it hands out
+   * (idle age, and a 1 ms read on one idle 250 ms or more), so nothing is checked here.
+   */
   private Connection borrow(CommandObject<?> command) {
-    for (int i = 0; ; i++) {
-      Connection c;
-      try {
-        c = provider.getConnection(command.getArguments());
-      } catch (RuntimeException first) {
-        return retrier.acquire(endpoint.label(), first, () -> fresh(command), null,
-            ConnectRetrier::asConnectionException);
-      }
-      if (i >= maxTotal || stale.usable(c)) {
-        return c;
-      }
-      stale.discard(c); // closed by the server while idle: nothing was sent on it
-    }
-  }
-
-  private Connection fresh(CommandObject<?> command) {
-    for (int i = 0; ; i++) {
-      Connection c = provider.getConnection(command.getArguments());
-      if (i >= maxTotal || stale.usable(c)) {
-        return c;
-      }
-      stale.discard(c);
+    try {
+      return provider.getConnection(command.getArguments());
+    } catch (RuntimeException first) {
+      return retrier.acquire(endpoint.label(), first, () -> provider.getConnection(command.getArguments()), null,
+          ConnectRetrier::asConnectionException);
     }
   }
 

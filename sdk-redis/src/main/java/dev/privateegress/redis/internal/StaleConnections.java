@@ -23,8 +23,8 @@ import redis.clients.jedis.Connection;
  * one pays about 1 ms once (so does a new connection's first command). Redis' smallest {@code timeout}
  * is 1 s, well above the threshold.
  *
- * <p>The socket of a connection comes from {@code socketOf}: for a standalone client the SDK's pool, which
- * keeps the socket its factory created beside each connection. Jedis' cluster pools are created inside
+ * <p>A standalone client's pool checks at hand-out with {@link #open} on the sockets its factory created
+ * ({@link PacedConnectionProvider}) and needs no instance of this class. Jedis' cluster pools are created inside
  * Jedis with its own socket factory and offer no such hook on Jedis 7.0 to 8, so a cluster client reads
  * the socket reflectively ({@link #REFLECTIVE}).
  *

@@ -6,8 +6,8 @@
 #   benchmarks/run.sh --cold-start  # only BENCHMARKS.md §9, the samples' cold start (benchmarks/cold-start.sh)
 #   benchmarks/run.sh --fleet    # the fleet drill only (50, 200, 400 instances; ~5 minutes on 2 cores)
 #   options: --no-build (use the jar and classpath files of an earlier build), --out FILE (default BENCHMARKS.md,
-#            or $WORK/BENCHMARKS.md with --only), --only a,b (run only these sections: jmh alloc-sites latency vt
-#            vt-incr token outage memory jars startup fleet)
+#            or $WORK/BENCHMARKS.md with --only), --only a,b (run only these sections: jmh http-alloc alloc-sites
+#            latency vt vt-incr token outage memory jars startup fleet)
 #
 # Servers run in their own processes so that JMH's -prof gc counts the client's allocations only: nginx
 # (HTTP) and redis-server on free loopback ports, and the SDK's FakeMetadataServer (ID tokens). Needs nginx,
@@ -161,6 +161,15 @@ if wanted jmh; then
     "$JAVA" "${CP[@]}" dev.privateegress.benchmarks.JmhTables alloc "$RES/jmh.json" > "$RES/alloc.md"
     "$JAVA" "${CP[@]}" dev.privateegress.benchmarks.JmhTables time "$RES/jmh.json" > "$RES/time.md"
   else failed jmh; fi
+fi
+
+# --- 1: HTTP bytes per call beside the floor of OkHttp's interceptor model, registries, tracing; HttpBenchmark
+# alone, more iterations than the shared run so that differences of 100 B stand out of the noise ---------------
+if wanted http-alloc; then
+  if section http-alloc "$JAVA" -jar "$JAR" -jvmArgsAppend "${PROPS[*]}" HttpBenchmark -prof gc -f 1 -wi 8 -w 1s \
+      -i 5 -r 1s -rf json -rff "$RES/http-alloc.json" > "$WORK/http-alloc.log" 2>&1; then
+    "$JAVA" "${CP[@]}" dev.privateegress.benchmarks.JmhTables http "$RES/http-alloc.json" > "$RES/http-alloc.md"
+  else failed http-alloc; fi
 fi
 
 # --- 1: where the SDK allocates (every allocation recorded with its stack) ---------------------------------

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 class AdminApiTest {
   static final String RUN_SERVICE = "/v2/projects/test-project/locations/us-central1/services/api";
   static final String RUN_JOB = "/v2/projects/test-project/locations/us-central1/jobs/nightly";
+  static final String WORKER_POOL = "/v2/projects/test-project/locations/us-central1/workerPools/pool";
   static final String GAE_VERSION = "/v1/apps/test-project/services/default/versions/20261121t101500";
   static final String GEN1_FUNCTION = "/v2/projects/test-project/locations/europe-west1/functions/resize";
   static final String GEN2_FUNCTION = "/v2/projects/test-project/locations/us-central1/functions/hook";
@@ -110,6 +111,17 @@ class AdminApiTest {
     assertThat(info.evidence()).extracting(Evidence::detail)
         .anySatisfy(d -> assertThat(d).contains("template.template.vpcAccess.networkInterfaces"));
     assertOneAuthorizedRequest(RUN_JOB);
+  }
+
+  @Test
+  void workerPoolReadsItsTemplateVpcAccessLikeAService() {
+    api.answer(WORKER_POOL, 200, "run-service-direct-vpc.json");
+    EgressInfo info = egress(Map.of("CLOUD_RUN_WORKER_POOL", "pool")).egress();
+    assertThat(info.mode()).isEqualTo(EgressMode.DIRECT_VPC);
+    assertThat(info.scope()).isEqualTo(EgressScope.ALL_TRAFFIC);
+    assertThat(info.evidence()).extracting(Evidence::detail)
+        .anySatisfy(d -> assertThat(d).contains("template.vpcAccess.networkInterfaces"));
+    assertOneAuthorizedRequest(WORKER_POOL);
   }
 
   @Test

@@ -36,7 +36,9 @@ import jdk.jfr.consumer.RecordingFile;
  * Scenarios: {@code http-sdk}, {@code http-token}, {@code http-noop-registry} (an ObservationRegistry without
  * handlers), {@code redis-get}, {@code redis-incr}, {@code token}; each SDK
  * scenario is compared with the raw client's same call ({@code http-raw}, {@code redis-get-raw},
- * {@code redis-incr-raw}), allocation site by allocation site.
+ * {@code redis-incr-raw}), allocation site by allocation site; with {@code --base floor}, the HTTP scenarios are
+ * compared with the floor of OkHttp's interceptor model instead ({@code http-floor}, {@code http-floor-no-token}:
+ * see {@link HttpBenchmark}).
  */
 public final class AllocSites {
   private static final Set<String> HANDOVER = Set.of(
@@ -65,8 +67,11 @@ public final class AllocSites {
     if (scenarios.isEmpty()) {
       scenarios = List.of("http-sdk", "http-token", "http-noop-registry", "redis-get", "redis-incr", "token");
     }
-    Map<String, String> rawOf = Map.of("http-sdk", "http-raw", "http-token", "http-raw", "http-noop-registry",
-        "http-raw", "redis-get", "redis-get-raw", "redis-incr", "redis-incr-raw");
+    // --base floor: compare the HTTP scenarios with the floor of OkHttp's interceptor model instead of raw OkHttp
+    boolean floor = "floor".equals(Loopback.arg(args, "--base"));
+    Map<String, String> rawOf = Map.of("http-sdk", floor ? "http-floor-no-token" : "http-raw",
+        "http-token", floor ? "http-floor" : "http-raw", "http-noop-registry", floor ? "http-floor-no-token" : "http-raw",
+        "redis-get", "redis-get-raw", "redis-incr", "redis-incr-raw");
     Map<String, Profile> raws = new HashMap<>();
     HttpBenchmark http = new HttpBenchmark();
     RedisBenchmark redis = new RedisBenchmark();
@@ -138,6 +143,8 @@ public final class AllocSites {
       case "http-token" -> http::sdkWithToken;
       case "http-noop-registry" -> http::sdkNoopRegistry;
       case "http-raw" -> http::raw;
+      case "http-floor" -> http::floor;
+      case "http-floor-no-token" -> http::floorNoToken;
       case "redis-get" -> redis::getSdk;
       case "redis-incr" -> redis::incrSdk;
       case "redis-get-raw" -> redis::getRaw;

@@ -31,7 +31,15 @@ import org.openjdk.jmh.annotations.TearDown;
  *   <li>{@code sdk}: {@code PrivateHttp.newClient(egress)} to {@code http://my.api.private:PORT/items} through a
  *       {@code PRIVATE_EGRESS_HOSTS} override (no token: the host is not in the audience map);
  *   <li>{@code sdkWithToken}: the same with the host in {@code PRIVATE_EGRESS_AUDIENCES}, so every request
- *       carries an ID token from the (cached) token provider, fetched once from the metadata server.
+ *       carries an ID token from the (cached) token provider, fetched once from the metadata server;
+ *   <li>{@code floor}: the floor of OkHttp's interceptor model for the same job, hand-written: an application
+ *       interceptor that looks the cached token up and a network interceptor that puts it on the wire
+ *       ({@code request.newBuilder().header(...)}), the least any interceptor-based SDK allocates;
+ *       {@code floorNoToken}: the same pair passing the request through. The SDK's own share is
+ *       {@code sdkWithToken - floor} and {@code sdk - floorNoToken};
+ *   <li>{@code sdkNoopRegistry} / {@code sdkRegistryNoop}: the SDK given an {@code ObservationRegistry} without
+ *       handlers / {@code ObservationRegistry.NOOP}; {@code sdkTraced}: tracing every attempt; {@code rawTraced}:
+ *       OkHttp with Micrometer's {@code OkHttpObservationInterceptor} on the same tracer.
  * </ul>
  * The server is the nginx started by {@code benchmarks/run.sh} ({@code -Dbench.http.port}), in another
  * process so that {@code -prof gc} counts the client's allocations only; without it, an in-JVM MockWebServer
@@ -46,8 +54,13 @@ public class HttpBenchmark {
   OkHttpClient raw;
   OkHttpClient sdk;
   OkHttpClient sdkWithToken;
+  /** The application + network interceptor pair, with and without a cached token header. */
+  OkHttpClient floor;
+  OkHttpClient floorNoToken;
   /** The SDK given a registry with no handlers (what an application without tracing has): must cost nothing. */
   OkHttpClient sdkNoopRegistry;
+  /** The SDK given {@code ObservationRegistry.NOOP}: must cost nothing either. */
+  OkHttpClient sdkRegistryNoop;
   /** The SDK tracing each attempt, and beside it OkHttp with Micrometer's own interceptor, on the same tracer. */
   OkHttpClient sdkTraced;
   OkHttpClient rawTraced;
@@ -77,7 +90,10 @@ public class HttpBenchmark {
     raw = new OkHttpClient();
     sdk = PrivateHttp.newClient(Loopback.egress(md, false, null));
     sdkWithToken = PrivateHttp.newClient(Loopback.egress(md, true, null));
+    floor = floor(true);
+    floorNoToken = floor(false);
     sdkNoopRegistry = PrivateHttp.newClient(Loopback.egress(md, false, null, ObservationRegistry.create()));
+    sdkRegistryNoop = PrivateHttp.newClient(Loopback.egress(md, false, null, ObservationRegistry.NOOP));
     tracing = new Tracing();
     sdkTraced = PrivateHttp.newClient(Loopback.egress(md, false, null, tracing.registry));
     rawTraced = new OkHttpClient.Builder()
@@ -91,7 +107,8 @@ public class HttpBenchmark {
 
   @TearDown(Level.Trial)
   public void stop() {
-    for (OkHttpClient c : new OkHttpClient[] {raw, sdk, sdkWithToken, sdkNoopRegistry, sdkTraced, rawTraced}) {
+    for (OkHttpClient c : new OkHttpClient[] {raw, sdk, sdkWithToken, floor, floorNoToken, sdkNoopRegistry,
+        sdkRegistryNoop, sdkTraced, rawTraced}) {
       c.connectionPool().evictAll();
       c.dispatcher().executorService().shutdown();
     }
@@ -102,6 +119,34 @@ public class HttpBenchmark {
     if (metadata != null) {
       metadata.close();
     }
+  }
+
+  /** A cached header value (built once, as the SDK caches {@code "Bearer " + token}). */
+  private static final String CACHED_BEARER = "Bearer " + "x".repeat(700);
+  /** The token the application interceptor looked up, handed to the network interceptor of the same call. */
+  private static final ThreadLocal<String> LOOKED_UP = new ThreadLocal<>();
+
+  /**
+   * The least an SDK living in OkHttp's interceptor chain allocates to put a cached token on the wire: one
+   * application interceptor (where the call's token is looked up, here a field read) and one network
+   * interceptor (where the header is added, on the request for this connection); no retry, no state.
+   */
+  private static OkHttpClient floor(boolean token) {
+    return new OkHttpClient.Builder()
+        .addInterceptor(chain -> {
+          LOOKED_UP.set(token ? CACHED_BEARER : null);
+          try {
+            return chain.proceed(chain.request());
+          } finally {
+            LOOKED_UP.set(null);
+          }
+        })
+        .addNetworkInterceptor(chain -> {
+          String bearer = LOOKED_UP.get();
+          Request request = chain.request();
+          return chain.proceed(bearer == null ? request : request.newBuilder().header("Authorization", bearer).build());
+        })
+        .build();
   }
 
   static int get(OkHttpClient client, Request request) throws IOException {
@@ -126,6 +171,21 @@ public class HttpBenchmark {
   @Benchmark
   public int sdkWithToken() throws IOException {
     return get(sdkWithToken, sdkRequest);
+  }
+
+  @Benchmark
+  public int floor() throws IOException {
+    return get(floor, rawRequest);
+  }
+
+  @Benchmark
+  public int floorNoToken() throws IOException {
+    return get(floorNoToken, rawRequest);
+  }
+
+  @Benchmark
+  public int sdkRegistryNoop() throws IOException {
+    return get(sdkRegistryNoop, sdkRequest);
   }
 
   @Benchmark

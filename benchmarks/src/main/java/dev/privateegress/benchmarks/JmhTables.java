@@ -19,13 +19,14 @@ import java.util.Map;
  * <pre>
  * JmhTables alloc RESULT.json   # allocation per op (gc.alloc.rate.norm)
  * JmhTables time RESULT.json    # time per op
+ * JmhTables http RESULT.json    # HttpBenchmark alone: every client, then the differences that matter
  * </pre>
  */
 public final class JmhTables {
   private JmhTables() {}
 
   /** One benchmark's figures. */
-  record Result(double score, double error, String unit, double allocNorm) {}
+  record Result(double score, double error, String unit, double allocNorm, double allocError) {}
 
   /** SDK benchmark, raw benchmark, label, allocation target over raw in bytes (-1: absolute 0 target). */
   private static final String[][] PAIRS = {
@@ -43,12 +44,12 @@ public final class JmhTables {
   };
 
   public static void main(String[] args) throws IOException {
-    if (args.length != 2 || !args[0].equals("alloc") && !args[0].equals("time")) {
-      System.err.println("usage: JmhTables alloc|time FILE.json");
+    if (args.length != 2 || !args[0].equals("alloc") && !args[0].equals("time") && !args[0].equals("http")) {
+      System.err.println("usage: JmhTables alloc|time|http FILE.json");
       System.exit(2);
     }
     Map<String, Result> r = read(Path.of(args[1]));
-    System.out.print(args[0].equals("alloc") ? allocation(r) : time(r));
+    System.out.print(args[0].equals("alloc") ? allocation(r) : args[0].equals("time") ? time(r) : http(r));
   }
 
   private static String allocation(Map<String, Result> r) {
@@ -98,6 +99,65 @@ public final class JmhTables {
     return out.toString();
   }
 
+  /** HttpBenchmark's clients, in the order shown, with what each is. */
+  private static final String[][] HTTP_CLIENTS = {
+      {"raw", "`new OkHttpClient()`"},
+      {"floorNoToken", "floor: application + network interceptor, passing the request through"},
+      {"floor", "floor: application + network interceptor putting a cached token header on the wire"},
+      {"sdk", "SDK, no token"},
+      {"sdkWithToken", "SDK with ID token (cached)"},
+      {"sdkNoopRegistry", "SDK, `ObservationRegistry.create()` without handlers"},
+      {"sdkRegistryNoop", "SDK, `ObservationRegistry.NOOP`"},
+      {"sdkTraced", "SDK tracing every attempt (OpenTelemetry bridge, spans dropped)"},
+      {"rawTraced", "OkHttp + Micrometer's `OkHttpObservationInterceptor`, same tracer"},
+  };
+
+  /** Differences: minuend, subtrahend, what it means, target in bytes ("-": reported only). */
+  private static final String[][] HTTP_DIFFERENCES = {
+      {"floor", "raw", "OkHttp's interceptor model with a token (floor − raw)", "-"},
+      {"sdkWithToken", "floor", "**the SDK's own share, with token** (SDK with token − floor)", "128"},
+      {"sdk", "floorNoToken", "**the SDK's own share, no token** (SDK − floor without token)", "128"},
+      {"sdkNoopRegistry", "sdk", "registry without handlers (vs no registry)", "0"},
+      {"sdkRegistryNoop", "sdk", "`ObservationRegistry.NOOP` (vs no registry)", "0"},
+      {"sdkTraced", "sdk", "tracing on, SDK (traced − untraced)", "-"},
+      {"rawTraced", "raw", "tracing on, OkHttp + `OkHttpObservationInterceptor` (− raw)", "-"},
+  };
+
+  private static String http(Map<String, Result> all) {
+    Map<String, Result> r = new LinkedHashMap<>();
+    all.forEach((k, v) -> {
+      if (k.startsWith("HttpBenchmark.")) {
+        r.put(k.substring("HttpBenchmark.".length()), v);
+      }
+    });
+    StringBuilder out = new StringBuilder();
+    out.append("| client (`HttpBenchmark.…`) | B/call | ± (99.9 %) | time/call | ± (99.9 %) |\n");
+    out.append("|---|---:|---:|---:|---:|\n");
+    for (String[] c : HTTP_CLIENTS) {
+      Result x = r.get(c[0]);
+      if (x != null) {
+        out.append(String.format(Locale.ROOT, "| %s (`%s`) | %.0f | %.0f | %s %s | %s |%n", c[1], c[0], x.allocNorm,
+            x.allocError, fmt(x.score), x.unit, fmt(x.error)));
+      }
+    }
+    out.append("\n| difference | B/call | ± | time/call | target | |\n");
+    out.append("|---|---:|---:|---:|---|---|\n");
+    for (String[] d : HTTP_DIFFERENCES) {
+      Result a = r.get(d[0]);
+      Result b = r.get(d[1]);
+      if (a == null || b == null) {
+        continue;
+      }
+      double bytes = a.allocNorm - b.allocNorm;
+      double err = Math.hypot(a.allocError, b.allocError);
+      String verdict = d[3].equals("-") ? "-" : bytes <= Integer.parseInt(d[3]) ? "met"
+          : bytes - err <= Integer.parseInt(d[3]) ? "within noise" : "missed";
+      out.append(String.format(Locale.ROOT, "| %s | %+.0f | %.0f | %+.1f %s | %s | %s |%n", d[2], bytes, err,
+          a.score - b.score, a.unit, d[3].equals("-") ? "reported" : "≤ " + d[3] + " B", verdict));
+    }
+    return out.toString();
+  }
+
   static String ratio(double a, double b) {
     return b == 0 ? (a == 0 ? "1" : "∞") : String.format(Locale.ROOT, "%.2f", a / b);
   }
@@ -120,11 +180,16 @@ public final class JmhTables {
         name = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
         JsonObject primary = run.getAsJsonObject("primaryMetric");
         double alloc = Double.NaN;
+        double allocError = Double.NaN;
         JsonObject secondary = run.getAsJsonObject("secondaryMetrics");
         if (secondary != null) {
           for (String k : secondary.keySet()) {
             if (k.endsWith("gc.alloc.rate.norm")) {
-              alloc = secondary.getAsJsonObject(k).get("score").getAsDouble();
+              JsonObject m = secondary.getAsJsonObject(k);
+              alloc = m.get("score").getAsDouble();
+              JsonElement ae = m.get("scoreError");
+              allocError = ae != null && ae.isJsonPrimitive() && ae.getAsJsonPrimitive().isNumber()
+                  ? ae.getAsDouble() : Double.NaN;
             }
           }
         }
@@ -132,7 +197,7 @@ public final class JmhTables {
         double error = err == null || !err.isJsonPrimitive() || !err.getAsJsonPrimitive().isNumber()
             ? Double.NaN : err.getAsDouble();
         out.put(name, new Result(primary.get("score").getAsDouble(), error,
-            primary.get("scoreUnit").getAsString(), alloc));
+            primary.get("scoreUnit").getAsString(), alloc, allocError));
       }
     }
     return out;

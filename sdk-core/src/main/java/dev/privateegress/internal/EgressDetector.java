@@ -105,7 +105,7 @@ public final class EgressDetector {
     if (mode == EgressMode.DIRECT_VPC) {
       return true;
     }
-    Platform p = detectedPlatform != null ? detectedPlatform : PlatformDetector.fromEnvironment(egress.environment());
+    Platform p = detectedPlatform != null ? detectedPlatform : MetadataFacts.platformFromEnvironment(egress.environment());
     return p != null && p.onCloudRun() && (mode == EgressMode.UNKNOWN || mode == EgressMode.VPC);
   }
 
@@ -115,7 +115,7 @@ public final class EgressDetector {
     if (c != null) {
       return withProbe(c.info());
     }
-    Platform p = PlatformDetector.fromEnvironment(egress.environment());
+    Platform p = MetadataFacts.platformFromEnvironment(egress.environment());
     // Without runtime variables and without I/O, the best guess is a developer machine.
     return withProbe(fromConfigAndPlatform(p == null ? Platform.LOCAL : p, new ArrayList<>()));
   }
@@ -131,7 +131,7 @@ public final class EgressDetector {
     if (probe != null) {
       return;
     }
-    if (PlatformDetector.fromEnvironment(egress.environment()) == null) {
+    if (MetadataFacts.platformFromEnvironment(egress.environment()) == null) {
       // No runtime variables: local (a LAN address proves nothing) or a VM (already vpc by platform).
       return;
     }

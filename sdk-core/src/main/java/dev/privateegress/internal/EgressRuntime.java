@@ -49,8 +49,8 @@ public final class EgressRuntime {
   private final ConcurrentHashMap<String, RetryBudget> budgets = new ConcurrentHashMap<>();
   private final MetadataClient metadataClient;
   private final MetadataFacts metadata;
-  private final Lazy<Platform> platform;
-  private final Lazy<TokenProvider> tokens;
+  private final Function<EgressRuntime, TokenProvider> tokenFactory;
+  private volatile TokenProvider tokens;
   private final EgressDetector detector;
   private final NetworkChecks network;
 
@@ -79,9 +79,8 @@ public final class EgressRuntime {
     this.overflowBudget = sharedBudget != null ? sharedBudget : newBudget();
     this.metadataClient = metadataClient;
     this.metadata = new MetadataFacts(metadataClient, this.env, config.metadataHost().isPresent(),
-        config.noGceCheck(), dmiProductName, this::detectedPlatform);
-    this.platform = new Lazy<>(() -> PlatformDetector.detect(this.env, metadata::metadataAnswers));
-    this.tokens = new Lazy<>(() -> tokens.apply(this));
+        config.noGceCheck(), dmiProductName);
+    this.tokenFactory = tokens;
     this.detector = new EgressDetector(this, adminApiBaseUrl, EgressDetector.DEFAULT_BUDGET);
     this.network = new NetworkChecks(this, detector);
   }
@@ -159,17 +158,27 @@ public final class EgressRuntime {
 
   /** The platform, detected on first call. */
   public Platform platform() {
-    return platform.get();
+    return metadata.platform();
   }
 
   /** The platform if already detected, else null; never detects. */
   public Platform detectedPlatform() {
-    return platform.peek();
+    return metadata.detectedPlatform();
   }
 
   /** The token provider, created on first call. */
   public TokenProvider tokens() {
-    return tokens.get();
+    TokenProvider t = tokens;
+    if (t == null) {
+      synchronized (this) {
+        t = tokens;
+        if (t == null) {
+          t = Objects.requireNonNull(tokenFactory.apply(this), "token provider");
+          tokens = t;
+        }
+      }
+    }
+    return t;
   }
 
   /** The egress verdict, detected on first call and cached. */
@@ -184,41 +193,12 @@ public final class EgressRuntime {
 
   /** True while connect failures deserve extra attempts (startup grace); never does I/O. */
   public boolean inStartupGrace() {
-    return detector.inStartupGrace(startedAt, platform.peek());
+    return detector.inStartupGrace(startedAt, metadata.detectedPlatform());
   }
 
   /** The DNS, TCP, TLS, token and egress-ip checks. */
   public NetworkChecks network() {
     return network;
-  }
-
-  /** Thread-safe memoization that never runs the supplier twice and never holds a lock while peeking. */
-  private static final class Lazy<T> {
-    private final Supplier<T> supplier;
-    private volatile T value;
-
-    Lazy(Supplier<T> supplier) {
-      this.supplier = supplier;
-    }
-
-    T get() {
-      T v = value;
-      if (v == null) {
-        synchronized (this) {
-          v = value;
-          if (v == null) {
-            v = Objects.requireNonNull(supplier.get());
-            value = v;
-          }
-        }
-      }
-      return v;
-    }
-
-    /** The value if {@link #get()} already produced it, else null; never computes. */
-    T peek() {
-      return value;
-    }
   }
 
   /**

@@ -11,14 +11,30 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Facts about the runtime that come from variables or the metadata server: project, project number,
- * region, service account. Values read from the server are cached; failures are not (the server may
- * answer next time). Every read is bounded by a {@link System#nanoTime()} deadline.
+ * Facts about the runtime that come from variables or the metadata server: the platform, project, project
+ * number, region, service account. The platform is detected once; values read from the server are cached,
+ * failures are not (the server may answer next time). Every read is bounded by a {@link System#nanoTime()}
+ * deadline.
+ *
+ * <p>The platform comes from environment variables first and the network last. The order is part of the
+ * SDK's contract (README, "Platform detection"):
+ *
+ * <ol>
+ *   <li>{@code CLOUD_RUN_JOB} &rarr; cloud-run-job
+ *   <li>{@code CLOUD_RUN_WORKER_POOL} &rarr; cloud-run-worker-pool
+ *   <li>{@code FUNCTION_TARGET} &rarr; cloud-run-function (before K_SERVICE: functions set both)
+ *   <li>{@code K_SERVICE} with {@code K_CONFIGURATION} or {@code K_REVISION} &rarr; cloud-run-service
+ *   <li>{@code FUNCTION_NAME} or {@code X_GOOGLE_FUNCTION_NAME} &rarr; cloud-functions-gen1
+ *   <li>{@code GAE_SERVICE}: {@code GAE_ENV=standard} &rarr; app-engine-standard, else app-engine-flex
+ *   <li>{@code KUBERNETES_SERVICE_HOST} &rarr; gke
+ *   <li>a metadata server that answers with {@code Metadata-Flavor: Google} ({@link #metadataAnswers()})
+ *       &rarr; gce
+ *   <li>otherwise local
+ * </ol>
  *
  * <p>The metadata server is asked only when it is worth it: never off Google Cloud unless {@code
  * GCE_METADATA_HOST} points somewhere, so a laptop pays nothing. Whether this is Google Cloud is told by
@@ -35,20 +51,74 @@ public final class MetadataFacts {
   private final boolean hostOverridden;
   private final boolean noGceCheck;
   private final Path dmiProductName;
-  private final Supplier<Platform> detectedPlatform;
   private final Map<String, Optional<String>> cache = new HashMap<>();
+  private volatile Platform platform;
 
   /**
-   * @param detectedPlatform the platform if already detected, else null (never triggers detection)
+   * @param hostOverridden {@code GCE_METADATA_HOST} is set: the server is asked wherever this runs
+   * @param dmiProductName the file naming the machine's product, or null
    */
   public MetadataFacts(MetadataClient client, Map<String, String> env, boolean hostOverridden,
-      boolean noGceCheck, Path dmiProductName, Supplier<Platform> detectedPlatform) {
+      boolean noGceCheck, Path dmiProductName) {
     this.client = client;
     this.env = env;
     this.hostOverridden = hostOverridden;
     this.noGceCheck = noGceCheck;
     this.dmiProductName = dmiProductName;
-    this.detectedPlatform = detectedPlatform;
+  }
+
+  /** The platform, detected on first call: the variables, then (guarded) the metadata server, else local. */
+  public Platform platform() {
+    Platform p = platform;
+    if (p == null) {
+      synchronized (this) {
+        p = platform;
+        if (p == null) {
+          p = platformFromEnvironment(env);
+          if (p == null) {
+            p = metadataAnswers() ? Platform.GCE : Platform.LOCAL;
+          }
+          platform = p;
+        }
+      }
+    }
+    return p;
+  }
+
+  /** The platform if {@link #platform()} already detected it, else null; never detects. */
+  public Platform detectedPlatform() {
+    return platform;
+  }
+
+  /** The platform that environment variables alone prove, or null when they prove nothing. */
+  public static Platform platformFromEnvironment(Map<String, String> env) {
+    if (set(env, "CLOUD_RUN_JOB")) {
+      return Platform.CLOUD_RUN_JOB;
+    }
+    if (set(env, "CLOUD_RUN_WORKER_POOL")) {
+      return Platform.CLOUD_RUN_WORKER_POOL;
+    }
+    if (set(env, "FUNCTION_TARGET")) {
+      return Platform.CLOUD_RUN_FUNCTION;
+    }
+    if (set(env, "K_SERVICE") && (set(env, "K_CONFIGURATION") || set(env, "K_REVISION"))) {
+      return Platform.CLOUD_RUN_SERVICE;
+    }
+    if (set(env, "FUNCTION_NAME") || set(env, "X_GOOGLE_FUNCTION_NAME")) {
+      return Platform.CLOUD_FUNCTIONS_GEN1;
+    }
+    if (set(env, "GAE_SERVICE")) {
+      return "standard".equals(env.get("GAE_ENV")) ? Platform.APP_ENGINE_STANDARD : Platform.APP_ENGINE_FLEX;
+    }
+    if (set(env, "KUBERNETES_SERVICE_HOST")) {
+      return Platform.GKE;
+    }
+    return null;
+  }
+
+  private static boolean set(Map<String, String> env, String name) {
+    String v = env.get(name);
+    return v != null && !v.isEmpty();
   }
 
   /** A deadline that gives one read its full connect and read timeouts. */
@@ -139,11 +209,11 @@ public final class MetadataFacts {
     if (noGceCheck) {
       return false;
     }
-    Platform p = detectedPlatform.get();
+    Platform p = platform;
     if (p != null) {
       return p.onGoogleCloud();
     }
-    return PlatformDetector.fromEnvironment(env) != null || dmiSaysGoogle();
+    return platformFromEnvironment(env) != null || dmiSaysGoogle();
   }
 
   private boolean dmiSaysGoogle() {

@@ -32,6 +32,8 @@ import org.springframework.context.annotation.ConditionContext;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.core.type.AnnotatedTypeMetadata;
+import org.springframework.data.redis.connection.RedisSentinelConfiguration;
+import org.springframework.data.redis.connection.RedisStaticMasterReplicaConfiguration;
 import org.springframework.data.redis.connection.jedis.JedisClientConfigBuilderCustomizer;
 import org.springframework.data.redis.connection.jedis.JedisConnectionFactory;
 
@@ -55,13 +57,21 @@ public final class PrivateEgressDataRedisAutoConfiguration {
   /** Boot's connection details configure the SDK when the SDK's own variables name no Redis. */
   @Bean
   PrivateEgressBuilderCustomizer privateEgressRedisFromConnectionDetails(Environment environment,
-      ObjectProvider<DataRedisConnectionDetails> details) {
+      ObjectProvider<DataRedisConnectionDetails> details, ObjectProvider<RedisSentinelConfiguration> sentinel,
+      ObjectProvider<RedisStaticMasterReplicaConfiguration> masterReplica) {
     return builder -> {
       SpringVariables variables = SpringVariables.of(environment);
       for (String v : REDIS_VARIABLES) {
         if (variables.value(v) != null) {
           return; // the SDK's own setting; and then the details bean may be ours, built from it
         }
+      }
+      // The application's own topology beans win over the details in Boot's Data Redis configuration.
+      if (sentinel.getIfAvailable() != null) {
+        throw new RedisTopologyException("Redis Sentinel", "a RedisSentinelConfiguration bean");
+      }
+      if (masterReplica.getIfAvailable() != null) {
+        throw new RedisTopologyException("static master/replica", "a RedisStaticMasterReplicaConfiguration bean");
       }
       DataRedisConnectionDetails d = details.getIfUnique();
       if (d == null) {

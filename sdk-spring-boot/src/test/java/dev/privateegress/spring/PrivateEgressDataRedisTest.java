@@ -15,6 +15,7 @@ import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfigurat
 import org.springframework.boot.data.redis.autoconfigure.DataRedisConnectionDetails;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.RedisSentinelConfiguration;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.jedis.JedisConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -90,6 +91,14 @@ class PrivateEgressDataRedisTest {
     runner.withPropertyValues("spring.data.redis.masterreplica.nodes=127.0.0.1:6379,127.0.0.1:6380")
         .run(ctx -> assertThat(ctx).getFailure().rootCause().isInstanceOf(RedisTopologyException.class)
             .hasMessageContaining("static master/replica (spring.data.redis.masterreplica.nodes)"));
+  }
+
+  @Test
+  void anApplicationsSentinelConfigurationBeanIsRefusedNotIgnored() {
+    runner.withBean(RedisSentinelConfiguration.class,
+            () -> new RedisSentinelConfiguration("mymaster", java.util.Set.of("127.0.0.1:26379")))
+        .run(ctx -> assertThat(ctx).getFailure().rootCause().isInstanceOf(RedisTopologyException.class)
+            .hasMessageContaining("Redis Sentinel (a RedisSentinelConfiguration bean)"));
   }
 
   @Test

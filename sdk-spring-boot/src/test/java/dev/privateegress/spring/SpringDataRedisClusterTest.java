@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.privateegress.redis.AmbiguousCommandException;
 import dev.privateegress.redis.internal.JedisVersions;
+import dev.privateegress.spring.internal.NoResendClusterConnectionFactory;
 import dev.privateegress.testing.FaultProxy;
 import dev.privateegress.testing.RedisCluster;
 import dev.privateegress.testing.RedisLauncher;
@@ -14,6 +15,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledForJreRange;
+import org.junit.jupiter.api.condition.JRE;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.data.redis.autoconfigure.JedisClientConfigurationBuilderCustomizer;
@@ -107,6 +110,33 @@ class SpringDataRedisClusterTest {
       // Node a, reached directly, serves as usual; so does the SDK's client (not through the proxy).
       assertThat(template.opsForValue().increment(onA)).isEqualTo(1L);
       assertThat(ctx.getBean(UnifiedJedis.class).incr(onA)).isEqualTo(2L);
+    });
+  }
+
+  @Test
+  void theSdksClusterVariablesConfigureSpringDataRedisTheSameWay() {
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(PrivateEgressAutoConfiguration.class,
+            PrivateEgressRedisAutoConfiguration.class, PrivateEgressDataRedisAutoConfiguration.class,
+            DataRedisAutoConfiguration.class))
+        .withPropertyValues("spring.data.redis.client-type=jedis", "REDIS_URL=redis://" + cluster.seed(),
+            "private-egress.redis.cluster=true")
+        .withBean("testEnvironment", PrivateEgressBuilderCustomizer.class,
+            () -> e -> e.environment(Map.of("NO_GCE_CHECK", "true")).retryPolicy(PrivateEgressAutoConfigurationTest.FAST))
+        .run(ctx -> {
+          assertThat(ctx.getBean(RedisConnectionFactory.class)).isInstanceOf(NoResendClusterConnectionFactory.class);
+          assertThat(ctx.getBean(StringRedisTemplate.class).opsForValue().increment(onA)).isEqualTo(1L);
+          assertThat(ctx.getBean(UnifiedJedis.class).incr(onA)).isEqualTo(2L);
+        });
+  }
+
+  @Test
+  @EnabledForJreRange(min = JRE.JAVA_21)
+  void withVirtualThreadsBootsOtherFactoryBeanIsTakenToo() {
+    runner(true).withPropertyValues("spring.threads.virtual.enabled=true").run(ctx -> {
+      assertThat(ctx).hasBean(NoResendClusterConnectionFactory.BOOT_VIRTUAL_THREADS_BEAN);
+      assertThat(ctx.getBean(RedisConnectionFactory.class)).isInstanceOf(NoResendClusterConnectionFactory.class);
+      assertThat(ctx.getBean(StringRedisTemplate.class).opsForValue().increment(onA)).isEqualTo(1L);
     });
   }
 }

@@ -86,13 +86,7 @@ public final class CallInterceptor implements Interceptor {
   }
 
   private CallState open(Call call, Request request) {
-    long start = System.nanoTime();
-    long limit = calls.policy.deadline().toNanos();
-    long callTimeout = call.timeout().timeoutNanos();
-    if (callTimeout > 0) {
-      limit = Math.min(limit, callTimeout);
-    }
-    CallState state = new CallState(call, calls, start, limit, request.isHttps());
+    CallState state = new CallState(call, calls, System.nanoTime(), request.isHttps());
     call.addEventListener(state);
     return state;
   }

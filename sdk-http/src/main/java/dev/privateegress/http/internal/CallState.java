@@ -28,7 +28,6 @@ final class CallState extends EventListener {
 
   final ClientContext calls;
   final long deadlineNanos;
-  final long limitNanos;
   /** Wire attempts of the whole call, all hops and the try after a 401 included. */
   int attempts;
   /** Retries decided (attempts after a failure; a redirect hop or the try after a 401 is not one). */
@@ -52,10 +51,8 @@ final class CallState extends EventListener {
   /** The final response was handed to the caller: a failure from now on happens while the body is read. */
   volatile boolean handedOver;
 
-  // The token for the current hop, injected at the wire by WireInterceptor for exactly this host and scheme.
-  String grantHost;
-  int grantPort;
-  boolean grantTls;
+  /** The current hop's URL: its token is put on the wire by WireInterceptor for exactly this origin. */
+  HttpUrl grantUrl;
   /** The hop's audience; null when the hop gets no token. */
   String grantAudience;
   /** The token (and header value) the hop's last attempt carried, or the one granted for its first; else null. */
@@ -74,12 +71,25 @@ final class CallState extends EventListener {
   private Thread waiting;
   private boolean interruptedByCancel;
 
-  CallState(Call call, ClientContext calls, long startNanos, long limitNanos, boolean tlsOrigin) {
+  CallState(Call call, ClientContext calls, long startNanos, boolean tlsOrigin) {
     this.call = call;
     this.calls = calls;
-    this.limitNanos = limitNanos;
-    this.deadlineNanos = startNanos + limitNanos;
+    this.deadlineNanos = startNanos + limitNanos(calls, call);
     this.tlsOrigin = tlsOrigin;
+  }
+
+  /**
+   * The call's time limit: the policy's deadline, or OkHttp's call timeout when shorter. Computed again where a
+   * message needs it rather than kept: every field of this object is allocated on every call.
+   */
+  static long limitNanos(ClientContext calls, Call call) {
+    long limit = calls.policy.deadline().toNanos();
+    long callTimeout = call.timeout().timeoutNanos();
+    return callTimeout > 0 ? Math.min(limit, callTimeout) : limit;
+  }
+
+  long limitNanos() {
+    return limitNanos(calls, call);
   }
 
   /**
@@ -148,9 +158,7 @@ final class CallState extends EventListener {
    * one the first attempt asks the cache for itself (traced, so that a fetch is a child of that attempt's span).
    */
   void grant(HttpUrl url, String audience, Token token) {
-    grantHost = url.host();
-    grantPort = url.port();
-    grantTls = url.isHttps();
+    grantUrl = url;
     grantAudience = audience;
     grant = token == null ? null : calls.bearer(audience, token);
     grantUnused = token != null;
@@ -164,7 +172,7 @@ final class CallState extends EventListener {
    */
   String grantForAttempt() throws TokenUnavailableException {
     if (!grantUnused) {
-      grant = calls.bearer(grantAudience, calls.token(grantHost, grantAudience, null));
+      grant = calls.bearer(grantAudience, calls.token(grantUrl.host(), grantAudience, null));
     }
     grantUnused = false;
     return grant.value;
@@ -178,7 +186,7 @@ final class CallState extends EventListener {
   void clearGrant() {
     grant = null;
     grantAudience = null;
-    grantHost = null;
+    grantUrl = null;
   }
 
   /** Forgets the previous attempt. */
@@ -280,7 +288,7 @@ final class CallState extends EventListener {
     ioe.addSuppressed(new IOException("reading the response body of " + request.method() + " "
         + request.url().scheme() + "://" + target + request.url().encodedPath() + " failed after its status and "
         + "headers arrived (attempt " + attempts + "): "
-        + (deadline ? "the call deadline of " + TimeUnit.NANOSECONDS.toMillis(limitNanos) + " ms passed while "
+        + (deadline ? "the call deadline of " + TimeUnit.NANOSECONDS.toMillis(limitNanos()) + " ms passed while "
             + "reading; raise RetryPolicy.withDeadline or OkHttp's callTimeout if such bodies are expected"
             : "the connection closed or failed mid-body. Not retried: the response was already handed over; run "
                 + "the whole call again if it is safe to. A backend or load balancer that cuts long or large "

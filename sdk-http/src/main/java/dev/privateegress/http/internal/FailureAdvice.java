@@ -43,7 +43,7 @@ final class FailureAdvice {
       case CANCELED -> {
         boolean deadline = System.nanoTime() - state.deadlineNanos >= -TimeUnit.MILLISECONDS.toNanos(100);
         yield new InterruptedIOException(deadline
-            ? where + ": call deadline of " + TimeUnit.NANOSECONDS.toMillis(state.limitNanos) + " ms passed"
+            ? where + ": call deadline of " + TimeUnit.NANOSECONDS.toMillis(state.limitNanos()) + " ms passed"
                 + after + original + ". The server did not complete its answer in time (slow, or sending headers "
                 + "or body a little at a time); the deadline covers connect, every attempt and wait, and reading "
                 + "the body. Check the backend, or raise RetryPolicy.withDeadline / OkHttp's callTimeout if such "

@@ -226,7 +226,7 @@ final class RetryStep implements RetryLoop.Step<CallState, Response, IOException
 
   private static InterruptedIOException canceled(CallState state) {
     return System.nanoTime() - state.deadlineNanos >= 0
-        ? new InterruptedIOException("call deadline of " + TimeUnit.NANOSECONDS.toMillis(state.limitNanos)
+        ? new InterruptedIOException("call deadline of " + TimeUnit.NANOSECONDS.toMillis(state.limitNanos())
             + " ms passed")
         : new InterruptedIOException("Canceled");
   }

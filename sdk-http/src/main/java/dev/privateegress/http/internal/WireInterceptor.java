@@ -98,8 +98,9 @@ public final class WireInterceptor implements Interceptor {
       }
     }
     HttpUrl url = request.url();
-    boolean granted = state.grantAudience != null && url.host().equals(state.grantHost)
-        && url.port() == state.grantPort && url.isHttps() == state.grantTls;
+    HttpUrl hop = state.grantUrl;
+    boolean granted = state.grantAudience != null && url.host().equals(hop.host()) && url.port() == hop.port()
+        && url.isHttps() == hop.isHttps();
     HttpTracing tracing = state.calls.tracing;
     // Traced, the attempt's span opens first, so that a token fetched for this attempt is its child.
     String token = tracing == null && granted ? state.grantForAttempt() : null;

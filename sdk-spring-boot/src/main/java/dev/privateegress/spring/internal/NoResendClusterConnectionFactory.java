@@ -36,8 +36,9 @@ import redis.clients.jedis.providers.ClusterConnectionProvider;
  * SDK's {@link AmbiguousCommandException}: the command may have run.
  */
 public final class NoResendClusterConnectionFactory extends JedisConnectionFactory {
-  /** The names of the bean Boot's {@code JedisConnectionConfiguration} defines (platform, virtual threads). */
+  /** The name of the factory bean Boot's {@code JedisConnectionConfiguration} defines on platform threads. */
   public static final String BOOT_BEAN = "redisConnectionFactory";
+  /** The name of the one it defines instead with {@code spring.threads.virtual.enabled=true}. */
   public static final String BOOT_VIRTUAL_THREADS_BEAN = "redisConnectionFactoryVirtualThreads";
 
   private NoResendClusterConnectionFactory(RedisClusterConfiguration cluster, JedisClientConfiguration client) {
@@ -68,6 +69,7 @@ public final class NoResendClusterConnectionFactory extends JedisConnectionFacto
   }
 
   @Override
+  @SuppressWarnings("deprecation") // JedisCluster (deprecated in Jedis 8) is what Spring Data Redis 4 runs on
   protected JedisCluster createCluster(RedisClusterConfiguration config, GenericObjectPoolConfig<Connection> pool) {
     Set<HostAndPort> nodes = new HashSet<>();
     for (RedisNode node : config.getClusterNodes()) {
@@ -78,11 +80,12 @@ public final class NoResendClusterConnectionFactory extends JedisConnectionFacto
     ClusterConnectionProvider provider = pool == null ? new ClusterConnectionProvider(nodes, client)
         : new ClusterConnectionProvider(nodes, client, pool);
     Duration total = Duration.ofMillis((long) client.getSocketTimeoutMillis() * attempts); // as JedisCluster
-    return (JedisCluster) JedisCluster.builder().nodes(nodes).clientConfig(client).connectionProvider(provider)
+    return JedisCluster.builder().nodes(nodes).clientConfig(client).connectionProvider(provider)
         .commandExecutor(new NoResendExecutor(provider, attempts, total)).build();
   }
 
   /** What JedisConnectionFactory builds for its cluster (its own method is private): the same settings. */
+  @SuppressWarnings("deprecation") // the SSL setters Spring Data Redis 4 itself calls
   private JedisClientConfig clientConfig(RedisClusterConfiguration config) {
     JedisClientConfiguration c = getClientConfiguration();
     DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder();
@@ -106,6 +109,7 @@ public final class NoResendClusterConnectionFactory extends JedisConnectionFacto
 
   /** Jedis' cluster executor minus the re-send of a command written on a connection that then failed. */
   static final class NoResendExecutor extends ClusterCommandExecutor {
+    @SuppressWarnings("deprecation") // the constructor Jedis 7.0 has too
     NoResendExecutor(ClusterConnectionProvider provider, int maxAttempts, Duration maxTotalRetriesDuration) {
       super(provider, maxAttempts, maxTotalRetriesDuration);
     }

@@ -27,7 +27,7 @@ import redis.clients.jedis.UnifiedJedis;
  * rounds; the server is another process) gives the SDK's extra work in nanoseconds, which a machine shared with
  * other jobs disturbs less than it disturbs throughput.
  *
- * <pre>java -cp benchmarks.jar dev.privateegress.benchmarks.RedisRatioProbe [rounds] [millisPerRound]</pre>
+ * <pre>java [-Dbench.redis.commands=GET,INCR] -cp benchmarks.jar dev.privateegress.benchmarks.RedisRatioProbe [rounds] [millisPerRound]</pre>
  */
 public final class RedisRatioProbe {
   private RedisRatioProbe() {}
@@ -42,9 +42,15 @@ public final class RedisRatioProbe {
         UnifiedJedis sdk = PrivateRedis.connect(Loopback.egress(null, false, "redis://" + host + ":" + port))) {
       raw.set("bench:key", "value-0123456789");
       List<Row> rows = new ArrayList<>();
+      // -Dbench.redis.commands=GET,INCR measures GET first (the order of the cells is part of what load can skew)
       Map<String, ToLongFunction<UnifiedJedis>> ops = new LinkedHashMap<>();
-      ops.put("INCR", c -> c.incr("bench:ratio"));
-      ops.put("GET", c -> c.get("bench:key").length());
+      for (String command : System.getProperty("bench.redis.commands", "INCR,GET").split(",")) {
+        ops.put(command, switch (command) {
+          case "INCR" -> c -> c.incr("bench:ratio");
+          case "GET" -> c -> c.get("bench:key").length();
+          default -> throw new IllegalArgumentException("bench.redis.commands: INCR and/or GET, not " + command);
+        });
+      }
       // Warm-up: every client, command and a pool of 1 and of 16 borrowers before any round is measured, so that
       // the first cell does not measure one client's code while it is still being compiled.
       for (ToLongFunction<UnifiedJedis> op : ops.values()) {

@@ -7,7 +7,7 @@
 #   benchmarks/run.sh --fleet    # the fleet drill only (50, 200, 400 instances; ~5 minutes on 2 cores)
 #   options: --no-build (use the jar and classpath files of an earlier build), --out FILE (default BENCHMARKS.md,
 #            or $WORK/BENCHMARKS.md with --only), --only a,b (run only these sections: jmh http-alloc alloc-sites
-#            latency vt vt-incr token outage memory jars startup fleet)
+#            alloc-floor latency vt vt-incr token outage memory jars startup fleet)
 #
 # Servers run in their own processes so that JMH's -prof gc counts the client's allocations only: nginx
 # (HTTP) and redis-server on free loopback ports, and the SDK's FakeMetadataServer (ID tokens). Needs nginx,
@@ -166,8 +166,8 @@ fi
 # --- 1: HTTP bytes per call beside the floor of OkHttp's interceptor model, registries, tracing; HttpBenchmark
 # alone, more iterations than the shared run so that differences of 100 B stand out of the noise ---------------
 if wanted http-alloc; then
-  if section http-alloc "$JAVA" -jar "$JAR" -jvmArgsAppend "${PROPS[*]}" HttpBenchmark -prof gc -f 1 -wi 8 -w 1s \
-      -i 5 -r 1s -rf json -rff "$RES/http-alloc.json" > "$WORK/http-alloc.log" 2>&1; then
+  if section http-alloc "$JAVA" -jar "$JAR" -jvmArgsAppend "${PROPS[*]}" HttpBenchmark -prof gc -f 3 -wi 5 -w 1s \
+      -i 3 -r 1s -rf json -rff "$RES/http-alloc.json" > "$WORK/http-alloc.log" 2>&1; then
     "$JAVA" "${CP[@]}" dev.privateegress.benchmarks.JmhTables http "$RES/http-alloc.json" > "$RES/http-alloc.md"
   else failed http-alloc; fi
 fi
@@ -177,6 +177,14 @@ if wanted alloc-sites; then
   section alloc-sites "$JAVA" -XX:-UseTLAB -XX:+UseG1GC -XX:FlightRecorderOptions:stackdepth=256 \
       -Dbench.warmup=$ALLOC_WARMUP "${PROPS[@]}" "${CP[@]}" dev.privateegress.benchmarks.AllocSites \
       --calls $ALLOC_CALLS > "$RES/alloc-sites.md" 2> "$WORK/alloc-sites.log" || failed alloc-sites
+fi
+
+# --- 1: where the SDK allocates above the floor of OkHttp's interceptor model (HttpBenchmark.floor*) ----------
+if wanted alloc-floor; then
+  section alloc-floor "$JAVA" -XX:-UseTLAB -XX:+UseG1GC -XX:FlightRecorderOptions:stackdepth=256 \
+      -Dbench.warmup=$ALLOC_WARMUP "${PROPS[@]}" "${CP[@]}" dev.privateegress.benchmarks.AllocSites \
+      --calls $ALLOC_CALLS --base floor http-token http-sdk http-noop-registry http-registry-noop http-traced \
+      > "$RES/alloc-floor.md" 2> "$WORK/alloc-floor.log" || failed alloc-floor
 fi
 
 # --- 2: latency under concurrency ---------------------------------------------------------------------------

@@ -34,7 +34,8 @@ import jdk.jfr.consumer.RecordingFile;
  *     dev.privateegress.benchmarks.AllocSites --calls 200000 [--out FILE.md] [SCENARIO…]
  * </pre>
  * Scenarios: {@code http-sdk}, {@code http-token}, {@code http-noop-registry} (an ObservationRegistry without
- * handlers), {@code redis-get}, {@code redis-incr}, {@code token}; each SDK
+ * handlers), {@code http-registry-noop} ({@code ObservationRegistry.NOOP}), {@code http-traced} (against OkHttp
+ * with Micrometer's {@code OkHttpObservationInterceptor}, {@code http-raw-traced}), {@code redis-get}, {@code redis-incr}, {@code token}; each SDK
  * scenario is compared with the raw client's same call ({@code http-raw}, {@code redis-get-raw},
  * {@code redis-incr-raw}), allocation site by allocation site; with {@code --base floor}, the HTTP scenarios are
  * compared with the floor of OkHttp's interceptor model instead ({@code http-floor}, {@code http-floor-no-token}:
@@ -69,8 +70,9 @@ public final class AllocSites {
     }
     // --base floor: compare the HTTP scenarios with the floor of OkHttp's interceptor model instead of raw OkHttp
     boolean floor = "floor".equals(Loopback.arg(args, "--base"));
-    Map<String, String> rawOf = Map.of("http-sdk", floor ? "http-floor-no-token" : "http-raw",
-        "http-token", floor ? "http-floor" : "http-raw", "http-noop-registry", floor ? "http-floor-no-token" : "http-raw",
+    String plain = floor ? "http-floor-no-token" : "http-raw";
+    Map<String, String> rawOf = Map.of("http-sdk", plain, "http-token", floor ? "http-floor" : "http-raw",
+        "http-noop-registry", plain, "http-registry-noop", plain, "http-traced", "http-raw-traced",
         "redis-get", "redis-get-raw", "redis-incr", "redis-incr-raw");
     Map<String, Profile> raws = new HashMap<>();
     HttpBenchmark http = new HttpBenchmark();
@@ -142,6 +144,9 @@ public final class AllocSites {
       case "http-sdk" -> http::sdk;
       case "http-token" -> http::sdkWithToken;
       case "http-noop-registry" -> http::sdkNoopRegistry;
+      case "http-registry-noop" -> http::sdkRegistryNoop;
+      case "http-traced" -> http::sdkTraced;
+      case "http-raw-traced" -> http::rawTraced;
       case "http-raw" -> http::raw;
       case "http-floor" -> http::floor;
       case "http-floor-no-token" -> http::floorNoToken;
@@ -195,12 +200,12 @@ public final class AllocSites {
       StringBuilder out = new StringBuilder();
       out.append(String.format(Locale.ROOT, "#### `%s`: %d calls, %d allocations, %.0f B/call in all%s%n%n", name,
           calls, allocations, total / calls, raw == null ? "" : String.format(Locale.ROOT,
-              " (raw client: %.0f B/call, so the SDK adds %+.0f B/call)", raw.total / raw.calls,
+              " (`%s`: %.0f B/call, so the SDK adds %+.0f B/call)", raw.name, raw.total / raw.calls,
               total / calls - raw.total / raw.calls)));
       out.append(String.format(Locale.ROOT, "Calling thread: %.0f B/call at SDK sites, %.0f B/call in the client "
           + "library below the SDK, %.0f B/call with no SDK frame on the stack. Other threads: %.0f B/call%s.%n%n",
           sdkTotal / calls, library / calls, noSdk / calls, otherThreads / calls, raw == null ? ""
-              : String.format(Locale.ROOT, " (raw client: %.0f)", raw.otherThreads / raw.calls)));
+              : String.format(Locale.ROOT, " (`%s`: %.0f)", raw.name, raw.otherThreads / raw.calls)));
       Map<String, Double> byLine = new HashMap<>();
       sdk.forEach((k, v) -> {
         String site = k.substring(k.indexOf(" in ") + 4);
@@ -215,7 +220,7 @@ public final class AllocSites {
       table(out, sdk, null, 15);
       if (raw != null) {
         out.append(String.format(Locale.ROOT, "%nThe library's own allocations (calling thread below the SDK, and "
-            + "other threads) compared with the raw client: B/call SDK − raw by allocating frame and caller, "
+            + "other threads) compared with `" + raw.name + "`: B/call SDK − it by allocating frame and caller, "
             + "largest first, i.e. what the SDK makes the library do beyond a plain call:%n%n"));
         out.append("| B/call more than raw | object | allocating frame ← caller |\n|---:|---|---|\n");
         table(out, other, raw, 10);

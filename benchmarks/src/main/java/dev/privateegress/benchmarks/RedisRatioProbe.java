@@ -6,8 +6,10 @@ import dev.privateegress.testing.RedisNode;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.ToLongFunction;
@@ -25,7 +27,7 @@ import redis.clients.jedis.UnifiedJedis;
  * rounds; the server is another process) gives the SDK's extra work in nanoseconds, which a machine shared with
  * other jobs disturbs less than it disturbs throughput.
  *
- * <pre>java -cp benchmarks.jar dev.privateegress.benchmarks.RedisRatioProbe [rounds] [millisPerRound]</pre>
+ * <pre>java [-Dbench.redis.commands=GET,INCR] -cp benchmarks.jar dev.privateegress.benchmarks.RedisRatioProbe [rounds] [millisPerRound]</pre>
  */
 public final class RedisRatioProbe {
   private RedisRatioProbe() {}
@@ -40,12 +42,25 @@ public final class RedisRatioProbe {
         UnifiedJedis sdk = PrivateRedis.connect(Loopback.egress(null, false, "redis://" + host + ":" + port))) {
       raw.set("bench:key", "value-0123456789");
       List<Row> rows = new ArrayList<>();
-      for (String command : List.of("INCR", "GET")) {
-        ToLongFunction<UnifiedJedis> op = command.equals("INCR")
-            ? c -> c.incr("bench:ratio")
-            : c -> c.get("bench:key").length();
-        run(raw, op, 1, 2 * millis); // warm-up, both clients
-        run(sdk, op, 1, 2 * millis);
+      // -Dbench.redis.commands=GET,INCR measures GET first (the order of the cells is part of what load can skew)
+      Map<String, ToLongFunction<UnifiedJedis>> ops = new LinkedHashMap<>();
+      for (String command : System.getProperty("bench.redis.commands", "INCR,GET").split(",")) {
+        ops.put(command, switch (command) {
+          case "INCR" -> c -> c.incr("bench:ratio");
+          case "GET" -> c -> c.get("bench:key").length();
+          default -> throw new IllegalArgumentException("bench.redis.commands: INCR and/or GET, not " + command);
+        });
+      }
+      // Warm-up: every client, command and a pool of 1 and of 16 borrowers before any round is measured, so that
+      // the first cell does not measure one client's code while it is still being compiled.
+      for (ToLongFunction<UnifiedJedis> op : ops.values()) {
+        for (UnifiedJedis client : List.of(raw, sdk)) {
+          run(client, op, 1, 3 * millis);
+          run(client, op, 16, millis);
+        }
+      }
+      for (String command : ops.keySet()) {
+        ToLongFunction<UnifiedJedis> op = ops.get(command);
         for (int threads : new int[] {1, 4, 16}) {
           double[] ratios = new double[rounds];
           double[] cpuAdded = new double[rounds];

@@ -47,8 +47,11 @@ class ClusterRestartTest {
     return PrivateEgress.builder()
         .environment(Map.of("REDIS_URL", "redis://" + cluster.seed(), "REDIS_CLUSTER", "true",
             "PRIVATE_EGRESS_STARTUP_GRACE", "PT0S"))
+        // 8 attempts (about 1 s of connect retries): on a loaded machine the killed master takes longer to come
+        // back than the default 3 attempts wait, and the reader's GET failed with "connection refused" (also
+        // before the node pools were the SDK's); the point here is CLUSTERDOWN, which is retried until the deadline.
         .retryPolicy(RetryPolicy.defaults().withBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
-            .withDeadline(Duration.ofSeconds(10)))
+            .withMaxAttempts(8).withDeadline(Duration.ofSeconds(10)))
         .retryBudgets(() -> {
           budgetsCreated.incrementAndGet();
           return RetryBudget.defaults();
@@ -144,6 +147,9 @@ class ClusterRestartTest {
       }, "reader"));
       threads.forEach(Thread::start);
       awaitTrue(() -> sum(ok) >= 2_000, "2,000 INCRs before the kill");
+      redis.clients.jedis.ConnectionPool victimPool = ClusterNodePoolsTest.clusterNodes(redis)
+          .get("127.0.0.1:" + victim.port());
+      long openedBefore = victimPool.getCreatedCount();
       long before = reads.get();
       victim.kill();
       victim.start();
@@ -154,6 +160,7 @@ class ClusterRestartTest {
       for (Thread t : threads) {
         t.join(TimeUnit.SECONDS.toMillis(30));
       }
+      long reconnects = victimPool.getCreatedCount() - openedBefore;
       long lost = 0;
       long doubled = 0;
       for (int t = 0; t < 8; t++) {
@@ -162,12 +169,16 @@ class ClusterRestartTest {
         doubled += Math.max(0, server - ok[t] - ambiguous[t]);
       }
       System.out.printf("kill -9 of a master under 8 INCR threads: %d ok, %d ambiguous, %d not run; lost %d, "
-          + "applied twice %d; reads via retrying %d ok, %d failed; retries %d (CLUSTERDOWN %d)%n", sum(ok),
+          + "applied twice %d; reads via retrying %d ok, %d failed; retries %d (CLUSTERDOWN %d); connections "
+          + "opened to the restarted master %d%n", sum(ok),
           sum(ambiguous), sum(notRun), lost, doubled, reads.get(), readFailures.size(), events.retries.size(),
-          events.retries.stream().filter(r -> r.contains("CLUSTERDOWN")).count());
+          events.retries.stream().filter(r -> r.contains("CLUSTERDOWN")).count(), reconnects);
       assertThat(lost).as("acknowledged INCRs lost").isZero();
       assertThat(doubled).as("INCRs applied twice").isZero();
       assertThat(readFailures).as("reads through retrying across the rejoin").isEmpty();
+      // One probe connection first, then one more at a time while commands wait: at most one per thread using
+      // the node (four INCR threads and the reader), never a connection per waiting command or retry.
+      assertThat(reconnects).as("connections opened to the restarted master").isBetween(1L, 5L);
       assertThat(events.ambiguous).as("one redisAmbiguous event per ambiguous INCR")
           .filteredOn(e -> e.endsWith(" INCR")).hasSize((int) sum(ambiguous));
       assertThat(budgetsCreated).as("core's overflow budget, and one for the whole cluster").hasValue(2);

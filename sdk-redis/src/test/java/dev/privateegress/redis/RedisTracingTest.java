@@ -9,6 +9,7 @@ import dev.privateegress.testing.InMemoryTracing;
 import dev.privateegress.testing.MutableClock;
 import dev.privateegress.testing.RedisLauncher;
 import dev.privateegress.testing.RedisNode;
+import io.micrometer.observation.GlobalObservationConvention;
 import io.micrometer.observation.Observation;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.SpanKind;
@@ -89,6 +90,32 @@ class RedisTracingTest {
       assertThat(attr(failed, "error.type")).isEqualTo("ERR");
       assertThat(tracing.allAttributes()).isNotEmpty()
           .noneMatch(a -> a.contains("secret") || a.contains("auth-string-7"));
+    }
+  }
+
+  /** A team's own names, registered as Micrometer's global convention, replace the SDK's default. */
+  static final class TeamCommandConvention extends RedisObservation.DefaultCommandConvention
+      implements GlobalObservationConvention<RedisObservation.CommandContext> {
+    @Override
+    public String getContextualName(RedisObservation.CommandContext context) {
+      return "cache " + context.command().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  @Test
+  void aRegisteredConventionRenamesTheCommandSpans() {
+    try (InMemoryTracing tracing = new InMemoryTracing();
+        RedisNode n = RedisLauncher.startPlain()) {
+      tracing.registry().observationConfig().observationConvention(new TeamCommandConvention());
+      PrivateEgress egress = PrivateEgress.builder()
+          .environment(Map.of("REDIS_URL", n.url(), "PRIVATE_EGRESS_STARTUP_GRACE", "PT0S"))
+          .observationRegistry(tracing.registry()).build();
+      try (UnifiedJedis redis = PrivateRedis.connect(egress)) {
+        redis.incr("n");
+      }
+      assertThat(tracing.spans("INCR")).isEmpty();
+      SpanData incr = tracing.spans("cache incr").get(0);
+      assertThat(attr(incr, "db.operation.name")).as("the default's key values kept").isEqualTo("INCR");
     }
   }
 }

@@ -16,13 +16,15 @@ import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.jedis.JedisConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
  * {@code kill -9} of a standalone redis-server ({@code appendfsync always}) under 4 threads of INCR, restarted
  * at once: what Spring Data Redis' {@code StringRedisTemplate} (Jedis, Boot's pool) and the SDK's
- * {@code UnifiedJedis} report against what the server applied. Lost = OK replies missing on the server;
+ * {@code UnifiedJedis} report against what the server applied, and Lettuce (Boot's default client, which the
+ * starter does not configure) for comparison. Lost = OK replies missing on the server;
  * applied twice = server increments beyond the OK replies plus the failed calls (each failure may have run).
  * The figures go to RELIABILITY.md; the run prints them.
  */
@@ -55,6 +57,19 @@ class SpringDataRedisKillTest {
         factory.destroy();
       }
     }
+    Figures lettuce; // Boot's default client: the starter gives it nothing, measured for the docs
+    try (RedisNode node = RedisLauncher.builder().appendOnly(true).fsyncAlways(true).start()) {
+      LettuceConnectionFactory factory =
+          new LettuceConnectionFactory(new RedisStandaloneConfiguration(node.host(), node.port()));
+      factory.afterPropertiesSet();
+      factory.start();
+      try {
+        StringRedisTemplate template = new StringRedisTemplate(factory);
+        lettuce = run(node, () -> template.opsForValue().increment("n"));
+      } finally {
+        factory.destroy();
+      }
+    }
     Figures sdk;
     try (RedisNode node = RedisLauncher.builder().appendOnly(true).fsyncAlways(true).start()) {
       PrivateEgress egress = PrivateEgress.builder()
@@ -65,6 +80,8 @@ class SpringDataRedisKillTest {
     }
     System.out.println("kill -9 (standalone, appendfsync always), " + THREADS + " threads of INCR:");
     System.out.println("  StringRedisTemplate: " + spring + " lost=" + spring.lost() + " twice=" + spring.appliedTwice());
+    System.out.println("  StringRedisTemplate (Lettuce): " + lettuce + " lost=" + lettuce.lost() + " twice="
+        + lettuce.appliedTwice());
     System.out.println("  SDK UnifiedJedis:    " + sdk + " lost=" + sdk.lost() + " twice=" + sdk.appliedTwice());
     // fsync always: an OK reply is on disk; neither client re-sends a failed INCR.
     assertThat(spring.lost()).isZero();
@@ -73,6 +90,7 @@ class SpringDataRedisKillTest {
     assertThat(sdk.appliedTwice()).isZero();
     assertThat(spring.ok()).isGreaterThanOrEqualTo(AFTER_RESTART);
     assertThat(sdk.ok()).isGreaterThanOrEqualTo(AFTER_RESTART);
+    assertThat(lettuce.ok()).isGreaterThanOrEqualTo(AFTER_RESTART);
   }
 
   /** INCRs from {@link #THREADS} threads; kill -9 after 200 OKs, restart, stop after 500 more OKs (30 s cap). */

@@ -3,9 +3,11 @@ package dev.privateegress.redis.internal;
 import dev.privateegress.EgressListener;
 import dev.privateegress.PrivateEgress;
 import java.time.Duration;
+import java.util.function.Function;
 import org.apache.commons.pool2.PooledObjectFactory;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
+import redis.clients.jedis.HostAndPort;
 
 /**
  * The listener events of one client's commands: {@code attempt} for each try (each time the command
@@ -76,9 +78,14 @@ final class CommandEvents {
     }
   }
 
-  /** Sends {@code command} on {@code c}: one try, traced when tracing is on. */
-  <T> T send(Connection c, CommandObject<T> command) {
-    return tracing == null ? c.executeCommand(command) : tracing.execute(c, command);
+  /**
+   * Sends {@code command} on {@code c}: one try, traced when tracing is on.
+   *
+   * @param nodes for a cluster, the node {@code c} is open to (the span's server); null: the endpoint
+   */
+  <T> T send(Connection c, CommandObject<T> command, Function<Connection, HostAndPort> nodes) {
+    return tracing == null ? c.executeCommand(command)
+        : tracing.execute(c, command, nodes == null ? null : nodes.apply(c));
   }
 
   /**

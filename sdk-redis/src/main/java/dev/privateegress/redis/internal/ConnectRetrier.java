@@ -1,17 +1,20 @@
 package dev.privateegress.redis.internal;
 
-import dev.privateegress.internal.NetworkAdvice;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.RetryBudget;
 import dev.privateegress.TokenException;
-import dev.privateegress.redis.AmbiguousCommandException;
 import dev.privateegress.internal.Hosts;
+import dev.privateegress.internal.NetworkAdvice;
 import dev.privateegress.internal.RetryLoop;
+import dev.privateegress.redis.AmbiguousCommandException;
+import dev.privateegress.redis.internal.PacedConnectionProvider.StaleConnections;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -268,13 +271,14 @@ final class ConnectRetrier {
    * answer and go on as they are.
    *
    * @param stale told of each reply on {@code c}, or null where the pool checks idle connections itself (standalone)
-   * @param clusterNode {@code c} goes to a cluster node (named in messages), not the standalone endpoint
+   * @param nodes for a cluster, the node a connection is open to (named in spans and messages); null for a
+   *     standalone client, whose connections go to its endpoint
    */
   public <T> T send(Connection c, CommandObject<T> command, StaleConnections stale, RetryBudget budget,
-      boolean clusterNode) {
+      Function<Connection, HostAndPort> nodes) {
     long start = events.on() ? System.nanoTime() : 0L;
     try {
-      T reply = events.send(c, command);
+      T reply = events.send(c, command, nodes);
       used(stale, c);
       budget.recordSuccess();
       if (!answered) {
@@ -284,7 +288,7 @@ final class ConnectRetrier {
       return reply;
     } catch (JedisConnectionException e) {
       events.attempt(CommandEvents.outcome(Failures.classify(e)), start);
-      String where = clusterNode ? "cluster node " + JedisVersions.node(c) + " of " + endpoint.label()
+      String where = nodes != null ? "cluster node " + nodes.apply(c) + " of " + endpoint.label()
           : endpoint.label();
       AmbiguousCommandException a = Failures.ambiguous(command, where, e, endpoint, answered);
       events.ambiguous(a.command());

@@ -67,7 +67,7 @@ public final class JedisVersions {
     return (ClusterClientBuilder<?>) builder("RedisClusterClient", "JedisCluster");
   }
 
-  /** The node a connection is open to, for messages. */
+  /** The node a connection is open to, for messages (the starter's cluster connections, made by Jedis). */
   public static String node(Connection connection) {
     if (HOST_AND_PORT == null) {
       return connection.toIdentityString();

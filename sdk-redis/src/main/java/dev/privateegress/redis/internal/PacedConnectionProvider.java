@@ -1,39 +1,47 @@
 package dev.privateegress.redis.internal;
 
+import dev.privateegress.redis.internal.Endpoint.EndpointSocketFactory;
+import java.io.IOException;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.NoSuchElementException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.apache.commons.pool2.PooledObject;
 import org.apache.commons.pool2.PooledObjectFactory;
 import org.apache.commons.pool2.impl.GenericObjectPool;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.ConnectionFactory;
 import redis.clients.jedis.ConnectionPool;
 import redis.clients.jedis.JedisClientConfig;
-import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.providers.PooledConnectionProvider;
 
 /**
- * A standalone pool that opens connections at the pace they are needed, so that a fleet of instances
- * does not open its whole pool at once at scale-out or after a failover.
+ * The pool of a standalone endpoint or of one cluster node: it opens connections at the pace they are needed,
+ * so that a fleet of instances does not open its whole pool at once at scale-out or after a failover.
  *
  * <ul>
  *   <li>At most one connection is being opened at a time. The pool's {@code maxTotal} is kept at the
  *       number of open connections plus one, so commons-pool itself lets only one borrower create while
  *       the others wait for that connection or for a returned one.
- *   <li>The pool grows by one only when a borrower has waited {@value #GROW_AFTER_MILLIS} ms without getting
- *       a connection (waiters persist), up to the configured {@code maxTotal}. One borrower at a time
- *       watches for that; the others wait in the pool's queue in arrival order. A burst of commands on a new
- *       instance against a fast server is served by one connection; sustained concurrency grows the pool
- *       as before, one connection at a time.
+ *   <li>The pool grows by one, up to the configured {@code maxTotal}, when a borrower finds every connection
+ *       busy and none being opened (waiters persist under sustained concurrency), and while borrowers keep
+ *       waiting: one of them at a time (the watcher) opens one more each time {@value #GROW_AFTER_MILLIS} ms
+ *       pass without a connection. A burst of commands on a new instance is served by about one connection
+ *       while it is being opened; sustained concurrency grows the pool one connection at a time.
  *   <li>A connection that is closed lowers the limit with it: after a failover, when the old connections
  *       are found broken, one probe connection is opened first and the pool grows again only after it
  *       succeeded.
@@ -41,18 +49,23 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  *       borrower that was waiting while it failed, or that comes within {@code shareFailureFor} after it,
  *       fails at once with the same cause instead of dialling again. Connect attempts then stay near one
  *       per instance per {@code shareFailureFor} (and per connect timeout), not one per request.
- *   <li>Waiters are served in arrival order. One that waited {@code maxWait} while connections kept being
- *       returned (to those ahead of it) waits on, up to the call's deadline: the pool is busy, not leaking.
- *       Only when no connection came back for {@code maxWait} does the borrow fail (pool exhausted).
+ *   <li>The pool is not a fair queue (a fair one cut throughput at 16 threads to a quarter of raw Jedis). A
+ *       waiter that waited {@code maxWait} while connections kept being returned to others waits on, up to
+ *       the call's deadline: the pool is busy, not leaking. Only when no connection came back for {@code
+ *       maxWait} does the borrow fail (pool exhausted).
  *   <li>A connection idle longer than {@code idleLimit} is closed and replaced when it is next borrowed, on
  *       the caller's thread and without a round trip (idle flows the egress path forgot fail silently).
  *   <li>A connection idle for {@value #CHECK_AFTER_IDLE_MILLIS} ms or more is checked at borrow the way OkHttp
  *       checks an idle HTTP connection: read with a 1 ms timeout; end of stream, a reset or a stray byte
  *       means the server closed it, and it is replaced before anything is written. This covers whatever
- *       borrows: commands, pipelines, transactions, subscriptions.
+ *       borrows through {@link #getConnection()}: commands, pipelines, transactions, subscriptions
+ *       ({@link StaleConnections} checks connections Jedis takes from the pool directly). Once a command has
+ *       found a connection broken, every connection that was idle at that moment is checked the same way before
+ *       its next use, however briefly it was idle: a restart or {@code CLIENT KILL} closes them all together, and
+ *       one command reported as possibly run is enough.
  * </ul>
  *
- * No thread is started; all of it runs on the borrowing thread.
+ * No thread is started; all of it runs on the borrowing thread ({@link IdleMaintenance}: the idle sweep).
  */
 final class PacedConnectionProvider extends PooledConnectionProvider {
   /** How long a borrower waits for a returned connection before the pool may open one more. */
@@ -117,6 +130,11 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
   /** How many connections this pool has opened so far. */
   public long opened() {
     return pacer.opened();
+  }
+
+  /** The socket the SDK's socket factory created for {@code c}, or null (a cluster's node lookup and stale check). */
+  Socket socketOf(Connection c) {
+    return pacer.socketOf.get(c);
   }
 
   private Connection borrow() {
@@ -240,6 +258,12 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     private long opened; // guarded by this
     private volatile boolean connected;
     private volatile Failure lastFailure;
+    /**
+     * When a connection was last found broken by a command (Jedis marks it, the pool destroys it). Whatever was
+     * idle then was probably closed by the same event (a restart, {@code CLIENT KILL}, a failover): such a
+     * connection is checked before it is handed out again, however briefly it was idle.
+     */
+    private volatile Instant brokenAt = Instant.EPOCH;
 
     private static final java.util.Set<Failures.Kind> SHARED = java.util.EnumSet.of(Failures.Kind.CONNECT,
         Failures.Kind.CONNECT_TIMEOUT, Failures.Kind.CLOSED, Failures.Kind.TIMEOUT);
@@ -384,6 +408,9 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
           pool.setMaxTotal(lower);
         }
       }
+      if (p.getObject().isBroken()) {
+        brokenAt = Instant.now(); // the pool's own clock: its instants are Instant.now() too
+      }
       socketOf.remove(p.getObject());
       delegate.destroyObject(p);
     }
@@ -398,7 +425,8 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
       if (idle > idleLimitNanos) {
         return false; // idle past the limit: the path may have forgotten it; replaced, nothing sent
       }
-      if (idle >= CHECK_AFTER_IDLE_NANOS && !StaleConnections.open(socketOf.get(p.getObject()))) {
+      boolean suspect = idle >= CHECK_AFTER_IDLE_NANOS || p.getLastReturnInstant().isBefore(brokenAt);
+      if (suspect && !StaleConnections.open(socketOf.get(p.getObject()))) {
         return false; // closed by the server while idle; replaced, nothing sent
       }
       return !pingOnBorrow || delegate.validateObject(p);
@@ -431,6 +459,175 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
       delegate.passivateObject(p);
       if (opening > 0) {
         changed(); // a connection comes back while one is being opened: the waiters may take it
+      }
+    }
+  }
+
+  /**
+   * Finds pooled connections that the server (Redis {@code timeout}, Memorystore's idle timeout) or the
+   * network (VPC idle connection tracking) closed while they sat idle, before a command is written to
+   * them. Such a connection would fail after the command was sent, and the command would be reported as
+   * ambiguous although it never ran.
+   *
+   * <p>A connection idle for at least {@value PacedConnectionProvider#CHECK_AFTER_IDLE_MILLIS} ms is checked the
+   * way OkHttp checks an idle HTTP connection before a request: read with a 1 ms timeout. A healthy idle RESP2
+   * connection has nothing to read, so the read times out; end of stream (the server's FIN), a reset, or
+   * any unexpected byte (a TLS close_notify) means the connection is dead, and it is closed and replaced
+   * before anything is written. Connections in use are never checked, so busy clients pay nothing; an idle
+   * one pays about 1 ms once (so does a new connection's first command). Redis' smallest {@code timeout}
+   * is 1 s, well above the threshold.
+   *
+   * <p>The pool itself checks what it hands out through {@link #getConnection()} with {@link #open} and needs no
+   * instance of this class; a cluster's executor keeps one for the connections Jedis takes from a node's pool
+   * directly (broadcast and, on Jedis 8, keyless commands), with the sockets of the node pools.
+   *
+   * <p>The last use of each connection is kept in a map keyed by identity (an entry is allocated once
+   * per connection); closed connections are dropped from it by the idle sweep ({@link #forgetClosed}).
+   */
+  static final class StaleConnections {
+    private final ConcurrentHashMap<Connection, LastUse> lastUsed = new ConcurrentHashMap<>();
+    private final Function<Connection, Socket> socketOf;
+
+    /** @param socketOf the socket of a connection, or null when unknown (the connection is used unchecked) */
+    StaleConnections(Function<Connection, Socket> socketOf) {
+      this.socketOf = socketOf;
+    }
+
+    /** When a connection last got a reply; written by the one thread that holds the connection. */
+    private static final class LastUse {
+      long nanos;
+    }
+
+    /**
+     * False when {@code c} was idle long enough to be checked and turned out closed; the caller then
+     * discards it ({@link #discard}) and borrows another. A connection without a recorded use is checked
+     * too (once): it may have waited in the pool since it was opened.
+     */
+    public boolean usable(Connection c) {
+      LastUse last = lastUsed.get(c);
+      return last != null && System.nanoTime() - last.nanos < CHECK_AFTER_IDLE_NANOS || alive(c);
+    }
+
+    /** Records that {@code c} just got a reply. */
+    public void used(Connection c) {
+      LastUse last = lastUsed.get(c);
+      if (last == null) {
+        last = new LastUse();
+        lastUsed.put(c, last);
+      }
+      last.nanos = System.nanoTime(); // one thread uses a connection at a time; the pool hands it over safely
+    }
+
+    /** Marks {@code c} broken and returns it, so the pool destroys it. Nothing was sent on it. */
+    public void discard(Connection c) {
+      lastUsed.remove(c);
+      c.setBroken();
+      try {
+        c.close();
+      } catch (RuntimeException e) {
+        // already closed by the peer; the pool drops it either way
+      }
+    }
+
+    /** Drops entries of connections that are closed (destroyed by the pool); run by the idle sweep. */
+    public void forgetClosed() {
+      lastUsed.keySet().removeIf(c -> !c.isConnected());
+    }
+
+    private boolean alive(Connection c) {
+      return open(socketOf.apply(c));
+    }
+
+    /**
+     * Whether {@code s} is still open: a 1 ms read finds the server's FIN or RST, or nothing to read. Null (not
+     * connected yet: Jedis connects it when the command is sent) counts as open.
+     */
+    static boolean open(Socket s) {
+      if (s == null) {
+        return true;
+      }
+      if (s.isClosed() || s.isInputShutdown()) {
+        return false;
+      }
+      int timeout;
+      try {
+        timeout = s.getSoTimeout();
+      } catch (IOException e) {
+        return false;
+      }
+      try {
+        s.setSoTimeout(1);
+        s.getInputStream().read(); // end of stream, or a byte no request asked for: either way unusable
+        return false;
+      } catch (SocketTimeoutException e) {
+        return true; // nothing to read: the connection is open
+      } catch (IOException e) {
+        return false; // reset
+      } finally {
+        try {
+          s.setSoTimeout(timeout);
+        } catch (IOException e) {
+          // the socket is gone; the command will find out on its own connection set-up
+        }
+      }
+    }
+  }
+
+  /**
+   * Pool upkeep without a background thread: when a command arrives and at least {@code interval} has
+   * passed since the last sweep, the calling thread closes the connections that have been idle longer
+   * than the eviction limit (after ~10 minutes a VPC connector or Direct VPC path may have dropped them
+   * silently). The sweep never sends anything: a PING over a black-holed connection waits for the socket
+   * timeout, and a request thread would wait that long for every idle connection of every node. A
+   * connection that died in the meantime fails the command that uses it, like any connection failure.
+   * Pools configured to validate idle connections ({@code testWhileIdle}) are left to commons-pool's
+   * evictor thread, which is the only place such PINGs may run. One thread sweeps at a time; the others
+   * go on.
+   */
+  static final class IdleMaintenance {
+    private final Supplier<Collection<? extends GenericObjectPool<Connection>>> pools;
+    private final long intervalNanos;
+    private final AtomicLong lastSweep;
+    private final AtomicBoolean sweeping = new AtomicBoolean();
+    private final Runnable alsoRun;
+
+    /**
+     * @param pools the pools to sweep (read at each sweep: cluster nodes come and go)
+     * @param interval the least time between two sweeps
+     * @param alsoRun bookkeeping to run after each sweep (forgetting closed connections)
+     */
+    public IdleMaintenance(Supplier<Collection<? extends GenericObjectPool<Connection>>> pools, Duration interval,
+        Runnable alsoRun) {
+      this.pools = pools;
+      this.alsoRun = alsoRun;
+      this.intervalNanos = interval.toNanos();
+      this.lastSweep = new AtomicLong(System.nanoTime());
+    }
+
+    /** Sweeps when due. Cheap when not due: one volatile read. */
+    public void maybeSweep() {
+      long now = System.nanoTime();
+      long last = lastSweep.get();
+      if (now - last < intervalNanos || !lastSweep.compareAndSet(last, now)) {
+        return;
+      }
+      if (!sweeping.compareAndSet(false, true)) {
+        return;
+      }
+      try {
+        for (GenericObjectPool<Connection> pool : pools.get()) {
+          if (pool.getTestWhileIdle()) {
+            continue; // evict() would PING every idle connection on this thread
+          }
+          try {
+            pool.evict(); // by idle age only: closes sockets, no round trip
+          } catch (Exception e) {
+            // a connection that cannot be closed cleanly is gone anyway
+          }
+        }
+        alsoRun.run();
+      } finally {
+        sweeping.set(false);
       }
     }
   }

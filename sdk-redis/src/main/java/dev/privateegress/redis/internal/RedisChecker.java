@@ -5,11 +5,12 @@ import dev.privateegress.CheckResult;
 import dev.privateegress.PrivateEgress;
 import dev.privateegress.RedisSettings;
 import dev.privateegress.Target;
+import dev.privateegress.TokenException;
+import dev.privateegress.internal.UserInfo;
+import dev.privateegress.redis.internal.Endpoint.EndpointSocketFactory;
 import dev.privateegress.spi.CheckContext;
 import dev.privateegress.spi.Reach;
 import dev.privateegress.spi.TargetChecker;
-import dev.privateegress.TokenException;
-import dev.privateegress.internal.UserInfo;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -26,6 +27,7 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.exceptions.JedisException;
 
@@ -33,9 +35,34 @@ import redis.clients.jedis.exceptions.JedisException;
  * Doctor and readiness checks for {@code redis://} and {@code rediss://} targets: DNS, TCP, TLS (for
  * rediss, or when {@code REDIS_TLS_CA} is configured for this host and port), then AUTH and PING.
  * Credentials come from the target's user info, else from the Redis variables when the target is the
- * configured host and port. Side-effect free: nothing is written; no secret appears in results.
+ * configured host and port. Side-effect free: nothing is written; no secret appears in results. Adds Redis and
+ * Memorystore hints to core's protocol-neutral DNS, TCP and token checks: the TLS port of in-transit encryption
+ * and the IAM roles Memorystore asks for.
  */
 public final class RedisChecker implements TargetChecker {
+  static final String TLS_PORT_HINT = " Memorystore with in-transit encryption listens on 6378, not 6379.";
+  static final String IAM_ROLES_HINT = "; the principal also needs roles/redis.dbConnectionUser "
+      + "(Valkey: roles/memorystore.dbConnectionUser)";
+
+  /** {@code results} with the 6378 hint added to a TCP check that was refused on port 6379. */
+  static List<CheckResult> withPortHint(Target target, List<CheckResult> results) {
+    List<CheckResult> out = new ArrayList<>(results.size());
+    for (CheckResult r : results) {
+      boolean refused = r.check() == CheckKind.TCP && !r.ok()
+          && r.detail().toLowerCase(Locale.ROOT).contains("refused");
+      out.add(refused && target.port() == 6379 && !r.advice().startsWith("nothing listens")
+          ? new CheckResult(r.target(), r.check(), false, r.millis(), r.detail(), r.advice() + TLS_PORT_HINT)
+          : r);
+    }
+    return out;
+  }
+
+  /** A failed access-token check with the Memorystore IAM roles added. */
+  static CheckResult withIamRoles(CheckResult token) {
+    return token.ok() ? token
+        : new CheckResult(token.target(), token.check(), false, token.millis(), token.detail(),
+            token.advice() + IAM_ROLES_HINT);
+  }
 
   @Override
   public Set<String> schemes() {
@@ -46,7 +73,7 @@ public final class RedisChecker implements TargetChecker {
   public List<CheckResult> check(CheckContext context, Target target, Purpose purpose, Duration timeout) {
     PrivateEgress egress = context.egress();
     Reach reach = context.reach(target, timeout);
-    List<CheckResult> results = RedisAdvice.withPortHint(target, reach.results());
+    List<CheckResult> results = withPortHint(target, reach.results());
     if (!reach.ok()) {
       return results;
     }
@@ -77,7 +104,7 @@ public final class RedisChecker implements TargetChecker {
     }
     if (purpose == Purpose.DOCTOR) {
       // The doctor's token check, here so that its advice can name Memorystore's IAM roles.
-      context.token(target).map(RedisAdvice::withIamRoles).ifPresent(results::add);
+      context.token(target).map(RedisChecker::withIamRoles).ifPresent(results::add);
     }
     results.add(redisCheck(egress, target, configured, ep, factory, addresses, timeout));
     return results;
@@ -103,7 +130,8 @@ public final class RedisChecker implements TargetChecker {
       Path ca, Endpoint ep, Duration timeout) {
     long start = System.nanoTime();
     int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-    EndpointSocketFactory sockets = new EndpointSocketFactory(() -> addresses, ep.label(), target.port(), ms, ms,
+    EndpointSocketFactory sockets = new EndpointSocketFactory(() -> addresses,
+        new HostAndPort(target.host(), target.port()), ep.label(), ms, ms,
         factory, null, null);
     try (Socket socket = sockets.createSocket()) {
       SSLSocket s = (SSLSocket) socket;
@@ -156,7 +184,8 @@ public final class RedisChecker implements TargetChecker {
           + e.getMessage(), "IAM auth needs the runtime service account's access token; check the metadata "
           + "server or credentials (see the token check)");
     }
-    EndpointSocketFactory sockets = new EndpointSocketFactory(() -> addresses, ep.label(), target.port(), ms, ms,
+    EndpointSocketFactory sockets = new EndpointSocketFactory(() -> addresses,
+        new HostAndPort(target.host(), target.port()), ep.label(), ms, ms,
         ep.tls() ? factory : null, null, null);
     try (Connection c = new Connection(sockets, b.build())) {
       Object pong = c.executeCommand(Protocol.Command.PING);

@@ -6,23 +6,27 @@ import dev.privateegress.RetryBudget;
 import dev.privateegress.internal.CallRetry;
 import dev.privateegress.internal.RetryLoop;
 import dev.privateegress.redis.AmbiguousCommandException;
+import dev.privateegress.redis.internal.Endpoint.EndpointSocketFactory;
+import dev.privateegress.redis.internal.PacedConnectionProvider.IdleMaintenance;
 import io.github.resilience4j.retry.RetryConfig;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
-import java.util.List;
 import java.util.function.Consumer;
-import javax.net.ssl.SSLParameters;
-import redis.clients.jedis.DefaultJedisClientConfig;
-import redis.clients.jedis.RedisProtocol;
 import java.util.function.Function;
+import javax.net.ssl.SSLParameters;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
+import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisClusterOperationException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
@@ -110,10 +114,9 @@ public final class RedisClients {
    *
    * @throws JedisConnectionException when discovery fails; the cause tells connect, AUTH and TLS apart
    */
-  private static SafeClusterConnectionProvider discoverCluster(HostAndPort seed, JedisClientConfig config,
-      GenericObjectPoolConfig<Connection> pool) {
+  private static SafeClusterConnectionProvider discoverCluster(HostAndPort seed, JedisClientConfig config) {
     try {
-      return new SafeClusterConnectionProvider(Set.of(seed), config, pool);
+      return new SafeClusterConnectionProvider(seed, config);
     } catch (JedisClusterOperationException e) {
       // Jedis reports "could not initialize the slots cache"; the cause tells connect from AUTH/TLS.
       Throwable cause = e.getCause() != null ? e.getCause()
@@ -152,29 +155,47 @@ public final class RedisClients {
     Duration sweep = o.validateIdleEvery().compareTo(o.evictAfterIdle()) < 0 ? o.validateIdleEvery()
         : o.evictAfterIdle();
     HostAndPort seed = new HostAndPort(ep.connectHost(), ep.port());
+    String auth = iam != null ? "iam" : s.password().isPresent() ? "password" : "none";
     if (s.cluster()) {
       SafeClusterConnectionProvider provider = retrier.acquire(ep.label(), null,
-          () -> discoverCluster(seed, config, pool), null, ConnectRetrier::asConnectionException);
-      provider.init(retrier, new StaleConnections(StaleConnections.REFLECTIVE), sweep, o.maxTotal());
-      SafeClusterExecutor executor = new SafeClusterExecutor(provider, o.maxRedirects(),
-          egress.retryPolicy().deadline(), budget, retrier);
+          () -> discoverCluster(seed, config), null, ConnectRetrier::asConnectionException);
+      // Each node's pool as the standalone one below: the SDK's sockets to the node, traced, paced.
+      Map<String, List<InetAddress>> overrides = egress.config().hostOverrides();
+      provider.init(retrier, node -> {
+        List<InetAddress> mapped = overrides.getOrDefault(node.getHost().toLowerCase(Locale.ROOT), List.of());
+        EndpointSocketFactory sockets = new EndpointSocketFactory(
+            mapped.isEmpty() ? () -> EndpointSocketFactory.resolve(node.getHost()) : () -> mapped, node,
+            "cluster node " + node + " of " + ep.label(), millis(o.connectTimeout()), millis(o.socketTimeout()),
+            config.isSsl() ? config.getSslSocketFactory() : null, config.getSslParameters(),
+            mapped.isEmpty() ? node.getHost() : null);
+        return paced(egress, config, sockets, pool, o, retrier, events, node, auth);
+      }, sweep);
+      SafeClusterConnectionProvider.Executor executor = new SafeClusterConnectionProvider.Executor(provider, o.maxRedirects(),
+          egress.retryPolicy().deadline(), budget, retrier, o.maxTotal());
       return register(JedisVersions.cluster(seed, clientFacing, provider, executor), egress, loop, ep);
     }
     // Every address of the endpoint, in order, within the connect timeout; TLS as configured above.
-    EndpointSocketFactory sockets = new EndpointSocketFactory(ep::addresses, ep.label(), ep.port(),
-        millis(o.connectTimeout()), millis(o.socketTimeout()),
+    EndpointSocketFactory sockets = new EndpointSocketFactory(ep::addresses, new HostAndPort(ep.host(), ep.port()),
+        ep.label(), millis(o.connectTimeout()), millis(o.socketTimeout()),
         config.isSsl() ? config.getSslSocketFactory() : null, config.getSslParameters(),
         ep.mapped() ? null : ep.host());
-    String auth = iam != null ? "iam" : s.password().isPresent() ? "password" : "none";
-    PacedConnectionProvider provider = PacedConnectionProvider.of(config, sockets, pool, o.evictAfterIdle(),
-        o.testOnBorrow(), egress.retryPolicy().initialBackoff(), egress.retryPolicy().deadline(),
-        retrier::connected, f -> events.connections(f, ep.host(), ep.port(), auth));
+    PacedConnectionProvider provider = paced(egress, config, sockets, pool, o, retrier, events,
+        new HostAndPort(ep.host(), ep.port()), auth);
     retrier.pool(provider.getPool());
     // The pool checks every connection it hands out (commands, pipelines, transactions alike): the executor
     // keeps no record of its own.
     IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep, () -> {});
     SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget);
     return register(JedisVersions.standalone(seed, clientFacing, provider, executor), egress, loop, ep);
+  }
+
+  /** The paced pool of a standalone endpoint or of one cluster node; each new connection traced as to {@code server}. */
+  private static PacedConnectionProvider paced(PrivateEgress egress, JedisClientConfig config,
+      EndpointSocketFactory sockets, GenericObjectPoolConfig<Connection> pool, Options o, ConnectRetrier retrier,
+      CommandEvents events, HostAndPort server, String auth) {
+    return PacedConnectionProvider.of(config, sockets, pool, o.evictAfterIdle(), o.testOnBorrow(),
+        egress.retryPolicy().initialBackoff(), egress.retryPolicy().deadline(), retrier::connected,
+        f -> events.connections(f, server.getHost(), server.getPort(), auth));
   }
 
   private static DefaultJedisClientConfig.Builder clientConfig(RedisSettings s, Endpoint ep,

@@ -1,12 +1,13 @@
 package dev.privateegress.redis.internal;
 
-import dev.privateegress.redis.DefaultRedisCommandObservationConvention;
-import dev.privateegress.redis.RedisCommandContext;
+import dev.privateegress.redis.RedisObservation;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
+import org.apache.commons.pool2.PooledObject;
 import org.apache.commons.pool2.PooledObjectFactory;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 
@@ -24,10 +25,7 @@ final class RedisTracing {
     int n;
   }
 
-  /**
-   * The configured endpoint (a cluster's discovery endpoint): connections dial through the SDK's socket factory,
-   * which {@code Connection.getHostAndPort()} does not know (and Jedis 7 does not make it public).
-   */
+  /** The configured endpoint: a standalone client's server, a cluster's discovery endpoint. */
   private final String host;
   private final int port;
 
@@ -38,15 +36,21 @@ final class RedisTracing {
     this.port = port;
   }
 
-  /** Runs {@code command} on {@code c} inside an observation of this try. */
-  <T> T execute(Connection c, CommandObject<T> command) {
+  /**
+   * Runs {@code command} on {@code c} inside an observation of this try.
+   *
+   * @param node the cluster node {@code c} is open to, or null for the endpoint
+   */
+  <T> T execute(Connection c, CommandObject<T> command, HostAndPort node) {
     int attempt = ++tries.get().n;
     if (registry.isNoop()) {
       return c.executeCommand(command);
     }
-    RedisCommandContext context = new RedisCommandContext(Failures.commandName(command), host, port, database,
-        attempt);
-    Observation o = Observation.createNotStarted(null, DefaultRedisCommandObservationConvention.INSTANCE,
+    RedisObservation.CommandContext context = node == null
+        ? new RedisObservation.CommandContext(Failures.commandName(command), host, port, database, attempt)
+        : new RedisObservation.CommandContext(Failures.commandName(command), node.getHost(), node.getPort(), database,
+            attempt);
+    Observation o = Observation.createNotStarted(null, RedisObservation.DefaultCommandConvention.INSTANCE,
         () -> context, registry).start();
     try {
       return c.executeCommand(command);
@@ -70,7 +74,7 @@ final class RedisTracing {
   /** {@code factory} with each new connection observed. */
   PooledObjectFactory<Connection> connections(PooledObjectFactory<Connection> factory, String host, int port,
       String auth) {
-    return new TracedConnectionFactory(factory, registry, host, port, auth);
+    return new TracedFactory(factory, registry, host, port, auth);
   }
 
   /** The command ended: the next one starts at attempt 1. */
@@ -86,5 +90,64 @@ final class RedisTracing {
     int space = message.indexOf(' ');
     String p = space < 0 ? message : message.substring(0, space);
     return p.chars().allMatch(ch -> ch >= 'A' && ch <= 'Z') ? p : null;
+  }
+
+  /**
+   * The pool's connection factory inside an observation of each new connection: Jedis connects and sends
+   * {@code AUTH} in {@code makeObject}, on the borrowing thread, so the span covers both and an IAM token fetch
+   * made for it (a cache miss) is its child.
+   */
+  static final class TracedFactory implements PooledObjectFactory<Connection> {
+    private final PooledObjectFactory<Connection> factory;
+    private final ObservationRegistry registry;
+    private final String host;
+    private final int port;
+    private final String auth;
+
+    TracedFactory(PooledObjectFactory<Connection> factory, ObservationRegistry registry, String host,
+        int port, String auth) {
+      this.factory = factory;
+      this.registry = registry;
+      this.host = host;
+      this.port = port;
+      this.auth = auth;
+    }
+
+    @Override
+    public PooledObject<Connection> makeObject() throws Exception {
+      if (registry.isNoop()) {
+        return factory.makeObject();
+      }
+      Observation o = Observation.createNotStarted(null, RedisObservation.DefaultConnectConvention.INSTANCE,
+          () -> new RedisObservation.ConnectContext(host, port, auth), registry).start();
+      try (Observation.Scope scope = o.openScope()) {
+        return factory.makeObject();
+      } catch (Exception e) {
+        o.error(e);
+        throw e;
+      } finally {
+        o.stop();
+      }
+    }
+
+    @Override
+    public void activateObject(PooledObject<Connection> p) throws Exception {
+      factory.activateObject(p);
+    }
+
+    @Override
+    public void destroyObject(PooledObject<Connection> p) throws Exception {
+      factory.destroyObject(p);
+    }
+
+    @Override
+    public void passivateObject(PooledObject<Connection> p) throws Exception {
+      factory.passivateObject(p);
+    }
+
+    @Override
+    public boolean validateObject(PooledObject<Connection> p) {
+      return factory.validateObject(p);
+    }
   }
 }

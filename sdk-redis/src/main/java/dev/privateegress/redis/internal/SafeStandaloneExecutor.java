@@ -2,6 +2,7 @@ package dev.privateegress.redis.internal;
 
 import dev.privateegress.RetryBudget;
 import dev.privateegress.redis.AmbiguousCommandException;
+import dev.privateegress.redis.internal.PacedConnectionProvider.IdleMaintenance;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.exceptions.JedisMovedDataException;
@@ -58,7 +59,7 @@ final class SafeStandaloneExecutor implements redis.clients.jedis.executors.Comm
   private <T> T send(CommandObject<T> command) {
     Connection c = borrow(command);
     try {
-      return retrier.send(c, command, null, budget, false);
+      return retrier.send(c, command, null, budget, null);
     } catch (JedisMovedDataException e) {
       // Only a cluster answers MOVED; a standalone client cannot follow it.
       throw new JedisMovedDataException(e.getMessage() + " (" + endpoint.label() + " is a cluster: set "

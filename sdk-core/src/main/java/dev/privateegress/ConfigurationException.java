@@ -10,6 +10,8 @@ import java.util.Optional;
  */
 public final class ConfigurationException extends PrivateEgressException {
   private static final long serialVersionUID = 1L;
+  /** Longer values are cut in messages: a value is read from outside and must not flood a log line. */
+  private static final int SHOWN_MAX = 120;
 
   private final String input;
   private final String shownValue;
@@ -22,21 +24,26 @@ public final class ConfigurationException extends PrivateEgressException {
   public ConfigurationException(String input, String shownValue, String problem) {
     super(format(input, shownValue, problem));
     this.input = input;
-    this.shownValue = Util.escapeControls(shownValue);
+    this.shownValue = Util.escapeControls(shorten(shownValue));
   }
 
   /** Like {@link #ConfigurationException(String, String, String)}, with the exception that revealed it. */
   public ConfigurationException(String input, String shownValue, String problem, Throwable cause) {
     super(format(input, shownValue, problem), cause);
     this.input = input;
-    this.shownValue = Util.escapeControls(shownValue);
+    this.shownValue = Util.escapeControls(shorten(shownValue));
   }
 
   /** Control characters are escaped: a value read from the environment must not forge log lines. */
   private static String format(String input, String shownValue, String problem) {
     return Util.escapeControls(shownValue == null
         ? input + " is not set: " + problem
-        : input + "=" + shownValue + " is invalid: " + problem);
+        : input + "=" + shorten(shownValue) + " is invalid: " + problem);
+  }
+
+  private static String shorten(String value) {
+    return value == null || value.length() <= SHOWN_MAX ? value
+        : value.substring(0, SHOWN_MAX) + "...(" + value.length() + " characters)";
   }
 
   /** The variable, property or argument that was wrong, e.g. {@code PRIVATE_EGRESS_MODE}. */

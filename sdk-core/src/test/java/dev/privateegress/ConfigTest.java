@@ -123,6 +123,18 @@ class ConfigTest {
   }
 
   @Test
+  void hugeValue_isShortenedInTheMessage() {
+    String huge = "x".repeat(100_000);
+    ConfigurationException e = failure(Map.of("PRIVATE_EGRESS_MODE", huge));
+    assertThat(e.getMessage())
+        .startsWith("PRIVATE_EGRESS_MODE=xxx")
+        .contains("(100000 characters)")
+        .contains("allowed: auto, direct-vpc, connector, none")
+        .hasSizeLessThan(400);
+    assertThat(e.shownValue().orElseThrow()).hasSizeLessThan(200);
+  }
+
+  @Test
   void redisUrl_winsOverHostAndPort_andCarriesUserPasswordDatabase() {
     EgressConfig c = config(Map.of(
         "REDIS_URL", "redis://app:p%40ss@10.1.2.3:6380/2",

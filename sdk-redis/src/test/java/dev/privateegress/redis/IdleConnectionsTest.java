@@ -47,6 +47,31 @@ class IdleConnectionsTest {
   }
 
   @Test
+  void afterOneConnectionIsFoundBrokenTheOthersIdleThenAreCheckedBeforeTheirNextCommand() throws Exception {
+    try (RedisNode n = RedisLauncher.startPlain()) {
+      Fixtures.Events events = new Fixtures.Events();
+      PrivateEgress egress = Fixtures.egress(Map.of("REDIS_URL", n.url()), events);
+      try (UnifiedJedis redis = PrivateRedis.builder(egress).maxTotal(8).build()) {
+        assertThat(redis.set("k", "v")).isEqualTo("OK");
+        Fixtures.openConnections(redis, 4); // four idle connections, each just used
+        n.command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"); // the server drops them all at once
+        Thread.sleep(50); // the FINs arrive; still far below the 250 ms idle check
+        int ambiguous = 0;
+        for (int i = 0; i < 4; i++) {
+          try {
+            assertThat(redis.get("k")).isEqualTo("v");
+          } catch (AmbiguousCommandException e) {
+            ambiguous++;
+          }
+        }
+        // The first command finds a dead connection (it may have run, so it is reported); the pool then checks
+        // every connection that was idle at that moment before handing it out, so no other command is lost to one.
+        assertThat(ambiguous).as("commands lost to connections the server had already closed").isLessThanOrEqualTo(1);
+      }
+    }
+  }
+
+  @Test
   void connectionsIdlePastTheLimitAreReplacedAtBorrowSoAForgottenFlowIsNeverUsed() throws Exception {
     try (RedisNode n = RedisLauncher.startPlain(); FaultProxy proxy = FaultProxy.start(n.port())) {
       Fixtures.Events events = new Fixtures.Events();

@@ -59,7 +59,10 @@ import redis.clients.jedis.providers.PooledConnectionProvider;
  *       checks an idle HTTP connection: read with a 1 ms timeout; end of stream, a reset or a stray byte
  *       means the server closed it, and it is replaced before anything is written. This covers whatever
  *       borrows through {@link #getConnection()}: commands, pipelines, transactions, subscriptions
- *       ({@link StaleConnections} checks connections Jedis takes from the pool directly).
+ *       ({@link StaleConnections} checks connections Jedis takes from the pool directly). Once a command has
+ *       found a connection broken, every connection that was idle at that moment is checked the same way before
+ *       its next use, however briefly it was idle: a restart or {@code CLIENT KILL} closes them all together, and
+ *       one command reported as possibly run is enough.
  * </ul>
  *
  * No thread is started; all of it runs on the borrowing thread ({@link IdleMaintenance}: the idle sweep).
@@ -255,6 +258,12 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     private long opened; // guarded by this
     private volatile boolean connected;
     private volatile Failure lastFailure;
+    /**
+     * When a connection was last found broken by a command (Jedis marks it, the pool destroys it). Whatever was
+     * idle then was probably closed by the same event (a restart, {@code CLIENT KILL}, a failover): such a
+     * connection is checked before it is handed out again, however briefly it was idle.
+     */
+    private volatile Instant brokenAt = Instant.EPOCH;
 
     private static final java.util.Set<Failures.Kind> SHARED = java.util.EnumSet.of(Failures.Kind.CONNECT,
         Failures.Kind.CONNECT_TIMEOUT, Failures.Kind.CLOSED, Failures.Kind.TIMEOUT);
@@ -399,6 +408,9 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
           pool.setMaxTotal(lower);
         }
       }
+      if (p.getObject().isBroken()) {
+        brokenAt = Instant.now(); // the pool's own clock: its instants are Instant.now() too
+      }
       socketOf.remove(p.getObject());
       delegate.destroyObject(p);
     }
@@ -413,7 +425,8 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
       if (idle > idleLimitNanos) {
         return false; // idle past the limit: the path may have forgotten it; replaced, nothing sent
       }
-      if (idle >= CHECK_AFTER_IDLE_NANOS && !StaleConnections.open(socketOf.get(p.getObject()))) {
+      boolean suspect = idle >= CHECK_AFTER_IDLE_NANOS || p.getLastReturnInstant().isBefore(brokenAt);
+      if (suspect && !StaleConnections.open(socketOf.get(p.getObject()))) {
         return false; // closed by the server while idle; replaced, nothing sent
       }
       return !pingOnBorrow || delegate.validateObject(p);

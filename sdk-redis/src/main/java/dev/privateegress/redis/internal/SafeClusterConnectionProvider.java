@@ -47,8 +47,9 @@ import redis.clients.jedis.providers.ClusterConnectionProvider;
  * Replicas are not read from (the SDK does not enable {@code READONLY}): replica getters return the primary.
  *
  * <p>A node that refuses or times out is retried with the egress retry policy, refreshing the slot map between
- * attempts (a failover may have moved the slots). The final failure is a {@link JedisClusterOperationException}
- * naming the node, which Jedis' executor passes on instead of retrying again on top. Also runs the idle sweep of
+ * attempts (a failover may have moved the slots); a command for a slot then waits for a failover up to its retry
+ * deadline ({@link #awaitSlotMoved}). The final failure is a {@link JedisClusterOperationException} naming the
+ * node, which Jedis' executor passes on instead of retrying again on top. Also runs the idle sweep of
  * every node's pool. Its {@link Executor} runs the commands.
  */
 final class SafeClusterConnectionProvider extends ClusterConnectionProvider {

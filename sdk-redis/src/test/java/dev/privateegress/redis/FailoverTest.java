@@ -94,6 +94,9 @@ class FailoverTest {
         assertThat(ambiguous[0] + ambiguous[1] + ambiguous[2] + ambiguous[3]).as("at most the INCRs in flight")
             .isLessThanOrEqualTo(4);
         assertThat(redis.incr(keys.get(0))).as("served by the new master").isPositive();
+        // Commands that waited for the failover and then ran are not failed calls in the resilience4j view.
+        assertThat(PrivateRedis.retry(redis).getMetrics().getNumberOfFailedCallsWithRetryAttempt())
+            .as("failed calls with retry").isEqualTo(notRun[0] + notRun[1] + notRun[2] + notRun[3]);
       }
     }
   }

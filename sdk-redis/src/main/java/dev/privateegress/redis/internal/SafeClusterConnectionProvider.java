@@ -1,6 +1,7 @@
 package dev.privateegress.redis.internal;
 
 import dev.privateegress.RetryBudget;
+import dev.privateegress.internal.CallRetry;
 import dev.privateegress.internal.RetryLoop;
 import dev.privateegress.redis.AmbiguousCommandException;
 import dev.privateegress.redis.internal.PacedConnectionProvider.IdleMaintenance;
@@ -317,27 +318,37 @@ final class SafeClusterConnectionProvider extends ClusterConnectionProvider {
       String node) {
     String where = node + " of " + retrier.endpoint().label();
     long deadline = System.nanoTime() + retrier.loop().policy().deadline().toNanos();
-    Failures.Kind[] kind = new Failures.Kind[1];
+    // One call of the resilience4j view, the failover wait included: the connect attempts inside are part of it,
+    // so a command that got its connection after waiting counts as succeeded, not as a failed call with retry.
+    CallRetry view = retrier.loop().view();
+    CallRetry.Open open = view.open();
+    boolean succeeded = false;
+    String outcome = "ok";
     try {
+      Connection c;
       try {
-        return retrier.acquire(where, first, get, renewBetween ? this::renewSlotCache : null, (k, m, c) -> {
-          kind[0] = k;
-          return finish(k, m, c);
-        });
+        c = retrier.acquire(where, first, get, renewBetween ? this::renewSlotCache : null,
+            SafeClusterConnectionProvider::finish);
       } catch (JedisClusterOperationException e) {
-        if (slot < 0 || !UNREACHABLE.contains(kind[0])) {
+        if (slot < 0 || e.getCause() == null || !UNREACHABLE.contains(Failures.classify(e.getCause()))) {
           throw e;
         }
-        return awaitSlotMoved(slot, deadline, e);
+        c = awaitSlotMoved(slot, deadline, e);
       }
+      succeeded = true;
+      return c;
     } catch (RuntimeException e) {
+      outcome = Failures.shortCause(e);
       retrier.events().ended(false); // the command ends here, before it was sent
       if (renewBetween) {
         renewAfterFailure();
       }
       throw e;
+    } finally {
+      view.close(open, succeeded, outcome);
     }
   }
+
 
   /** Failures that say a node cannot be reached, nothing sent (its pool shares them): a failover may be under way. */
   private static final Set<Failures.Kind> UNREACHABLE = EnumSet.of(Failures.Kind.CONNECT,

@@ -1,6 +1,8 @@
 package dev.privateegress.redis.internal;
 
 import dev.privateegress.RetryBudget;
+import dev.privateegress.internal.CallRetry;
+import dev.privateegress.internal.RetryLoop;
 import dev.privateegress.redis.AmbiguousCommandException;
 import dev.privateegress.redis.internal.PacedConnectionProvider.IdleMaintenance;
 import dev.privateegress.redis.internal.PacedConnectionProvider.StaleConnections;
@@ -9,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,17 +48,20 @@ import redis.clients.jedis.providers.ClusterConnectionProvider;
  * Replicas are not read from (the SDK does not enable {@code READONLY}): replica getters return the primary.
  *
  * <p>A node that refuses or times out is retried with the egress retry policy, refreshing the slot map between
- * attempts (a failover may have moved the slots). The final failure is a {@link JedisClusterOperationException}
- * naming the node, which Jedis' executor passes on instead of retrying again on top. Also runs the idle sweep of
+ * attempts (a failover may have moved the slots); a command for a slot then waits for a failover up to its retry
+ * deadline ({@link #awaitSlotMoved}). The final failure is a {@link JedisClusterOperationException} naming the
+ * node, which Jedis' executor passes on instead of retrying again on top. Also runs the idle sweep of
  * every node's pool. Its {@link Executor} runs the commands.
  */
 final class SafeClusterConnectionProvider extends ClusterConnectionProvider {
   private static final long RENEW_AFTER_FAILURE_MILLIS = 100;
+  private static final long PROBE_MILLIS = 250;
 
   private final HostAndPort seed;
   private final Map<HostAndPort, PacedConnectionProvider> pools = new ConcurrentHashMap<>();
   private final ReentrantLock refreshing = new ReentrantLock();
   private final AtomicLong lastFailureRenewal = new AtomicLong(System.nanoTime() - TimeUnit.SECONDS.toNanos(1));
+  private final AtomicLong lastProbe = new AtomicLong(System.nanoTime() - TimeUnit.SECONDS.toNanos(1));
   private Function<HostAndPort, PacedConnectionProvider> newPool;
   private ConnectRetrier retrier;
   private StaleConnections stale;
@@ -173,7 +179,7 @@ final class SafeClusterConnectionProvider extends ClusterConnectionProvider {
     try {
       return borrow(node);
     } catch (RuntimeException first) {
-      return slow(first, () -> borrow(node), false, "cluster node " + node);
+      return slow(first, () -> borrow(node), -1, false, "cluster node " + node);
     }
   }
 
@@ -182,7 +188,7 @@ final class SafeClusterConnectionProvider extends ClusterConnectionProvider {
     try {
       return borrowAny();
     } catch (RuntimeException first) {
-      return slow(first, this::borrowAny, true, "a cluster node");
+      return slow(first, this::borrowAny, -1, true, "a cluster node");
     }
   }
 
@@ -195,7 +201,7 @@ final class SafeClusterConnectionProvider extends ClusterConnectionProvider {
     try {
       return borrowForSlot(slot);
     } catch (RuntimeException first) {
-      return slow(first, () -> borrowForSlot(slot), true, nodeOf(slot));
+      return slow(first, () -> borrowForSlot(slot), slot, true, nodeOf(slot));
     }
   }
 
@@ -303,19 +309,106 @@ final class SafeClusterConnectionProvider extends ClusterConnectionProvider {
     return nodes;
   }
 
-  /** After a failed first try: retried set-up, the slot map refreshed between tries when {@code renewBetween}. */
-  private Connection slow(RuntimeException first, Supplier<Connection> get, boolean renewBetween, String node) {
+  /**
+   * After a failed first try: retried set-up, the slot map refreshed between tries when {@code renewBetween}. When
+   * the node of {@code slot} (if not -1) still cannot be reached after that, the command waits for a failover
+   * ({@link #awaitSlotMoved}).
+   */
+  private Connection slow(RuntimeException first, Supplier<Connection> get, int slot, boolean renewBetween,
+      String node) {
     String where = node + " of " + retrier.endpoint().label();
+    long deadline = System.nanoTime() + retrier.loop().policy().deadline().toNanos();
+    // One call of the resilience4j view, the failover wait included: the connect attempts inside are part of it,
+    // so a command that got its connection after waiting counts as succeeded, not as a failed call with retry.
+    CallRetry view = retrier.loop().view();
+    CallRetry.Open open = view.open();
+    boolean succeeded = false;
+    String outcome = "ok";
     try {
-      return retrier.acquire(where, first, get, renewBetween ? this::renewSlotCache : null,
-          SafeClusterConnectionProvider::finish);
+      Connection c;
+      try {
+        c = retrier.acquire(where, first, get, renewBetween ? this::renewSlotCache : null,
+            SafeClusterConnectionProvider::finish);
+      } catch (JedisClusterOperationException e) {
+        if (slot < 0 || e.getCause() == null || !UNREACHABLE.contains(Failures.classify(e.getCause()))) {
+          throw e;
+        }
+        c = awaitSlotMoved(slot, deadline, e);
+      }
+      succeeded = true;
+      return c;
     } catch (RuntimeException e) {
+      outcome = Failures.shortCause(e);
       retrier.events().ended(false); // the command ends here, before it was sent
       if (renewBetween) {
         renewAfterFailure();
       }
       throw e;
+    } finally {
+      view.close(open, succeeded, outcome);
     }
+  }
+
+
+  /** Failures that say a node cannot be reached, nothing sent (its pool shares them): a failover may be under way. */
+  private static final Set<Failures.Kind> UNREACHABLE = EnumSet.of(Failures.Kind.CONNECT,
+      Failures.Kind.CONNECT_TIMEOUT, Failures.Kind.CLOSED, Failures.Kind.TIMEOUT);
+
+  /**
+   * Waits, up to the command's retry deadline, for the node of {@code slot} to become reachable: its replica
+   * promoted (the slot map, refreshed at most once per {@value #RENEW_AFTER_FAILURE_MILLIS} ms for the whole
+   * client, names another node) or the node back. Like {@code JedisCluster}, which retries for {@code timeout ×
+   * maxAttempts}, this rides out a failover; unlike it, nothing was sent, so nothing can run twice. It spends no
+   * retry budget, and the unreachable node is dialled at most once per {@value #PROBE_MILLIS} ms for the whole
+   * client ({@link #mayProbe}), however many commands wait.
+   *
+   * @param failed the failure after the retry policy's attempts, thrown (with how long it waited) at the deadline
+   */
+  private Connection awaitSlotMoved(int slot, long deadline, JedisClusterOperationException failed) {
+    long began = System.nanoTime();
+    HostAndPort down = cache.getSlotNode(slot);
+    RuntimeException last = failed;
+    while (deadline - System.nanoTime() > 0) {
+      long step = Math.min(deadline - System.nanoTime(), TimeUnit.MILLISECONDS.toNanos(RENEW_AFTER_FAILURE_MILLIS));
+      if (!RetryLoop.sleep(step)) {
+        break;
+      }
+      renewAfterFailure();
+      HostAndPort node = cache.getSlotNode(slot);
+      if (node == null || node.equals(down) && !mayProbe(node)) {
+        continue;
+      }
+      try {
+        return borrowForSlot(slot);
+      } catch (RuntimeException e) {
+        if (!UNREACHABLE.contains(Failures.classify(e))) {
+          throw e;
+        }
+        down = node;
+        last = e;
+      }
+    }
+    JedisClusterOperationException e = new JedisClusterOperationException(failed.getMessage()
+        + "; waited " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began) + " ms more for a failover "
+        + "(up to the retry deadline): the slot stayed on an unreachable node", failed.getCause());
+    if (last != failed) {
+      e.addSuppressed(last);
+    }
+    throw e;
+  }
+
+  /**
+   * Whether a waiting command may borrow from {@code node}, which could not be reached: when it has a connection
+   * again (it came back), or as the client's one probe of the last {@value #PROBE_MILLIS} ms.
+   */
+  private boolean mayProbe(HostAndPort node) {
+    PacedConnectionProvider p = pools.get(node);
+    if (p != null && p.open() > 0) {
+      return true;
+    }
+    long now = System.nanoTime();
+    long last = lastProbe.get();
+    return now - last >= TimeUnit.MILLISECONDS.toNanos(PROBE_MILLIS) && lastProbe.compareAndSet(last, now);
   }
 
   /**

@@ -36,8 +36,8 @@ final class CallState extends EventListener {
   int refusedResends;
   /** Of those, the ones refused before the client got any answer after the call's first refusal (bounded). */
   int refusedWithoutProgress;
-  /** The client's {@link ClientContext#answered} at this call's first refusal. */
-  long answeredAtFirstRefusal;
+  /** The client's {@link ClientContext#answered} at this call's first refusal (low 32 bits: an int keeps the call state small). */
+  int answeredAtFirstRefusal;
   /** The outcome of the last attempt, for events ("200", "503", "reset", ...). */
   String lastOutcome;
   /** The current hop's upstream, {@code host:port}. */

@@ -110,7 +110,7 @@ final class RetryStep implements RetryLoop.Step<CallState, Response, IOException
       if (state.failure == RetryRules.Failure.REFUSED) {
         // Answers, not refusals, show the server at work: nginx refuses the streams past keepalive_requests
         // as soon as it has the last one, before the requests it kept are answered.
-        long answered = calls.answered.sum();
+        int answered = (int) calls.answered.sum();
         if (state.refusedResends == 0) {
           state.answeredAtFirstRefusal = answered;
         }

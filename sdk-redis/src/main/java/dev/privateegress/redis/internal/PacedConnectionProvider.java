@@ -444,11 +444,6 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
       return Math.max(0, nanos);
     }
 
-    /**
-     * Reads with a 1 ms timeout: a healthy idle RESP connection has nothing to read, so the read times out;
-     * end of stream (the server's FIN), a reset, or any byte no request asked for (a TLS close_notify) means
-     * the connection is dead.
-     */
     @Override
     public void activateObject(PooledObject<Connection> p) throws Exception {
       delegate.activateObject(p);

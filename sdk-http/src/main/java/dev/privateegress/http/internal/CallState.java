@@ -36,7 +36,7 @@ final class CallState extends EventListener {
   int refusedResends;
   /** Of those, the ones refused before the client got any answer after the call's first refusal (bounded). */
   int refusedWithoutProgress;
-  /** The client's {@link ClientContext#answered} at this call's first refusal (low 32 bits: an int keeps the call state small). */
+  /** The client's {@link ClientContext#answered} at this call's first refusal (low 32 bits: keeps the state small). */
   int answeredAtFirstRefusal;
   /** The outcome of the last attempt, for events ("200", "503", "reset", ...). */
   String lastOutcome;

@@ -53,6 +53,11 @@ final class ClientContext {
    * on connections the server retires every few requests, not facing a server that refuses everything.
    */
   final java.util.concurrent.atomic.LongAdder answered = new java.util.concurrent.atomic.LongAdder();
+  /**
+   * Set by the client's first refused stream; until then {@link #answered} is not counted, so a client the server
+   * never refuses (every HTTP/1.1 client) makes no shared write per call.
+   */
+  volatile boolean countAnswers;
 
   private final ConcurrentHashMap<String, Named> targets = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Scope> scopes = new ConcurrentHashMap<>();

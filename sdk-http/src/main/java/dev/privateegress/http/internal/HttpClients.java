@@ -25,8 +25,9 @@ public final class HttpClients {
   /**
    * Re-sends per call of a request the server did not process (an HTTP/2 refused stream, a connection it shut
    * down first) before the server answered any other request of the client after the call's first refusal,
-   * beyond the policy's attempts: a bound for a server refusing everything. Refusals while others' requests are answered (a server retiring
-   * connections every few requests while many callers share them) are re-sent within the call's deadline.
+   * beyond the policy's attempts: a bound for a server refusing everything. Refusals while others' requests are
+   * answered (a server retiring connections every few requests while many callers share them) are re-sent within
+   * the call's deadline.
    */
   public static final int MAX_REFUSED_RESENDS = 10;
 

@@ -103,13 +103,16 @@ final class RetryStep implements RetryLoop.Step<CallState, Response, IOException
       if (calls.listener != null) {
         calls.listener.attempt(state.target, state.attempts, outcome, Duration.ofNanos(System.nanoTime() - began));
       }
-      if (code >= 0) {
+      if (code >= 0 && calls.countAnswers) {
         calls.answered.increment();
       }
       boolean progress = false;
       if (state.failure == RetryRules.Failure.REFUSED) {
         // Answers, not refusals, show the server at work: nginx refuses the streams past keepalive_requests
         // as soon as it has the last one, before the requests it kept are answered.
+        if (!calls.countAnswers) {
+          calls.countAnswers = true; // answers from now on are counted (before this read of the sum)
+        }
         int answered = (int) calls.answered.sum();
         if (state.refusedResends == 0) {
           state.answeredAtFirstRefusal = answered;

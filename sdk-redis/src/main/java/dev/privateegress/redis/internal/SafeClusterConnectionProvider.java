@@ -406,9 +406,14 @@ final class SafeClusterConnectionProvider extends ClusterConnectionProvider {
     if (p != null && p.open() > 0) {
       return true;
     }
+    return due(lastProbe, PROBE_MILLIS);
+  }
+
+  /** True for one caller at most once per {@code millis}: the one that moves {@code last} to now. */
+  private static boolean due(AtomicLong last, long millis) {
     long now = System.nanoTime();
-    long last = lastProbe.get();
-    return now - last >= TimeUnit.MILLISECONDS.toNanos(PROBE_MILLIS) && lastProbe.compareAndSet(last, now);
+    long then = last.get();
+    return now - then >= TimeUnit.MILLISECONDS.toNanos(millis) && last.compareAndSet(then, now);
   }
 
   /**
@@ -418,10 +423,7 @@ final class SafeClusterConnectionProvider extends ClusterConnectionProvider {
    * every command into a {@code CLUSTER SLOTS} on the others.
    */
   private void renewAfterFailure() {
-    long now = System.nanoTime();
-    long last = lastFailureRenewal.get();
-    if (now - last < TimeUnit.MILLISECONDS.toNanos(RENEW_AFTER_FAILURE_MILLIS)
-        || !lastFailureRenewal.compareAndSet(last, now)) {
+    if (!due(lastFailureRenewal, RENEW_AFTER_FAILURE_MILLIS)) {
       return;
     }
     try {

@@ -43,16 +43,7 @@ final class SampleJvm implements AutoCloseable {
     cmd.add("-jar");
     cmd.add(jar);
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
-    Map<String, String> e = pb.environment();
-    String path = e.get("PATH");
-    String home = e.get("HOME");
-    e.clear();
-    if (path != null) {
-      e.put("PATH", path);
-    }
-    if (home != null) {
-      e.put("HOME", home);
-    }
+    Map<String, String> e = SampleProcess.bareEnvironment(pb);
     e.putAll(env);
     e.put("PORT", Integer.toString(port));
     pb.redirectErrorStream(true).redirectOutput(log.toFile());

@@ -66,16 +66,7 @@ public final class SampleProcess implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of(java.toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1"));
     cmd.addAll(what);
     ProcessBuilder pb = new ProcessBuilder(cmd);
-    Map<String, String> e = pb.environment();
-    String path = e.get("PATH");
-    String home = e.get("HOME");
-    e.clear();
-    if (path != null) {
-      e.put("PATH", path);
-    }
-    if (home != null) {
-      e.put("HOME", home);
-    }
+    Map<String, String> e = bareEnvironment(pb);
     e.put("NO_GCE_CHECK", "true"); // a build machine on a GCE VM must not ask its real metadata server
     e.put("PORT", Integer.toString(port));
     e.putAll(env);
@@ -165,5 +156,23 @@ public final class SampleProcess implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * {@code pb}'s environment with only {@code PATH} and {@code HOME} kept: the sample sees the variables a test gives
+   * it, not the build machine's (a developer's {@code REDIS_URL}, a CI runner's Google credentials).
+   */
+  static Map<String, String> bareEnvironment(ProcessBuilder pb) {
+    Map<String, String> e = pb.environment();
+    String path = e.get("PATH");
+    String home = e.get("HOME");
+    e.clear();
+    if (path != null) {
+      e.put("PATH", path);
+    }
+    if (home != null) {
+      e.put("HOME", home);
+    }
+    return e;
   }
 }

@@ -317,10 +317,32 @@ class StandaloneTest {
       n.command("CONFIG", "RESETSTAT");
       Thread.sleep(350); // a lower bound: longer is fine
       assertThat(pool.getNumIdle()).as("nothing runs in the background").isEqualTo(1);
-      redis.exists("k"); // this borrow sweeps first: the stale connection is closed, a new one opened
-      assertThat(pool.getDestroyedByEvictorCount()).isEqualTo(1);
+      // this borrow closes the stale connection (its hand-out check finds it past the idle limit, and the sweep the
+      // borrow runs would have), and opens a new one
+      redis.exists("k");
+      assertThat(pool.getDestroyedByBorrowValidationCount() + pool.getDestroyedByEvictorCount()).isEqualTo(1);
       assertThat(pool.getCreatedCount()).isEqualTo(created + 1);
       assertThat(calls(n, "ping")).as("evicted by age, without a round trip").isZero();
+    }
+  }
+
+  @Test
+  void aCommandAfterTheIntervalSweepsExpiredIdleConnectionsItDoesNotTake() throws Exception {
+    try (RedisNode n = RedisLauncher.startPlain();
+        UnifiedJedis redis = PrivateRedis.builder(Fixtures.egress(Map.of("REDIS_URL", n.url())))
+            .validateIdleEvery(Duration.ofMillis(100)).evictAfterIdle(Duration.ofMillis(1000)).build()) {
+      Pool<Connection> pool = Fixtures.pool(redis);
+      Fixtures.openConnections(redis, 4);
+      Thread.sleep(700);
+      redis.exists("k"); // uses one of the four (the pool hands out the last returned first); none expired yet
+      long created = pool.getCreatedCount();
+      n.command("CONFIG", "RESETSTAT");
+      Thread.sleep(500); // the other three are now idle past the limit, the one just used is not
+      redis.exists("k"); // takes the connection used 500 ms ago; the sweep this command runs closes the other three
+      assertThat(pool.getDestroyedCount()).as("the three expired connections the command did not take").isEqualTo(3);
+      assertThat(pool.getCreatedCount()).isEqualTo(created);
+      assertThat(pool.getNumIdle()).isEqualTo(1);
+      assertThat(calls(n, "ping")).as("closed by age, without a round trip").isZero();
     }
   }
 

@@ -184,7 +184,7 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     }
   }
 
-  /** {@code c}, to be returned to {@code pool} when closed; runs the idle sweep first if the hand-out found it due. */
+  /** {@code c}, to be returned to {@code pool} when closed; then the idle sweep, if {@code c}'s hand-out found it due. */
   private Connection handOut(GenericObjectPool<Connection> pool, Connection c, long[] borrowing) {
     c.setHandlingPool((ConnectionPool) pool);
     if (borrowing[Pacer.SWEEP_DUE] != 0) {

@@ -157,11 +157,12 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     long[] borrowing = Pacer.BORROWING.get();
     try {
       // The common case reads no clock of its own (the pool reads one at each hand-out, which the hand-out check
-      // uses): nothing is being opened, and either the pool has grown to its ceiling, where its own wait (maxWait)
-      // is the whole borrow, or a connection is idle. Only a borrower that found none (the pool may grow) or got
-      // none for maxWait (starved or exhausted) goes on to the paced borrow. A maxWait without a bound (negative)
-      // is bounded there by the call's deadline instead.
-      if (pacer.opening == 0 && !pool.getMaxWaitDuration().isNegative()) {
+      // uses): a connection has been opened before, none is being opened, and either the pool has grown to its
+      // ceiling, where its own wait (maxWait) is the whole borrow, or a connection is idle. Only a borrower that
+      // found none (the pool may grow) or got none for maxWait (starved or exhausted) goes on to the paced borrow,
+      // and so does every borrower until the first connection is open (a new instance's burst waits for it). A
+      // maxWait without a bound (negative) is bounded there by the call's deadline instead.
+      if (pacer.connected && pacer.opening == 0 && !pool.getMaxWaitDuration().isNegative()) {
         boolean atCeiling = pool.getMaxTotal() >= pacer.ceiling;
         borrowing[Pacer.STARTED] = Pacer.JUST_NOW;
         try {
@@ -331,7 +332,7 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     private int live; // guarded by this
     volatile int opening; // written under this
     private long opened; // guarded by this
-    private volatile boolean connected;
+    volatile boolean connected;
     private volatile Failure lastFailure;
     /**
      * When a connection was last found broken by a command (Jedis marks it, the pool destroys it). Whatever was

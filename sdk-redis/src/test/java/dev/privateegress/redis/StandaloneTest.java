@@ -281,6 +281,24 @@ class StandaloneTest {
   }
 
   @Test
+  void anExhaustedPoolFailsAfterMaxWaitOnce() {
+    try (RedisNode n = RedisLauncher.startPlain();
+        UnifiedJedis redis = PrivateRedis.builder(Fixtures.egress(Map.of("REDIS_URL", n.url())))
+            .maxTotal(1).maxWait(Duration.ofSeconds(1)).build()) {
+      Pool<Connection> pool = Fixtures.pool(redis);
+      assertThat(redis.get("k")).isNull(); // the pool at its ceiling of one connection
+      try (Connection leaked = pool.getResource()) {
+        assertThat(leaked.ping()).isTrue();
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> redis.get("k")).hasMessageContaining("pool exhausted");
+        long waited = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        // maxWait, not twice maxWait (the pool's own wait, then the paced borrow's); a wide bound for busy machines
+        assertThat(waited).isBetween(1_000L, 1_900L);
+      }
+    }
+  }
+
+  @Test
   void anExhaustedPoolIsExplainedAndNotRetriedAsAConnectFailure() {
     Fixtures.Events events = new Fixtures.Events();
     try (RedisNode n = RedisLauncher.startPlain();

@@ -170,7 +170,7 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
         } catch (NoSuchElementException e) {
           long now = System.nanoTime() - (atCeiling ? Math.max(0, pool.getMaxWaitDuration().toNanos()) : 0);
           borrowing[Pacer.STARTED] = now;
-          return handOut(pool, borrowPaced(pool, now), borrowing);
+          return handOut(pool, borrowPaced(pool, now, atCeiling), borrowing);
         } catch (JedisException e) {
           throw e;
         } catch (Exception e) {
@@ -179,7 +179,7 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
       }
       long now = System.nanoTime();
       borrowing[Pacer.STARTED] = now;
-      return handOut(pool, borrowPaced(pool, now), borrowing);
+      return handOut(pool, borrowPaced(pool, now, false), borrowing);
     } finally {
       borrowing[Pacer.STARTED] = 0;
     }
@@ -198,7 +198,11 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     return c;
   }
 
-  private Connection borrowPaced(GenericObjectPool<Connection> pool, long now) {
+  /**
+   * The paced borrow, begun at {@code now}; {@code waitedMaxWait}: the borrower already waited {@code maxWait} in the
+   * pool (its deadline has passed: only whether connections came back meanwhile is left to judge).
+   */
+  private Connection borrowPaced(GenericObjectPool<Connection> pool, long now, boolean waitedMaxWait) {
     long maxWait = Math.max(0, pool.getMaxWaitDuration().toNanos());
     long deadline = now + maxWait;
     long lastResort = now + Math.max(maxWait, starvedWaitNanos);
@@ -208,7 +212,7 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     // passes without one, up to the ceiling. The others wait out their time in the pool's queue.
     boolean watcher = false;
     boolean shortWait = pool.getMaxTotal() < pacer.ceiling;
-    boolean firstPass = true;
+    boolean firstPass = !waitedMaxWait;
     try {
       while (true) {
         // The clock is read again only once something made this borrower wait.

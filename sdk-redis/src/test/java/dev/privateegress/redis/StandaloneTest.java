@@ -292,7 +292,7 @@ class StandaloneTest {
         long start = System.nanoTime();
         assertThatThrownBy(() -> redis.get("k")).hasMessageContaining("pool exhausted");
         long waited = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        // maxWait, not twice maxWait (the pool's own wait, then the paced borrow's); a wide bound for busy machines
+        // maxWait once, not again after it (a wide bound for busy machines)
         assertThat(waited).isBetween(1_000L, 1_900L);
       }
     }
@@ -335,10 +335,8 @@ class StandaloneTest {
       n.command("CONFIG", "RESETSTAT");
       Thread.sleep(350); // a lower bound: longer is fine
       assertThat(pool.getNumIdle()).as("nothing runs in the background").isEqualTo(1);
-      // this borrow closes the stale connection (its hand-out check finds it past the idle limit, and the sweep the
-      // borrow runs would have), and opens a new one
-      redis.exists("k");
-      assertThat(pool.getDestroyedByBorrowValidationCount() + pool.getDestroyedByEvictorCount()).isEqualTo(1);
+      redis.exists("k"); // this borrow sweeps first: the stale connection is closed, a new one opened
+      assertThat(pool.getDestroyedByEvictorCount()).isEqualTo(1);
       assertThat(pool.getCreatedCount()).isEqualTo(created + 1);
       assertThat(calls(n, "ping")).as("evicted by age, without a round trip").isZero();
     }

@@ -76,16 +76,10 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
   private static final long GROW_AFTER_NANOS = GROW_AFTER.toNanos();
   private static final long CHECK_AFTER_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(CHECK_AFTER_IDLE_MILLIS);
   private static final long ONE_MILLI_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-  /**
-   * Takes an idle connection (or opens one where the pool's paced limit allows) without waiting for a returned one.
-   * Never zero: commons-pool would wait for a connection being opened without a bound.
-   */
-  private static final Duration IDLE_ONLY = Duration.ofNanos(1);
 
   private final Pacer pacer;
   private final long starvedWaitNanos;
-  private final AtomicBoolean watching = new AtomicBoolean();
-  private IdleMaintenance maintenance; // set by sweepEvery before the pool is shared
+  private final java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean();
 
   private PacedConnectionProvider(Pacer pacer, GenericObjectPoolConfig<Connection> config, Duration starvedWait) {
     super(pacer, config);
@@ -143,79 +137,24 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     return pacer.socketOf.get(c);
   }
 
-  /**
-   * Sweeps this pool's long-idle connections from its own borrows, at most once per {@code interval} (a standalone
-   * endpoint; a cluster sweeps all its node pools from its executor). Called once, before the pool is used.
-   */
-  void sweepEvery(Duration interval) {
-    maintenance = new IdleMaintenance(() -> java.util.List.of(getPool()), interval, () -> {});
-    pacer.sweepEvery(interval);
-  }
-
   private Connection borrow() {
     GenericObjectPool<Connection> pool = getPool();
-    long[] borrowing = Pacer.BORROWING.get();
-    try {
-      // The common case reads no clock of its own (the pool reads one at each hand-out, which the hand-out check
-      // uses): a connection has been opened before, none is being opened, and either the pool has grown to its
-      // ceiling, where its own wait (maxWait) is the whole borrow, or a connection is idle. Only a borrower that
-      // found none (the pool may grow) or got none for maxWait (starved or exhausted) goes on to the paced borrow,
-      // and so does every borrower until the first connection is open (a new instance's burst waits for it). A
-      // maxWait without a bound (negative) is bounded there by the call's deadline instead.
-      if (pacer.connected && pacer.opening == 0 && !pool.getMaxWaitDuration().isNegative()) {
-        boolean atCeiling = pool.getMaxTotal() >= pacer.ceiling;
-        borrowing[Pacer.STARTED] = Pacer.JUST_NOW;
-        try {
-          return handOut(pool, atCeiling ? pool.borrowObject() : pool.borrowObject(IDLE_ONLY), borrowing);
-        } catch (NoSuchElementException e) {
-          long now = System.nanoTime() - (atCeiling ? Math.max(0, pool.getMaxWaitDuration().toNanos()) : 0);
-          borrowing[Pacer.STARTED] = now;
-          return handOut(pool, borrowPaced(pool, now, atCeiling), borrowing);
-        } catch (JedisException e) {
-          throw e;
-        } catch (Exception e) {
-          throw new JedisException("Could not get a resource from the pool", e);
-        }
-      }
-      long now = System.nanoTime();
-      borrowing[Pacer.STARTED] = now;
-      return handOut(pool, borrowPaced(pool, now, false), borrowing);
-    } finally {
-      borrowing[Pacer.STARTED] = 0;
-    }
-  }
-
-  /** {@code c}, to be returned to {@code pool} when closed; then the idle sweep, if {@code c}'s hand-out found it due. */
-  private Connection handOut(GenericObjectPool<Connection> pool, Connection c, long[] borrowing) {
-    c.setHandlingPool((ConnectionPool) pool);
-    if (borrowing[Pacer.SWEEP_DUE] != 0) {
-      borrowing[Pacer.SWEEP_DUE] = 0;
-      IdleMaintenance m = maintenance;
-      if (m != null) {
-        m.maybeSweep(); // closes other connections long idle in the pool; never the one just handed out
-      }
-    }
-    return c;
-  }
-
-  /**
-   * The paced borrow, begun at {@code now}; {@code waitedMaxWait}: the borrower already waited {@code maxWait} in the
-   * pool (its deadline has passed: only whether connections came back meanwhile is left to judge).
-   */
-  private Connection borrowPaced(GenericObjectPool<Connection> pool, long now, boolean waitedMaxWait) {
+    long now = System.nanoTime();
     long maxWait = Math.max(0, pool.getMaxWaitDuration().toNanos());
     long deadline = now + maxWait;
     long lastResort = now + Math.max(maxWait, starvedWaitNanos);
-    long since = now; // starved or exhausted: whether a connection was returned since then
+    long returned = pool.getReturnedCount();
+    long[] started = Pacer.BORROW_STARTED.get();
+    started[0] = now;
     // While the pool may still grow, a borrower first waits briefly. If no connection came, one waiter at
     // a time becomes the watcher: it opens one more connection into the pool each time another short wait
     // passes without one, up to the ceiling. The others wait out their time in the pool's queue.
     boolean watcher = false;
     boolean shortWait = pool.getMaxTotal() < pacer.ceiling;
-    boolean firstPass = !waitedMaxWait;
+    boolean firstPass = true;
     try {
       while (true) {
-        // The clock is read again only once something made this borrower wait.
+        // The clock is read again only once something made this borrower wait (a command reads it once here).
         boolean waited = !firstPass;
         firstPass = false;
         // A borrower that finds every connection busy and none being opened is a waiter that persists under
@@ -231,16 +170,19 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
         waited |= pacer.awaitOpened(deadline);
         long left = deadline - (waited ? System.nanoTime() : now);
         try {
-          return pool.borrowObject(waitFor(left, shortWait, pool));
+          Connection c = pool.borrowObject(waitFor(left, shortWait, pool));
+          c.setHandlingPool((ConnectionPool) pool);
+          return c;
         } catch (NoSuchElementException e) {
           long t = System.nanoTime();
           if (t - deadline >= 0) {
-            if (t - lastResort >= 0 || !returnedSince(pool, since, t)) {
+            long r = pool.getReturnedCount();
+            if (r == returned || t - lastResort >= 0) {
               throw new JedisException("Could not get a resource from the pool", e);
             }
             // Connections were returned meanwhile, only to other waiters: starved, not leaked. Wait on,
             // up to the call's deadline, as long as connections keep coming back.
-            since = t;
+            returned = r;
             deadline = Math.min(t + maxWait, lastResort);
             continue;
           }
@@ -261,25 +203,11 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
         }
       }
     } finally {
+      started[0] = 0;
       if (watcher) {
         watching.set(false);
       }
     }
-  }
-
-  /**
-   * Whether a connection of {@code pool} was returned (or opened) since {@code sinceNanos}, {@code nowNanos} being
-   * now: read from the pool's own record of each connection, only once a borrower waited {@code maxWait} in vain
-   * (a counter read at every borrow would cost each command a read of a line every return writes).
-   */
-  private static boolean returnedSince(GenericObjectPool<Connection> pool, long sinceNanos, long nowNanos) {
-    long sinceMillis = System.currentTimeMillis() - TimeUnit.NANOSECONDS.toMillis(nowNanos - sinceNanos);
-    for (org.apache.commons.pool2.impl.DefaultPooledObjectInfo c : pool.listAllObjects()) {
-      if (c.getLastReturnTime() >= sinceMillis) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**
@@ -313,16 +241,8 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
 
   /** Wraps Jedis' connection factory: opens one connection at a time, shares failures, checks idle age. */
   static final class Pacer implements PooledObjectFactory<Connection> {
-    /**
-     * The current thread's borrow: {@link #STARTED} when it began ({@link System#nanoTime()}, {@link #JUST_NOW} when
-     * the borrower did not read the clock, 0 outside a borrow), {@link #SWEEP_DUE} set by the hand-out check when
-     * the idle sweep is due.
-     */
-    static final ThreadLocal<long[]> BORROWING = ThreadLocal.withInitial(() -> new long[2]);
-    static final int STARTED = 0;
-    static final int SWEEP_DUE = 1;
-    /** A borrow that began now, without a clock read (the pool's steady state). */
-    static final long JUST_NOW = Long.MIN_VALUE;
+    /** When the current thread's borrow began (0 outside a borrow). */
+    static final ThreadLocal<long[]> BORROW_STARTED = ThreadLocal.withInitial(() -> new long[1]);
 
     private final PooledObjectFactory<Connection> delegate;
     private final EndpointSocketFactory sockets;
@@ -334,9 +254,9 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
     private final Runnable onConnected;
     private GenericObjectPool<Connection> pool;
     private int live; // guarded by this
-    volatile int opening; // written under this
+    private volatile int opening; // written under this
     private long opened; // guarded by this
-    volatile boolean connected;
+    private volatile boolean connected;
     private volatile Failure lastFailure;
     /**
      * When a connection was last found broken by a command (Jedis marks it, the pool destroys it). Whatever was
@@ -344,14 +264,6 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
      * connection is checked before it is handed out again, however briefly it was idle.
      */
     private volatile Instant brokenAt = Instant.EPOCH;
-    /** When (epoch millisecond, the pool's clock) a hand-out next tells its borrower to run the idle sweep. */
-    private volatile long sweepDueMillis = Long.MAX_VALUE;
-    private long sweepEveryMillis;
-
-    void sweepEvery(Duration interval) {
-      sweepEveryMillis = Math.max(1, interval.toMillis());
-      sweepDueMillis = Instant.now().toEpochMilli() + sweepEveryMillis;
-    }
 
     private static final java.util.Set<Failures.Kind> SHARED = java.util.EnumSet.of(Failures.Kind.CONNECT,
         Failures.Kind.CONNECT_TIMEOUT, Failures.Kind.CLOSED, Failures.Kind.TIMEOUT);
@@ -443,9 +355,8 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
       Failure f = lastFailure;
       long now = System.nanoTime();
       if (f != null) {
-        long started = BORROWING.get()[STARTED];
-        // a borrower that began just now did not wait for the failure: only the time since it counts
-        boolean waitedForIt = started != 0 && started != JUST_NOW && f.endedNanos - started >= 0;
+        long started = BORROW_STARTED.get()[0];
+        boolean waitedForIt = started != 0 && f.endedNanos - started >= 0;
         if (waitedForIt || now - f.endedNanos < shareFailureNanos) {
           throw new JedisConnectionException("not dialled again: the connection attempt just before failed "
               + TimeUnit.NANOSECONDS.toMillis(now - f.endedNanos) + " ms ago (" + Failures.shortCause(f.cause)
@@ -506,15 +417,9 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
 
     @Override
     public boolean validateObject(PooledObject<Connection> p) {
-      long[] borrowing = BORROWING.get();
-      if (borrowing[STARTED] == 0) {
+      if (BORROW_STARTED.get()[0] == 0) {
         // the evictor thread (backgroundEviction) PINGs; anything else borrowing directly is not slowed
         return !pool.getTestWhileIdle() || delegate.validateObject(p);
-      }
-      long borrowedAt = p.getLastBorrowInstant().toEpochMilli(); // the pool's clock read for this hand-out
-      if (borrowedAt >= sweepDueMillis) {
-        sweepDueMillis = borrowedAt + sweepEveryMillis; // the sweep itself keeps to its interval, whoever races
-        borrowing[SWEEP_DUE] = 1;
       }
       long idle = idleNanos(p);
       if (idle > idleLimitNanos) {

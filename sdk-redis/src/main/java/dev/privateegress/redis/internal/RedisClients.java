@@ -7,6 +7,7 @@ import dev.privateegress.internal.CallRetry;
 import dev.privateegress.internal.RetryLoop;
 import dev.privateegress.redis.AmbiguousCommandException;
 import dev.privateegress.redis.internal.Endpoint.EndpointSocketFactory;
+import dev.privateegress.redis.internal.PacedConnectionProvider.IdleMaintenance;
 import io.github.resilience4j.retry.RetryConfig;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -183,8 +184,8 @@ public final class RedisClients {
     retrier.pool(provider.getPool());
     // The pool checks every connection it hands out (commands, pipelines, transactions alike): the executor
     // keeps no record of its own.
-    provider.sweepEvery(sweep);
-    SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, budget);
+    IdleMaintenance maintenance = new IdleMaintenance(() -> List.of(provider.getPool()), sweep, () -> {});
+    SafeStandaloneExecutor executor = new SafeStandaloneExecutor(provider, retrier, maintenance, budget);
     return register(JedisVersions.standalone(seed, clientFacing, provider, executor), egress, loop, ep);
   }
 

@@ -2,6 +2,7 @@ package dev.privateegress.redis.internal;
 
 import dev.privateegress.RetryBudget;
 import dev.privateegress.redis.AmbiguousCommandException;
+import dev.privateegress.redis.internal.PacedConnectionProvider.IdleMaintenance;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.exceptions.JedisMovedDataException;
@@ -21,25 +22,29 @@ final class SafeStandaloneExecutor implements redis.clients.jedis.executors.Comm
   private final PooledConnectionProvider provider;
   private final ConnectRetrier retrier;
   private final Endpoint endpoint;
+  private final IdleMaintenance maintenance;
   private final RetryBudget budget;
   private final CommandEvents events;
 
   /**
    * @param provider the pool
    * @param retrier the client's retry decisions
+   * @param maintenance the idle sweep, run before each command when due
    * @param budget refilled by each successful command
    */
   public SafeStandaloneExecutor(PooledConnectionProvider provider, ConnectRetrier retrier,
-      RetryBudget budget) {
+      IdleMaintenance maintenance, RetryBudget budget) {
     this.provider = provider;
     this.retrier = retrier;
     this.endpoint = retrier.endpoint();
+    this.maintenance = maintenance;
     this.budget = budget;
     this.events = retrier.events();
   }
 
   @Override
   public <T> T executeCommand(CommandObject<T> command) {
+    maintenance.maybeSweep();
     T reply;
     try {
       reply = send(command);

@@ -67,20 +67,15 @@ public final class RedisRatioProbe {
           default -> throw new IllegalArgumentException("bench.redis.commands: INCR and/or GET, not " + command);
         });
       }
-      List<String> rows = new ArrayList<>();
       for (Map.Entry<String, ToLongFunction<UnifiedJedis>> e : ops.entrySet()) {
         for (int threads : new int[] {1, 4, 16}) {
-          rows.add(cell(e.getKey(), e.getValue(), clients, threads, slices, millis));
-          System.out.println(rows.get(rows.size() - 1));
+          System.out.println(cell(e.getKey(), e.getValue(), clients, threads, slices, millis)); // the probe's output
         }
         long bytesRaw = bytesPerOp(raw, e.getValue());
         long bytesSdk = bytesPerOp(sdk, e.getValue());
-        rows.add(String.format(Locale.ROOT, "bytes %s raw=%d sdk=%d added=%d", e.getKey(), bytesRaw, bytesSdk,
-            bytesSdk - bytesRaw));
-        System.out.println(rows.get(rows.size() - 1));
+        System.out.printf(Locale.ROOT, "bytes %s raw=%d sdk=%d added=%d%n", e.getKey(), bytesRaw, bytesSdk,
+            bytesSdk - bytesRaw);
       }
-      System.out.println("--");
-      rows.forEach(System.out::println);
     } finally {
       if (server != null) {
         server.close();

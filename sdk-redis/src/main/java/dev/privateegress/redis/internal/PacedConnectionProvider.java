@@ -265,9 +265,6 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
      */
     private volatile Instant brokenAt = Instant.EPOCH;
 
-    private static final java.util.Set<Failures.Kind> SHARED = java.util.EnumSet.of(Failures.Kind.CONNECT,
-        Failures.Kind.CONNECT_TIMEOUT, Failures.Kind.CLOSED, Failures.Kind.TIMEOUT);
-
     private record Failure(Exception cause, long endedNanos) {}
 
     Pacer(PooledObjectFactory<Connection> delegate, EndpointSocketFactory sockets, int ceiling, Duration idleLimit,
@@ -372,7 +369,7 @@ final class PacedConnectionProvider extends PooledConnectionProvider {
       } catch (Exception e) {
         // Only a dial that failed is shared; AUTH, TLS or token failures are not (an IAM retry must dial
         // with its new token).
-        lastFailure = SHARED.contains(Failures.classify(e)) ? new Failure(e, System.nanoTime()) : null;
+        lastFailure = Failures.classify(e).retryable() ? new Failure(e, System.nanoTime()) : null;
         throw e;
       } finally {
         synchronized (this) {

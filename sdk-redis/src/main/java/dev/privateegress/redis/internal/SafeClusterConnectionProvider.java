@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -330,7 +329,8 @@ final class SafeClusterConnectionProvider extends ClusterConnectionProvider {
         c = retrier.acquire(where, first, get, renewBetween ? this::renewSlotCache : null,
             SafeClusterConnectionProvider::finish);
       } catch (JedisClusterOperationException e) {
-        if (slot < 0 || e.getCause() == null || !UNREACHABLE.contains(Failures.classify(e.getCause()))) {
+        // a node that cannot be reached (a retryable connect failure, nothing sent): a failover may be under way
+        if (slot < 0 || e.getCause() == null || !Failures.classify(e.getCause()).retryable()) {
           throw e;
         }
         c = awaitSlotMoved(slot, deadline, e);
@@ -348,11 +348,6 @@ final class SafeClusterConnectionProvider extends ClusterConnectionProvider {
       view.close(open, succeeded, outcome);
     }
   }
-
-
-  /** Failures that say a node cannot be reached, nothing sent (its pool shares them): a failover may be under way. */
-  private static final Set<Failures.Kind> UNREACHABLE = EnumSet.of(Failures.Kind.CONNECT,
-      Failures.Kind.CONNECT_TIMEOUT, Failures.Kind.CLOSED, Failures.Kind.TIMEOUT);
 
   /**
    * Waits, up to the command's retry deadline, for the node of {@code slot} to become reachable: its replica
@@ -381,7 +376,7 @@ final class SafeClusterConnectionProvider extends ClusterConnectionProvider {
       try {
         return borrowForSlot(slot);
       } catch (RuntimeException e) {
-        if (!UNREACHABLE.contains(Failures.classify(e))) {
+        if (!Failures.classify(e).retryable()) {
           throw e;
         }
         down = node;
